@@ -1,0 +1,41 @@
+# Two entry points: `make demo` and `make test` (see README.md).
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TESTSTAMP := $(VENV)/.installed-test
+
+.PHONY: demo test bench lint typecheck clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q -e .
+	touch $(STAMP)
+
+$(TESTSTAMP): $(STAMP)
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(TESTSTAMP)
+
+demo: $(STAMP)
+	$(BIN)/collector demo
+
+test: $(TESTSTAMP)
+	$(BIN)/ruff check collector tests benchmarks
+	$(BIN)/mypy collector
+	$(BIN)/python -m pytest -q -x --durations=15 $(PYTEST_ARGS)
+
+bench: $(TESTSTAMP)
+	$(BIN)/pip install -q -e '.[bench]'
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
+lint: $(TESTSTAMP)
+	$(BIN)/ruff check collector tests benchmarks
+
+typecheck: $(TESTSTAMP)
+	$(BIN)/mypy collector
+
+clean:
+	rm -rf $(VENV) runs build *.egg-info

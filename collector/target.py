@@ -1,0 +1,105 @@
+"""Targets written as URLs (ssh://, telnet://, serial://, rfc2217://, socket://, modem://).
+
+A Target never holds a secret: passwords in a URL are refused, credentials travel separately.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from .errors import UsageError
+
+DEFAULT_PORTS = {"ssh": 22, "telnet": 23}
+SCHEMES = ("ssh", "telnet", "serial", "rfc2217", "socket", "modem")
+
+
+@dataclass(frozen=True)
+class Target:
+    """One hop or the device: scheme, user, host, port, device path and query options."""
+
+    scheme: str
+    host: str = ""
+    port: int | None = None
+    user: str | None = None
+    path: str = ""
+    options: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def address(self) -> str:
+        """host:port or the device path, for messages and file names."""
+        if self.scheme in ("serial", "modem"):
+            return self.path
+        return f"{self.host}:{self.port}" if self.port else self.host
+
+    def display(self) -> str:
+        """The URL without secrets (there are none) and without default ports."""
+        if self.scheme in ("serial", "modem"):
+            q = "&".join(f"{k}={v}" for k, v in self.options.items() if k not in ("password",))
+            return f"{self.scheme}://{self.path}" + (f"?{q}" if q else "")
+        user = f"{self.user}@" if self.user else ""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        port = f":{self.port}" if self.port and self.port != DEFAULT_PORTS.get(self.scheme) else ""
+        return f"{self.scheme}://{user}{host}{port}"
+
+    def slug(self) -> str:
+        """A short file-name-safe form, e.g. ``router1`` or ``ttyUSB0``."""
+        base = self.path.rsplit("/", 1)[-1] if self.scheme in ("serial", "modem") else self.host
+        if self.port and self.port != DEFAULT_PORTS.get(self.scheme):
+            base = f"{base}-{self.port}"
+        return "".join(c if c.isalnum() or c in "-._" else "-" for c in base) or self.scheme
+
+    def option(self, name: str, default: str | None = None) -> str | None:
+        return self.options.get(name, default)
+
+
+def parse_target(url: str, *, default_scheme: str = "ssh") -> Target:
+    """Parse a target URL; a bare ``host`` or ``user@host`` means ssh://."""
+    if "://" not in url:
+        url = f"{default_scheme}://{url}"
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in SCHEMES:
+        raise UsageError(
+            f"unknown target scheme {scheme!r} in {url!r}",
+            hint="use one of " + ", ".join(f"{s}://" for s in SCHEMES),
+        )
+    if parts.password is not None:
+        raise UsageError(
+            "a password in the target URL is refused (it would end up in shell history and logs)",
+            hint="give it with --password-env VAR, --password-command CMD or --ask-password",
+        )
+    options = dict(parse_qsl(parts.query, keep_blank_values=True))
+    if scheme in ("serial", "modem"):
+        path = unquote(parts.path) or unquote(parts.netloc)
+        if parts.netloc and parts.path:
+            path = "/" + parts.netloc + unquote(parts.path) if not parts.path.startswith("/") else unquote(parts.path)
+        if not path:
+            raise UsageError(f"no device path in {url!r}", hint=f"write it as {scheme}:///dev/ttyUSB0")
+        return Target(scheme=scheme, path=path, options=options, user=parts.username)
+    host = parts.hostname or ""
+    if not host:
+        raise UsageError(f"no host in {url!r}", hint=f"write it as {scheme}://host:port")
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise UsageError(f"bad port in {url!r}", hint="the port must be a number 1-65535") from exc
+    return Target(
+        scheme=scheme,
+        host=host,
+        port=port or DEFAULT_PORTS.get(scheme),
+        user=unquote(parts.username) if parts.username else None,
+        path=parts.path,
+        options=options,
+    )
+
+
+def parse_jumps(spec: str | None) -> list[Target]:
+    """``--jump ssh://a,ssh://b`` → hops in order (first is nearest to us)."""
+    if not spec:
+        return []
+    hops = [parse_target(s.strip()) for s in spec.split(",") if s.strip()]
+    for hop in hops:
+        if hop.scheme != "ssh":
+            raise UsageError(f"jump host {hop.display()} must be ssh://", hint="only SSH hosts can carry a jump")
+    return hops
