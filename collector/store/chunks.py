@@ -1,0 +1,179 @@
+"""The raw stream: every byte read from a device, appended before interpretation, in sealed chunks.
+
+Each chunk file is bounded in size; when full it is fsync'd and sealed with its length and SHA-256 in raw/index.jsonl.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import StoreError
+from ..secrets import Masker
+from .fsutil import append_line, utc_now
+
+DEFAULT_CHUNK_SIZE = 1 << 20
+
+
+@dataclass
+class ChunkSeal:
+    chunk: int
+    file: str
+    offset: int
+    length: int
+    sha256: str
+    sealed_at: str
+
+    def to_json(self) -> dict[str, object]:
+        return self.__dict__.copy()
+
+
+def chunk_name(n: int) -> str:
+    return f"{n:06d}.chunk"
+
+
+def read_index(raw_dir: Path) -> list[ChunkSeal]:
+    """Seals on record; a torn last line (crash mid-write) is ignored."""
+    index = raw_dir / "index.jsonl"
+    seals: list[ChunkSeal] = []
+    if not index.exists():
+        return seals
+    for line in index.read_text().splitlines():
+        try:
+            seals.append(ChunkSeal(**json.loads(line)))
+        except (ValueError, TypeError):
+            continue
+    return seals
+
+
+class RawStream:
+    """Append-only, byte-exact stream of one run, split into sealed chunk files.
+
+    `offset` is the total number of bytes ever appended (across reconnects and resumes).
+    Writes go straight to the OS (os.write) so a killed process loses nothing already read;
+    fsync happens once per sealed chunk, not per write.
+    """
+
+    def __init__(self, raw_dir: Path, chunk_size: int = DEFAULT_CHUNK_SIZE, masker: Masker | None = None) -> None:
+        self.dir = raw_dir
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.chunk_size = chunk_size
+        self.masker = masker or Masker()
+        self._tail = b""  # last few bytes, to mask a secret split across two reads
+        seals = read_index(raw_dir)
+        self.offset = seals[-1].offset + seals[-1].length if seals else 0
+        self._chunk = (seals[-1].chunk + 1) if seals else 1
+        self._recover_torn(seals)
+        self._fd = -1
+        self._chunk_start = self.offset
+        self._chunk_len = 0
+        self._hash = hashlib.sha256()
+
+    def _recover_torn(self, seals: list[ChunkSeal]) -> None:
+        """An unsealed chunk left by a crash is kept as `.partial` and never trusted or reused."""
+        n = self._chunk
+        while (self.dir / chunk_name(n)).exists():
+            torn = self.dir / chunk_name(n)
+            torn.rename(torn.with_suffix(".chunk.partial"))
+            n += 1
+
+    def _open_chunk(self) -> None:
+        path = self.dir / chunk_name(self._chunk)
+        try:
+            self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        except OSError as exc:
+            raise StoreError(f"cannot create {path}: {exc.strerror}") from exc
+        self._chunk_start = self.offset
+        self._chunk_len = 0
+        self._hash = hashlib.sha256()
+
+    def append(self, data: bytes) -> int:
+        """Append bytes; returns the stream offset where they start."""
+        if not data:
+            return self.offset
+        if self.masker:
+            data = self._mask(data)
+        if self._fd < 0:
+            self._open_chunk()
+        start = self.offset
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(self._fd, view)
+                view = view[written:]
+        except OSError as exc:
+            raise StoreError(f"cannot write the raw stream ({exc.strerror}); {self.offset} bytes are safe on disk") from exc
+        self._hash.update(data)
+        self._chunk_len += len(data)
+        self.offset += len(data)
+        if self._chunk_len >= self.chunk_size:
+            self.seal()
+        return start
+
+    def _mask(self, data: bytes) -> bytes:
+        keep = self.masker.longest - 1
+        joined = self._tail + data
+        masked = self.masker.data(joined)
+        if masked != joined:
+            # a secret that started in the previous write: blank its first part on disk too
+            head = len(self._tail)
+            for pos, length in self.masker.positions(joined):
+                if pos < head and self._fd >= 0 and self._chunk_len >= head - pos:
+                    os.pwrite(self._fd, b"*" * (head - pos), self._chunk_len - (head - pos))
+            data = masked[head:]
+        self._tail = joined[-keep:] if keep > 0 else b""
+        return data
+
+    def seal(self) -> ChunkSeal | None:
+        """Close the current chunk with fsync and record its seal."""
+        if self._fd < 0:
+            return None
+        try:
+            os.fsync(self._fd)
+        finally:
+            os.close(self._fd)
+            self._fd = -1
+        seal = ChunkSeal(
+            chunk=self._chunk,
+            file=chunk_name(self._chunk),
+            offset=self._chunk_start,
+            length=self._chunk_len,
+            sha256=self._hash.hexdigest(),
+            sealed_at=utc_now(),
+        )
+        append_line(self.dir / "index.jsonl", json.dumps(seal.to_json()), fsync=True)
+        self._chunk += 1
+        return seal
+
+    def close(self) -> None:
+        self.seal()
+
+
+def iter_range(raw_dir: Path, start: int, end: int, block: int = 1 << 20) -> Iterator[bytes]:
+    """Yield the stream bytes [start, end) from sealed chunks and the current unsealed one."""
+    seals = read_index(raw_dir)
+    spans: list[tuple[int, int, Path]] = [(s.offset, s.length, raw_dir / s.file) for s in seals]
+    nxt = (seals[-1].chunk + 1) if seals else 1
+    pos = seals[-1].offset + seals[-1].length if seals else 0
+    open_chunk = raw_dir / chunk_name(nxt)
+    if open_chunk.exists():
+        spans.append((pos, open_chunk.stat().st_size, open_chunk))
+    for off, length, path in spans:
+        if off + length <= start or off >= end:
+            continue
+        with path.open("rb") as fh:
+            lo = max(start, off) - off
+            hi = min(end, off + length) - off
+            fh.seek(lo)
+            remaining = hi - lo
+            while remaining > 0:
+                piece = fh.read(min(block, remaining))
+                if not piece:
+                    break
+                remaining -= len(piece)
+                yield piece
+

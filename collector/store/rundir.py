@@ -1,0 +1,109 @@
+"""The run directory: run.json, journal.jsonl, raw/ chunks, steps/ outputs, captures/.
+
+Creates a new run directory or reopens one for resume and bundling; knows files, not devices.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import StoreError
+from ..secrets import Masker
+from .chunks import DEFAULT_CHUNK_SIZE, RawStream
+from .fsutil import atomic_write_json, utc_stamp
+from .journal import Journal, read_journal
+from .records import RunState, fold
+
+RUN_FORMAT = 1
+
+
+def slugify(text: str, limit: int = 40) -> str:
+    s = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-._")
+    return (s[:limit].rstrip("-._") or "x").lower()
+
+
+@dataclass
+class RunDir:
+    path: Path
+
+    @property
+    def run_json(self) -> Path:
+        return self.path / "run.json"
+
+    @property
+    def journal_path(self) -> Path:
+        return self.path / "journal.jsonl"
+
+    @property
+    def raw_dir(self) -> Path:
+        return self.path / "raw"
+
+    @property
+    def steps_dir(self) -> Path:
+        return self.path / "steps"
+
+    @property
+    def captures_dir(self) -> Path:
+        return self.path / "captures"
+
+    @classmethod
+    def create(cls, runs_dir: Path, target_slug: str, playbook_name: str) -> RunDir:
+        base = f"{utc_stamp()}-{slugify(target_slug)}-{slugify(playbook_name)}"
+        try:
+            runs_dir.mkdir(parents=True, exist_ok=True)
+            for n in range(100):
+                path = runs_dir / (base if n == 0 else f"{base}-{n}")
+                try:
+                    path.mkdir()
+                    break
+                except FileExistsError:
+                    continue
+            else:  # pragma: no cover
+                raise StoreError(f"cannot find a free run directory name under {runs_dir}")
+            (path / "steps").mkdir()
+            (path / "raw").mkdir()
+        except OSError as exc:
+            raise StoreError(f"cannot create a run directory under {runs_dir}: {exc.strerror}") from exc
+        return cls(path)
+
+    @classmethod
+    def open(cls, path: Path) -> RunDir:
+        rd = cls(Path(path))
+        if not rd.run_json.exists() or not rd.journal_path.exists():
+            raise StoreError(
+                f"{path} is not a collector run directory (no run.json / journal.jsonl)",
+                hint="pass the directory `collector run` printed, e.g. runs/20261127T...",
+            )
+        return rd
+
+    def write_run_info(self, info: dict[str, Any]) -> None:
+        info = {"format": RUN_FORMAT, **info}
+        atomic_write_json(self.run_json, info)
+
+    def read_run_info(self) -> dict[str, Any]:
+        try:
+            data: dict[str, Any] = json.loads(self.run_json.read_text())
+        except (OSError, ValueError) as exc:
+            raise StoreError(f"cannot read {self.run_json}: {exc}") from exc
+        return data
+
+    def update_run_info(self, **fields: Any) -> None:
+        info = self.read_run_info()
+        info.update(fields)
+        atomic_write_json(self.run_json, info)
+
+    def journal(self, masker: Masker | None = None) -> Journal:
+        return Journal(self.journal_path, masker)
+
+    def raw_stream(self, chunk_size: int = DEFAULT_CHUNK_SIZE, masker: Masker | None = None) -> RawStream:
+        return RawStream(self.raw_dir, chunk_size=chunk_size, masker=masker)
+
+    def state(self) -> RunState:
+        return fold(read_journal(self.journal_path))
+
+    def step_path(self, filename: str) -> Path:
+        return self.steps_dir / filename
