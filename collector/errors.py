@@ -67,7 +67,10 @@ class ChangedHostKey(HostKeyError):
     """The host presented a key different from the one on record: possible man in the middle."""
 
     exit_code = 12
-    hint = "the key on record differs; if the device was legitimately replaced, remove its old entry from the known_hosts file named above"
+    hint = (
+        "the key on record differs; if the device was legitimately replaced, "
+        "remove its old entry from the known_hosts file named above"
+    )
 
 
 class AuthenticationError(CollectorError):

@@ -84,7 +84,7 @@ class RawStream:
     def _open_chunk(self) -> None:
         path = self.dir / chunk_name(self._chunk)
         try:
-            self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         except OSError as exc:
             raise StoreError(f"cannot create {path}: {exc.strerror}") from exc
         self._chunk_start = self.offset
@@ -106,7 +106,9 @@ class RawStream:
                 written = os.write(self._fd, view)
                 view = view[written:]
         except OSError as exc:
-            raise StoreError(f"cannot write the raw stream ({exc.strerror}); {self.offset} bytes are safe on disk") from exc
+            raise StoreError(
+                f"cannot write the raw stream ({exc.strerror}); {self.offset} bytes are safe on disk"
+            ) from exc
         self._hash.update(data)
         self._chunk_len += len(data)
         self.offset += len(data)
@@ -122,7 +124,7 @@ class RawStream:
             # a secret that started in the previous write: blank its first part on disk too
             head = len(self._tail)
             for pos, length in self.masker.positions(joined):
-                if pos < head and self._fd >= 0 and self._chunk_len >= head - pos:
+                if pos < head < pos + length and self._fd >= 0 and self._chunk_len >= head - pos:
                     os.pwrite(self._fd, b"*" * (head - pos), self._chunk_len - (head - pos))
             data = masked[head:]
         self._tail = joined[-keep:] if keep > 0 else b""
