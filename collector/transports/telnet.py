@@ -1,0 +1,378 @@
+"""Telnet transport: telnetlib3 (bytes mode) on a private asyncio loop thread, over TCP or an SSH jump channel.
+
+Reads are readiness-driven (no sleeps); CR NUL becomes CR, IAC IAC becomes 0xFF; CR LF is left to the session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import logging
+import socket
+import threading
+import time
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+from telnetlib3 import TelnetClient
+
+from ..errors import ConnectError, ConnectionLost
+from ..target import Target
+from .base import READ_SIZE, ConnectOptions, Transport
+from .telnet_nvt import BINARY, CrNulFilter, option_name
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: telnetlib3 reader buffer: it pauses the socket above twice this, so memory stays bounded.
+READER_LIMIT = 1 << 20
+DEFAULT_COLS = 200
+DEFAULT_ROWS = 50
+#: how long a write may wait for the peer to accept our bytes before the link counts as dead
+WRITE_TIMEOUT = 60.0
+_LOST = object()
+
+
+def naws_size(options: ConnectOptions) -> tuple[int, int]:
+    """(cols, rows) to announce with NAWS: the option values when a device accepts them, else 200x50.
+
+    The session default width 511 / height 0 ("no paging") is not a window size some Telnet servers
+    accept, so those fall back to 200 columns and 50 rows; the session turns paging off itself.
+    """
+    cols = options.width if 0 < options.width <= 255 else DEFAULT_COLS
+    rows = options.height if 0 < options.height <= 255 else DEFAULT_ROWS
+    cols = int(options.extra.get("telnet_cols", cols))
+    rows = int(options.extra.get("telnet_rows", rows))
+    return cols, rows
+
+
+class _Client(TelnetClient):
+    """telnetlib3's automation client (never TelnetTerminalClient) tuned for scraping a device."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        assert self.writer is not None
+        # SLC snooping is for a server's line editing; as a client it would walk every byte in Python.
+        self.writer.slc_simulated = False
+
+    #: why the stream ended, when it was not a clean end of stream (e.g. a reset)
+    lost_reason: str | None = None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        # telnetlib3 drops chunks still queued for processing when the stream ends, and a reset makes
+        # its reader raise before the bytes already received; deliver every received byte first, then
+        # report the end (with the reset's reason) as the end of stream.
+        if exc is not None and self.lost_reason is None:
+            self.lost_reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        if not getattr(self, "_closing", True) and self.reader is not None:
+            queue = getattr(self, "_rx_queue", None)
+            while queue:
+                chunk = queue.popleft()
+                self._rx_bytes -= len(chunk)
+                try:
+                    self._process_chunk(chunk)
+                except Exception:  # pragma: no cover - a broken chunk must not hide the end of stream
+                    log.debug("telnet: error processing the final chunk", exc_info=True)
+        super().connection_lost(None)
+
+
+class _LoopThread:
+    """A private asyncio loop in a daemon thread; coroutines are submitted from the caller's thread."""
+
+    def __init__(self, name: str) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_forever()
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+        fut = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        try:
+            return fut.result(timeout)
+        except concurrent.futures.TimeoutError:
+            fut.cancel()
+            raise
+
+    def stop(self) -> None:
+        if self.loop.is_closed():
+            return
+        with contextlib.suppress(RuntimeError):
+            self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(5.0)
+        if not self._thread.is_alive():
+            self.loop.close()
+
+
+class _ChannelBridge:
+    """Carries a socket-like channel (a paramiko direct-tcpip Channel) through a socketpair for asyncio.
+
+    Two pump threads copy bytes each way; an end of stream on one side shuts the other side down.
+    No listening port is opened.
+    """
+
+    def __init__(self, chan: Any) -> None:
+        self.chan = chan
+        self.outer, self.inner = socket.socketpair()
+        self._threads = [
+            threading.Thread(target=self._pump_in, name="telnet-jump-in", daemon=True),
+            threading.Thread(target=self._pump_out, name="telnet-jump-out", daemon=True),
+        ]
+        for t in self._threads:
+            t.start()
+
+    def _pump_in(self) -> None:  # channel -> asyncio side
+        try:
+            while True:
+                data = self.chan.recv(READ_SIZE)
+                if not data:
+                    break
+                self.outer.sendall(data)
+        except OSError:
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                self.outer.shutdown(socket.SHUT_WR)
+
+    def _pump_out(self) -> None:  # asyncio side -> channel
+        try:
+            while True:
+                data = self.outer.recv(READ_SIZE)
+                if not data:
+                    break
+                self.chan.sendall(data)
+        except OSError:
+            pass
+        finally:
+            with contextlib.suppress(Exception):
+                self.chan.close()
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.chan.close()
+        for s in (self.outer, self.inner):
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+        for t in self._threads:
+            t.join(2.0)
+        for s in (self.outer, self.inner):
+            s.close()
+
+
+class TelnetTransport(Transport):
+    """telnet://[user@]host[:port], optionally through SSH jump hosts (options.jumps, direct-tcpip)."""
+
+    def __init__(self, target: Target, options: ConnectOptions) -> None:
+        super().__init__(target, options)
+        self.info = {"transport": "telnet", "peer": target.address}
+        self._lt: _LoopThread | None = None
+        self._proto: _Client | None = None
+        self._crnul = CrNulFilter()
+        self._bridge: _ChannelBridge | None = None
+        self._jump_transports: list[Any] = []
+        self._closed = False
+        self._lost = False
+
+    # -- opening -------------------------------------------------------------------------------
+
+    def open(self) -> None:
+        host, port = self.target.host, self.target.port or 23
+        sock = self._open_via_jumps(host, port) if self.options.jumps else self._open_tcp(host, port)
+        self.open_on(sock)
+
+    def _open_tcp(self, host: str, port: int) -> socket.socket:
+        where = f"telnet {host}:{port}"
+        try:
+            sock = socket.create_connection((host, port), timeout=self.options.connect_timeout)
+        except socket.gaierror as exc:
+            raise ConnectError(f"{where}: cannot resolve host ({exc.strerror or exc})") from exc
+        except ConnectionRefusedError as exc:
+            raise ConnectError(f"{where}: connection refused") from exc
+        except TimeoutError as exc:
+            raise ConnectError(f"{where}: no answer within {self.options.connect_timeout:g} s") from exc
+        except OSError as exc:
+            raise ConnectError(f"{where}: {exc.strerror or exc}") from exc
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        return sock
+
+    def _open_via_jumps(self, host: str, port: int) -> socket.socket:
+        from . import ssh_jump  # type: ignore[attr-defined,unused-ignore]  # the SSH engineer's module
+
+        chan, transports = ssh_jump.open_jump_channel(self.options.jumps, host, port, self.options)
+        self._jump_transports = list(transports)
+        self._bridge = _ChannelBridge(chan)
+        self.info["jumps"] = [hop.display() for hop in self.options.jumps]
+        return self._bridge.inner
+
+    def open_on(self, sock: socket.socket) -> None:
+        """Run the Telnet client over an already connected stream socket (TCP, a socketpair, a bridge)."""
+        cols, rows = naws_size(self.options)
+        term = self.options.term or "vt100"
+        self.info.update({"term": term, "naws": [cols, rows]})
+
+        def factory() -> _Client:
+            return _Client(
+                encoding=False,
+                term=term,
+                cols=cols,
+                rows=rows,
+                connect_minwait=0,
+                connect_maxwait=self.options.connect_timeout,
+                compression=False,
+                limit=READER_LIMIT,
+                send_environ=("TERM",),
+            )
+
+        async def attach() -> _Client:
+            _, proto = await asyncio.get_running_loop().create_connection(factory, sock=sock)
+            return proto
+
+        self._lt = _LoopThread(f"telnet-{self.target.address}")
+        try:
+            self._proto = self._lt.run(attach(), timeout=self.options.connect_timeout)
+        except (OSError, concurrent.futures.TimeoutError) as exc:
+            self._teardown()
+            sock.close()
+            raise ConnectError(f"telnet {self.target.address}: cannot start the Telnet session ({exc})") from exc
+        self._closed = False
+
+    # -- reading and writing ---------------------------------------------------------------------
+
+    async def _aread(self, timeout: float | None) -> Any:
+        proto = self._proto
+        assert proto is not None and proto.reader is not None
+        reader = proto.reader
+        try:
+            if timeout is None:
+                data = await reader.read(READ_SIZE)
+            else:
+                # wait_for returns a result that raced with its timeout; a cancelled read consumes nothing
+                data = await asyncio.wait_for(reader.read(READ_SIZE), max(timeout, 0.0005))
+        except TimeoutError:
+            return b""
+        except (OSError, EOFError) as exc:
+            return (_LOST, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+        if not data:
+            return (_LOST, proto.lost_reason or "end of stream")
+        return data
+
+    def read(self, timeout: float | None) -> bytes:
+        self._check_open()
+        assert self._lt is not None
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            try:
+                result = self._lt.run(self._aread(left), None if left is None else left + 30.0)
+            except concurrent.futures.TimeoutError as exc:  # the loop thread is stuck: treat the link as dead
+                self._lost = True
+                raise ConnectionLost(f"telnet {self.target.address}: the Telnet reader stopped responding") from exc
+            if isinstance(result, tuple):
+                self._lost = True
+                self._refresh_info()
+                raise ConnectionLost(f"telnet {self.target.address}: connection closed by the peer ({result[1]})")
+            if not result:
+                return b""
+            if not self._in_binary():
+                result = self._crnul.feed(result)
+            if result:
+                return bytes(result)
+            if deadline is not None and time.monotonic() >= deadline:
+                return b""  # only a NUL (the tail of CR NUL) arrived
+
+    async def _awrite(self, data: bytes) -> str | None:
+        proto = self._proto
+        writer = proto.writer if proto is not None else None
+        if writer is None or writer.is_closing():
+            return "connection closed"
+        writer.write(data)
+        try:
+            await asyncio.wait_for(writer.drain(), WRITE_TIMEOUT)
+        except TimeoutError:
+            return f"the peer accepted no data for {WRITE_TIMEOUT:g} s"
+        except (OSError, EOFError) as exc:
+            return f"{type(exc).__name__}: {exc}"
+        return None
+
+    def write(self, data: bytes) -> None:
+        self._check_open()
+        assert self._lt is not None
+        if not data:
+            return
+        try:
+            problem = self._lt.run(self._awrite(bytes(data)), WRITE_TIMEOUT + 30.0)
+        except concurrent.futures.TimeoutError:
+            problem = "the Telnet writer stopped responding"
+        if problem is not None:
+            self._lost = True
+            raise ConnectionLost(f"telnet {self.target.address}: cannot send ({problem})")
+
+    # -- state ---------------------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closed or self._proto is None or self._lt is None:
+            raise ConnectionLost(f"telnet {self.target.address}: the connection is closed")
+
+    def _in_binary(self) -> bool:
+        writer = self._proto.writer if self._proto is not None else None
+        return bool(writer is not None and writer.remote_option.enabled(bytes([BINARY])))
+
+    def negotiated(self) -> dict[str, list[str]]:
+        """Options in effect: "local" (we WILL) and "remote" (the server WILL)."""
+        writer = self._proto.writer if self._proto is not None else None
+        if writer is None:
+            return {"local": [], "remote": []}
+
+        def names(opts: Any) -> list[str]:
+            return sorted(option_name(k[0]) for k in list(opts) if len(k) == 1 and opts.enabled(k))
+
+        # telnetlib3 answers DO ECHO with WONT ECHO (a client never echoes) yet marks it enabled: leave it out.
+        local = [n for n in names(writer.local_option) if n != "ECHO"]
+        return {"local": local, "remote": names(writer.remote_option)}
+
+    def _refresh_info(self) -> None:
+        with contextlib.suppress(Exception):
+            self.info["options"] = self.negotiated()
+            writer = self._proto.writer if self._proto is not None else None
+            if writer is not None:
+                self.info["mode"] = writer.mode
+
+    def alive(self) -> bool:
+        if self._closed or self._lost or self._proto is None:
+            return False
+        writer, reader = self._proto.writer, self._proto.reader
+        return bool(writer is not None and not writer.is_closing() and reader is not None and not reader._eof)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._refresh_info()
+        self._closed = True
+        self._teardown()
+
+    def _teardown(self) -> None:
+        lt, proto = self._lt, self._proto
+        if lt is not None and proto is not None and proto.writer is not None:
+
+            async def shut() -> None:
+                assert proto.writer is not None
+                proto.writer.close()
+
+            with contextlib.suppress(Exception):
+                lt.run(shut(), timeout=5.0)
+        if lt is not None:
+            lt.stop()
+        if self._bridge is not None:
+            self._bridge.close()
+            self._bridge = None
+        for t in reversed(self._jump_transports):
+            with contextlib.suppress(Exception):
+                t.close()
+        self._jump_transports = []
+        self._lt = None
