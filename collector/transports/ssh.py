@@ -1,0 +1,305 @@
+"""The SSH transport on paramiko's Transport API: connect, verify the host key, log in, open a pty shell.
+
+`establish()` does one hop's handshake + host key + login and is shared with the jump-host code.
+"""
+
+from __future__ import annotations
+
+import getpass
+import socket
+import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import paramiko
+from paramiko.ssh_exception import IncompatiblePeer  # type: ignore[attr-defined]
+
+from ..credentials import Credentials
+from ..errors import CollectorError, ConnectError, ConnectionLost
+from ..target import Target
+from .base import READ_SIZE, ConnectOptions, Transport
+from .ssh_auth import authenticate
+from .ssh_config import identity_files_of, resolve_ssh_target
+from .ssh_hostkeys import HostKeyVerifier
+
+if TYPE_CHECKING:
+    from .ssh_exec import SSHExecRunner
+
+WINDOW_SIZE = 16 << 20
+MAX_PACKET_SIZE = 32 << 10
+KEEPALIVE_INTERVAL = 30
+LEGACY_HINT = (
+    "the device only speaks legacy SSH algorithms; re-run with --legacy-algorithms (or ?legacy=1 on the target)"
+)
+
+#: algorithms paramiko 4 still offers that are off unless the target opts in (SHA-1 kex/signatures, CBC, MD5)
+LEGACY_ALGORITHMS: dict[str, list[str]] = {
+    "kex": ["diffie-hellman-group14-sha1", "diffie-hellman-group-exchange-sha1", "diffie-hellman-group1-sha1"],
+    "keys": ["ssh-rsa"],
+    "pubkeys": ["ssh-rsa"],
+    "ciphers": ["aes128-cbc", "aes192-cbc", "aes256-cbc", "3des-cbc"],
+    "macs": ["hmac-md5", "hmac-md5-96", "hmac-sha1-96"],
+}
+
+
+def legacy_enabled(target: Target, options: ConnectOptions) -> bool:
+    return bool(options.legacy_algorithms) or (target.option("legacy") or "").lower() in ("1", "yes", "true", "on")
+
+
+def disabled_algorithms(legacy: bool) -> dict[str, list[str]]:
+    return {} if legacy else {k: list(v) for k, v in LEGACY_ALGORITHMS.items()}
+
+
+class _Transport(paramiko.Transport):
+    """paramiko.Transport that remembers the negotiated key exchange (paramiko drops its engine after kex)."""
+
+    agreed_kex: str = ""
+    hop_info: dict[str, Any] = {}  # noqa: RUF012 - replaced per instance by establish()
+    _KEX_NAMES = {cls: name for name, cls in getattr(paramiko.Transport, "_kex_info", {}).items()}
+
+    def offered_host_key_types(self) -> tuple[str, ...]:
+        """Host-key algorithms we offer (defaults minus disabled ones), before known types are moved first."""
+        return tuple(self._filter_algorithm("keys"))  # type: ignore[attr-defined]
+
+    def _parse_kex_init(self, m: paramiko.Message) -> None:
+        super()._parse_kex_init(m)  # type: ignore[misc]
+        engine = getattr(self, "kex_engine", None)
+        self.agreed_kex = self._KEX_NAMES.get(type(engine), type(engine).__name__)
+
+
+def tcp_connect(host: str, port: int, timeout: float, label: str) -> socket.socket:
+    """A connected TCP socket with keepalive probes, or ConnectError with a one-line cause."""
+    try:
+        sock = socket.create_connection((host, port), timeout=timeout)
+    except socket.gaierror as exc:
+        raise ConnectError(f"{label}: cannot resolve {host!r} ({exc.strerror})") from None
+    except ConnectionRefusedError:
+        raise ConnectError(f"{label}: connection refused by {host}:{port}") from None
+    except TimeoutError:
+        raise ConnectError(f"{label}: no answer from {host}:{port} within {timeout:g} s") from None
+    except OSError as exc:
+        raise ConnectError(f"{label}: cannot connect to {host}:{port} ({exc.strerror or exc})") from None
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    for opt, value in (("TCP_KEEPIDLE", 30), ("TCP_KEEPINTVL", 10), ("TCP_KEEPCNT", 6), ("TCP_NODELAY", 1)):
+        if hasattr(socket, opt):
+            sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, opt), value)
+    sock.settimeout(None)
+    return sock
+
+
+def username_for(target: Target, credentials: Credentials) -> str:
+    return target.user or credentials.username or getpass.getuser()
+
+
+def establish(
+    sock: socket.socket | paramiko.Channel,
+    target: Target,
+    options: ConnectOptions,
+    *,
+    credentials: Credentials,
+    identity_files: Sequence[str] = (),
+    verifier: HostKeyVerifier | None = None,
+    role: str = "device",
+) -> tuple[paramiko.Transport, dict[str, Any]]:
+    """Key exchange, host-key check and login over `sock`; returns the authenticated transport and its info.
+
+    `sock` is a TCP socket or a direct-tcpip channel of the previous hop. On failure the transport is
+    closed and a CollectorError raised (ConnectError, UnknownHostKey, ChangedHostKey, AuthenticationError).
+    """
+    label = f"{role} {target.display()}"
+    legacy = legacy_enabled(target, options)
+    t = _Transport(sock, disabled_algorithms=disabled_algorithms(legacy))
+    verifier = verifier or HostKeyVerifier.from_options(options)
+    try:
+        t.banner_timeout = options.connect_timeout
+        t.handshake_timeout = options.connect_timeout
+        t.auth_timeout = 600.0 if credentials.otp_provider is not None else max(30.0, options.connect_timeout)
+        sec = t.get_security_options()
+        sec.key_types = verifier.preferred_key_types(target.host, target.port, t.offered_host_key_types())
+        done = threading.Event()
+        t.start_client(event=done)
+        done.wait(options.connect_timeout)
+        if not t.is_active():
+            exc = t.get_exception()
+            if isinstance(exc, IncompatiblePeer):
+                hint = LEGACY_HINT if not legacy else "the server and paramiko share no algorithm"
+                raise ConnectError(f"{label}: {exc}", hint=hint)
+            raise ConnectError(f"{label}: SSH handshake failed ({exc or 'connection closed'})")
+        if not done.is_set() or t.host_key is None:
+            raise ConnectError(f"{label}: SSH handshake did not finish within {options.connect_timeout:g} s")
+        key = t.get_remote_server_key()
+        checked = verifier.verify(target.host, target.port, key)
+        user = username_for(target, credentials)
+        outcome = authenticate(
+            t,
+            user,
+            credentials,
+            display=target.display(),
+            identity_files=identity_files,
+            use_agent=options.use_agent,
+            look_for_keys=options.look_for_keys,
+        )
+        t.set_keepalive(KEEPALIVE_INTERVAL)
+    except CollectorError:
+        t.close()
+        raise
+    except (paramiko.SSHException, EOFError, OSError) as exc:
+        t.close()
+        raise ConnectError(f"{label}: {exc}") from None
+    info: dict[str, Any] = {
+        "target": target.display(),
+        "user": user,
+        "remote_version": t.remote_version,
+        "kex": t.agreed_kex,
+        "cipher": t.local_cipher,
+        "mac": t.local_mac,
+        "legacy_algorithms": legacy,
+        "auth": outcome.succeeded,
+        **checked.as_info(),
+    }
+    t.hop_info = info
+    return t, info
+
+
+class SSHTransport(Transport):
+    """An interactive pty shell over SSH (optionally through jump hosts); also the base for exec mode."""
+
+    def __init__(self, target: Target, options: ConnectOptions) -> None:
+        super().__init__(target, options)
+        self.info = {"transport": "ssh"}
+        self._transport: paramiko.Transport | None = None
+        self._hops: list[paramiko.Transport] = []
+        self._chan: paramiko.Channel | None = None
+        self._closed = False
+
+    # -- connection -------------------------------------------------------------------------------
+    def connect(self) -> paramiko.Transport:
+        """Connect and log in without opening a shell (exec mode uses this); returns the paramiko Transport."""
+        if self._transport is not None:
+            return self._transport
+        opts = self.options
+        target, jumps, files = resolve_ssh_target(self.target, opts)
+        if opts.credentials.key_file is None:
+            files = files or identity_files_of(target)
+        sock: socket.socket | paramiko.Channel
+        if jumps:
+            from .ssh_jump import open_jump_channel
+
+            chan, hops = open_jump_channel(jumps, target.host, target.port or 22, opts, resolve=False)
+            self._hops = hops
+            self.info["jumps"] = [getattr(h, "hop_info", {}) for h in hops]
+            sock = chan
+        else:
+            sock = tcp_connect(target.host, target.port or 22, opts.connect_timeout, f"device {target.display()}")
+        try:
+            t, info = establish(sock, target, opts, credentials=opts.credentials, identity_files=files)
+        except BaseException:
+            sock.close()
+            self._close_hops()
+            raise
+        self._transport = t
+        self.info.update(info)
+        return t
+
+    def open(self) -> None:
+        if self.options.jump_mode == "shell" and (self.options.jumps or self._config_jumps()):
+            self._open_jump_shell()
+            return
+        t = self.connect()
+        try:
+            chan = t.open_session(window_size=WINDOW_SIZE, max_packet_size=MAX_PACKET_SIZE)
+            chan.get_pty(term=self.options.term, width=self.options.width, height=self.options.height)
+            chan.invoke_shell()
+        except (paramiko.SSHException, EOFError, OSError) as exc:
+            self.close()
+            raise ConnectError(f"device {self.target.display()}: cannot open a shell ({exc})") from None
+        self._chan = chan
+
+    def _config_jumps(self) -> list[Target]:
+        return resolve_ssh_target(self.target, self.options)[1]
+
+    def _open_jump_shell(self) -> None:
+        from .ssh_jump import hop_command, open_jump_shell_chain
+
+        target, jumps, _files = resolve_ssh_target(self.target, self.options)
+        opts = self.options
+        chan, hops = open_jump_shell_chain(jumps, opts, resolve=False)
+        self._chan = chan
+        self._hops = hops
+        self.info.update(
+            {
+                "jump_mode": "shell",
+                "jumps": [getattr(h, "hop_info", {}) for h in hops],
+                # the session layer types this in the jump host's shell, then logs in to the device
+                "hop_command": hop_command(target, opts.credentials),
+            }
+        )
+
+    def exec_runner(self) -> SSHExecRunner:
+        """A runner for exec-channel steps on this (already authenticated) connection."""
+        from .ssh_exec import SSHExecRunner
+
+        if self.options.jump_mode == "shell" and self._transport is None and self._hops:
+            raise ConnectError("exec mode is not available through a jump host in shell mode")
+        return SSHExecRunner(self.connect())
+
+    @property
+    def paramiko_transport(self) -> paramiko.Transport | None:
+        return self._transport
+
+    @property
+    def channel(self) -> paramiko.Channel | None:
+        return self._chan
+
+    # -- byte pipe --------------------------------------------------------------------------------
+    def _lost(self, why: str) -> ConnectionLost:
+        status = ""
+        if self._chan is not None and self._chan.exit_status_ready():
+            status = f" (remote exit status {self._chan.recv_exit_status()})"
+        return ConnectionLost(f"ssh {self.target.display()}: {why}{status}")
+
+    def read(self, timeout: float | None) -> bytes:
+        chan = self._chan
+        if chan is None:
+            raise ConnectionLost(f"ssh {self.target.display()}: not open")
+        chan.settimeout(timeout)
+        try:
+            data = chan.recv(READ_SIZE)
+        except TimeoutError:
+            if not self.alive():
+                raise self._lost("connection closed") from None
+            return b""
+        except (OSError, EOFError, paramiko.SSHException) as exc:
+            raise self._lost(f"connection failed ({exc})") from None
+        if not data:
+            raise self._lost("end of stream")
+        return data
+
+    def write(self, data: bytes) -> None:
+        chan = self._chan
+        if chan is None:
+            raise ConnectionLost(f"ssh {self.target.display()}: not open")
+        try:
+            chan.sendall(data)
+        except (OSError, EOFError, paramiko.SSHException) as exc:
+            raise self._lost(f"cannot send ({exc})") from None
+
+    def alive(self) -> bool:
+        chan = self._chan
+        if chan is None or chan.closed:
+            return False
+        t = chan.get_transport()
+        return t is not None and t.is_active() and not (chan.eof_received and not chan.recv_ready())
+
+    def _close_hops(self) -> None:
+        for hop in reversed(self._hops):
+            hop.close()
+        self._hops = []
+
+    def close(self) -> None:
+        if self._chan is not None:
+            self._chan.close()
+        if self._transport is not None:
+            self._transport.close()
+        self._close_hops()
+        self._closed = True
