@@ -11,11 +11,11 @@ import contextlib
 import logging
 import socket
 import threading
-import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from telnetlib3 import TelnetClient
+from telnetlib3.stream_reader import TelnetReader
 
 from ..errors import ConnectError, ConnectionLost
 from ..target import Target
@@ -48,14 +48,39 @@ def naws_size(options: ConnectOptions) -> tuple[int, int]:
     return cols, rows
 
 
+class _Reader(TelnetReader):
+    """telnetlib3's byte reader, removing the NUL of CR NUL as data arrives (unless the server sends BINARY).
+
+    Done at arrival, on the loop thread, so a BINARY change mid-stream applies to exactly the bytes after it.
+    """
+
+    def __init__(self, limit: int = READER_LIMIT) -> None:
+        super().__init__(limit=limit)
+        self.crnul = CrNulFilter()
+        self.binary: Callable[[], bool] = lambda: False
+
+    def feed_data(self, data: bytes) -> None:
+        if self.crnul.after_cr or b"\r" in data:  # cheap test first: this runs for every data segment
+            if self.binary():
+                self.crnul.after_cr = False
+            else:
+                data = self.crnul.feed(data)
+        super().feed_data(data)
+
+
 class _Client(TelnetClient):
     """telnetlib3's automation client (never TelnetTerminalClient) tuned for scraping a device."""
 
+    _reader_factory = _Reader
+
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
-        assert self.writer is not None
+        writer, reader = self.writer, self.reader
+        assert writer is not None and isinstance(reader, _Reader)
         # SLC snooping is for a server's line editing; as a client it would walk every byte in Python.
-        self.writer.slc_simulated = False
+        writer.slc_simulated = False
+        binary_opt = bytes([BINARY])
+        reader.binary = lambda: bool(writer.remote_option.enabled(binary_opt))
 
     #: why the stream ended, when it was not a clean end of stream (e.g. a reset)
     lost_reason: str | None = None
@@ -171,7 +196,6 @@ class TelnetTransport(Transport):
         self.info = {"transport": "telnet", "peer": target.address}
         self._lt: _LoopThread | None = None
         self._proto: _Client | None = None
-        self._crnul = CrNulFilter()
         self._bridge: _ChannelBridge | None = None
         self._jump_transports: list[Any] = []
         self._closed = False
@@ -265,26 +289,16 @@ class TelnetTransport(Transport):
     def read(self, timeout: float | None) -> bytes:
         self._check_open()
         assert self._lt is not None
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            left = None if deadline is None else max(0.0, deadline - time.monotonic())
-            try:
-                result = self._lt.run(self._aread(left), None if left is None else left + 30.0)
-            except concurrent.futures.TimeoutError as exc:  # the loop thread is stuck: treat the link as dead
-                self._lost = True
-                raise ConnectionLost(f"telnet {self.target.address}: the Telnet reader stopped responding") from exc
-            if isinstance(result, tuple):
-                self._lost = True
-                self._refresh_info()
-                raise ConnectionLost(f"telnet {self.target.address}: connection closed by the peer ({result[1]})")
-            if not result:
-                return b""
-            if not self._in_binary():
-                result = self._crnul.feed(result)
-            if result:
-                return bytes(result)
-            if deadline is not None and time.monotonic() >= deadline:
-                return b""  # only a NUL (the tail of CR NUL) arrived
+        try:
+            result = self._lt.run(self._aread(timeout), None if timeout is None else timeout + 30.0)
+        except concurrent.futures.TimeoutError as exc:  # the loop thread is stuck: treat the link as dead
+            self._lost = True
+            raise ConnectionLost(f"telnet {self.target.address}: the Telnet reader stopped responding") from exc
+        if isinstance(result, tuple):
+            self._lost = True
+            self._refresh_info()
+            raise ConnectionLost(f"telnet {self.target.address}: connection closed by the peer ({result[1]})")
+        return bytes(result)
 
     async def _awrite(self, data: bytes) -> str | None:
         proto = self._proto
@@ -318,10 +332,6 @@ class TelnetTransport(Transport):
     def _check_open(self) -> None:
         if self._closed or self._proto is None or self._lt is None:
             raise ConnectionLost(f"telnet {self.target.address}: the connection is closed")
-
-    def _in_binary(self) -> bool:
-        writer = self._proto.writer if self._proto is not None else None
-        return bool(writer is not None and writer.remote_option.enabled(bytes([BINARY])))
 
     def negotiated(self) -> dict[str, list[str]]:
         """Options in effect: "local" (we WILL) and "remote" (the server WILL)."""

@@ -82,14 +82,14 @@ class CrNulFilter:
     """
 
     def __init__(self) -> None:
-        self._after_cr = False
+        self.after_cr = False
 
     def feed(self, data: bytes) -> bytes:
         if not data:
             return data
-        if self._after_cr and data[0] == 0:
+        if self.after_cr and data[0] == 0:
             data = data[1:]
-        self._after_cr = data.endswith(b"\r")  # a CR still waiting for its NUL (or LF) in the next chunk
+        self.after_cr = data.endswith(b"\r")  # a CR still waiting for its NUL (or LF) in the next chunk
         if b"\r\x00" in data:
             data = data.replace(b"\r\x00", b"\r")
         return data
