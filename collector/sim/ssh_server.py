@@ -9,6 +9,7 @@ import base64
 import contextlib
 import hashlib
 import socket
+import struct
 import threading
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,30 @@ class _Server(paramiko.ServerInterface):
         self.pty: dict[int, bool] = {}
         self.seen_keys: set[tuple[str, str]] = set()
         self.forward: dict[int, tuple[str, int]] = {}
+        self.replied: dict[int, threading.Event] = {}
+        self._hook_replies()
+
+    def _hook_replies(self) -> None:
+        """Know when paramiko has sent the reply to a shell/exec request (private API; paramiko is pinned <5).
+
+        A worker that finishes fast (an unknown exec command) must not close its channel before that reply
+        is on the wire, or the client sees "Channel closed" instead of the exit status.
+        """
+        orig = self.t._send_user_message  # type: ignore[attr-defined]
+
+        def send(m: paramiko.Message) -> None:
+            orig(m)
+            raw = m.asbytes()
+            if len(raw) >= 5 and raw[0] in (99, 100):  # MSG_CHANNEL_SUCCESS / MSG_CHANNEL_FAILURE
+                self._event(struct.unpack(">I", raw[1:5])[0]).set()
+
+        self.t._send_user_message = send  # type: ignore[attr-defined]
+
+    def _event(self, remote_chanid: int) -> threading.Event:
+        return self.replied.setdefault(remote_chanid, threading.Event())
+
+    def _await_reply(self, chan: paramiko.Channel) -> None:
+        self._event(chan.remote_chanid).wait(5)  # type: ignore[attr-defined]
 
     # ---- auth -------------------------------------------------------------------------------------------
     def _attempt(self, user: str, method: str, ok: bool) -> int:
@@ -153,6 +178,7 @@ class _Server(paramiko.ServerInterface):
     def _shell(self, chan: paramiko.Channel, user: str) -> None:
         try:
             self.o.device.serve(chan, username=user, record_session=False)
+            self._await_reply(chan)
             with contextlib.suppress(OSError, EOFError, paramiko.SSHException):
                 chan.send_exit_status(0)
         finally:
@@ -162,6 +188,7 @@ class _Server(paramiko.ServerInterface):
         le = b"\r\n" if self.pty.get(chan.get_id()) else b"\n"
         try:
             status = self.o.device.exec_command(chan, cmd, line_ending=le)
+            self._await_reply(chan)
             with contextlib.suppress(OSError, EOFError, paramiko.SSHException):
                 chan.send_exit_status(status)
         finally:

@@ -1,0 +1,198 @@
+"""SimSSHServer against a plain paramiko client (Transport API): auth methods, exec, shell throughput."""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+import time
+from collections.abc import Iterator
+
+import paramiko
+import pytest
+
+from collector.sim.device import SimDevice
+from collector.sim.events import EventLog
+from collector.sim.profile import DeviceProfile
+from collector.sim.ssh_server import SimSSHServer, fingerprint
+
+WINDOW = 16 << 20
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[SimSSHServer]:
+    prof = DeviceProfile.load("cisco_ios", show_tech_bytes=50 << 20)
+    with SimSSHServer(prof) as srv:
+        yield srv
+
+
+def connect(srv: SimSSHServer, **kw: object) -> paramiko.Transport:
+    sock = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+    t = paramiko.Transport(sock, default_window_size=WINDOW, default_max_packet_size=32768, **kw)  # type: ignore[arg-type]
+    t.start_client(timeout=10)
+    key = t.get_remote_server_key()
+    assert fingerprint(key) == srv.fingerprint
+    return t
+
+
+def read_until(chan: paramiko.Channel, marker: bytes, buf: bytearray, timeout: float = 10.0) -> bytes:
+    deadline = time.monotonic() + timeout
+    chan.settimeout(timeout)
+    start = 0
+    while True:
+        i = buf.find(marker, start)
+        if i >= 0:
+            out = bytes(buf[: i + len(marker)])
+            del buf[: i + len(marker)]
+            return out
+        start = max(0, len(buf) - len(marker))
+        assert time.monotonic() < deadline, f"{marker!r} not seen in time"
+        data = chan.recv(1 << 20)
+        assert data, f"EOF before {marker!r}"
+        buf += data
+
+
+def test_password_auth_and_wrong_password_counted(server: SimSSHServer) -> None:
+    before = server.events.count("auth-attempt", user="admin", method="password")
+    t = connect(server)
+    with pytest.raises(paramiko.AuthenticationException):
+        t.auth_password("admin", "wrong")
+    t.close()
+    t = connect(server)
+    t.auth_password("admin", "cisco123")
+    assert t.is_authenticated()
+    t.close()
+    assert server.events.count("auth-attempt", user="admin", method="password") == before + 2
+    assert server.events.count("auth-fail", user="admin", method="password") >= 1
+
+
+@pytest.mark.parametrize("separate", [True, False])
+def test_keyboard_interactive_password_then_otp(separate: bool) -> None:
+    ev = EventLog()
+    with SimSSHServer(DeviceProfile.load("cisco_ios"), otp="123456", events=ev, otp_separate_round=separate) as srv:
+        seen: list[list[str]] = []
+
+        def handler(answers: dict[str, str]):  # type: ignore[no-untyped-def]
+            def h(title: str, instructions: str, prompts: list[tuple[str, bool]]) -> list[str]:
+                seen.append([p for p, _ in prompts])
+                return [answers[p.strip()] for p, _ in prompts]
+
+            return h
+
+        t = connect(srv)
+        with pytest.raises(paramiko.AuthenticationException):
+            t.auth_interactive("admin", handler({"Password:": "cisco123", "OTP:": "000000"}))
+        t.close()
+        t = connect(srv)
+        with pytest.raises(paramiko.AuthenticationException):  # a password alone is not enough with OTP on
+            t.auth_password("admin", "cisco123")
+        t.close()
+        t = connect(srv)
+        t.auth_interactive("admin", handler({"Password:": "cisco123", "OTP:": "123456"}))
+        assert t.is_authenticated()
+        t.close()
+        rounds = [["Password: "], ["OTP: "]] if separate else [["Password: ", "OTP: "]]
+        assert seen[-len(rounds) :] == rounds
+        # paramiko's auth_password falls back to keyboard-interactive when the first round has one prompt
+        fallback = 1 if separate else 0
+        assert ev.count("auth-attempt", user="admin", method="password") == 1
+        assert ev.count("auth-attempt", user="admin", method="keyboard-interactive") == 2 + fallback
+        assert ev.count("auth-fail", user="admin") == 2 + fallback
+        assert ev.count("auth-ok", user="admin", method="keyboard-interactive") == 1
+
+
+def test_publickey_auth() -> None:
+    key = paramiko.ECDSAKey.generate()
+    other = paramiko.ECDSAKey.generate()
+    with SimSSHServer(DeviceProfile.load("cisco_ios"), authorized_keys=[key]) as srv:
+        t = connect(srv)
+        with pytest.raises(paramiko.AuthenticationException):
+            t.auth_publickey("admin", other)
+        t.close()
+        t = connect(srv)
+        t.auth_publickey("admin", key)
+        assert t.is_authenticated()
+        t.close()
+        assert srv.events.count("auth-attempt", method="publickey") == 2
+
+
+def test_exec_output_and_exit_status(server: SimSSHServer) -> None:
+    t = connect(server)
+    t.auth_password("admin", "cisco123")
+    ch = t.open_session()
+    ch.exec_command("show version")
+    data = b""
+    while chunk := ch.recv(65536):
+        data += chunk
+    assert ch.recv_exit_status() == 0
+    assert data == b"".join(server.device.expected_output("show version"))
+    ch = t.open_session()
+    ch.exec_command("show bogus")
+    while ch.recv(65536):
+        pass
+    assert ch.recv_exit_status() == 1
+    t.close()
+    assert "show version" in server.events.commands()
+
+
+def test_show_tech_50mb_through_pty(server: SimSSHServer) -> None:
+    t = connect(server)
+    t.auth_password("admin", "cisco123")
+    ch = t.open_session(window_size=WINDOW, max_packet_size=32768)
+    ch.get_pty(width=200, height=24)
+    ch.invoke_shell()
+    buf = bytearray()
+    read_until(ch, b"R1>", buf)
+    ch.sendall(b"enable\r")
+    read_until(ch, b"Password: ", buf)
+    ch.sendall(b"enable123\r")
+    read_until(ch, b"R1#", buf)
+    ch.sendall(b"terminal length 0\r")
+    read_until(ch, b"R1#", buf)
+    ch.sendall(b"show tech-support\r")
+    read_until(ch, b"show tech-support\r\n", buf)
+    h = hashlib.sha256()
+    n = 0
+    tail = b""
+    start = time.monotonic()
+    done = False
+    while not done:
+        data = bytes(buf) + ch.recv(1 << 20)
+        buf.clear()
+        assert data, "EOF during show tech"
+        data = tail + data
+        if data.endswith(b"\r\nR1#"):
+            data = data[: -len(b"R1#")]
+            done = True
+            tail = b""
+        else:
+            # keep a CR at the edge (CRLF split) and a possible partial prompt for the next round
+            cut = len(data) - 4
+            data, tail = data[:cut], data[cut:]
+        body = data.replace(b"\r\n", b"\n")
+        h.update(body)
+        n += len(body)
+    elapsed = time.monotonic() - start
+    ch.sendall(b"exit\r")
+    t.close()
+    expected = hashlib.sha256()
+    for c in SimDevice(server.profile).expected_output("show tech-support"):
+        expected.update(c)
+    assert n == 50 << 20
+    assert h.hexdigest() == expected.hexdigest()
+    print(f"50 MB show tech over SSH pty: {elapsed:.2f} s ({50 / elapsed:.0f} MB/s)")
+    assert elapsed < 8
+
+
+def test_legacy_kex_only() -> None:
+    with SimSSHServer(DeviceProfile.load("cisco_ios"), legacy=True) as srv:
+        t = connect(srv)
+        assert t.host_key_type == "ssh-rsa"
+        t.auth_password("admin", "cisco123")
+        t.close()
+        sock = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+        modern = paramiko.Transport(
+            sock, disabled_algorithms={"kex": ["diffie-hellman-group14-sha1", "diffie-hellman-group1-sha1"]}
+        )
+        with pytest.raises(paramiko.SSHException):
+            modern.start_client(timeout=10)
+        modern.close()
