@@ -27,6 +27,7 @@ class ChunkSeal:
     length: int
     sha256: str
     sealed_at: str
+    torn: bool = False  # recovered after a crash: kept, but its seal was made afterwards
 
     def to_json(self) -> dict[str, object]:
         return self.__dict__.copy()
@@ -74,12 +75,22 @@ class RawStream:
         self._hash = hashlib.sha256()
 
     def _recover_torn(self, seals: list[ChunkSeal]) -> None:
-        """An unsealed chunk left by a crash is kept as `.partial` and never trusted or reused."""
-        n = self._chunk
-        while (self.dir / chunk_name(n)).exists():
-            torn = self.dir / chunk_name(n)
-            torn.rename(torn.with_suffix(".chunk.partial"))
-            n += 1
+        """An unsealed chunk left by a crash is renamed `.partial`, recorded as torn, and never reused.
+
+        Its offsets stay reserved, so byte ranges journaled before the crash keep their meaning.
+        """
+        while (self.dir / chunk_name(self._chunk)).exists():
+            torn = self.dir / chunk_name(self._chunk)
+            data = torn.read_bytes()
+            partial = torn.with_name(torn.name + ".partial")
+            torn.rename(partial)
+            seal = ChunkSeal(
+                chunk=self._chunk, file=partial.name, offset=self.offset, length=len(data),
+                sha256=hashlib.sha256(data).hexdigest(), sealed_at=utc_now(), torn=True,
+            )
+            append_line(self.dir / "index.jsonl", json.dumps(seal.to_json()), fsync=True)
+            self.offset += len(data)
+            self._chunk += 1
 
     def _open_chunk(self) -> None:
         path = self.dir / chunk_name(self._chunk)

@@ -1,0 +1,127 @@
+"""Opens a ready session (transport + login + setup) and reopens it after a drop, with bounded backoff.
+
+Authentication, host-key, usage and device-state errors are never retried.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_before_delay,
+    wait_exponential_jitter,
+)
+
+from ..errors import (
+    AuthenticationError,
+    CollectorError,
+    ConnectError,
+    ConnectionLost,
+    DeviceError,
+    DialError,
+    HostKeyError,
+    UsageError,
+)
+from ..session.session import Session
+from ..store.chunks import RawStream
+from ..target import Target
+from ..transports.base import ConnectOptions, Transport
+from ..transports.factory import make_transport
+
+NEVER_RETRY = (AuthenticationError, HostKeyError, UsageError, DeviceError)
+
+
+def _retryable(exc: BaseException) -> bool:
+    if isinstance(exc, NEVER_RETRY):
+        return False
+    if isinstance(exc, DialError):
+        return False  # the dialer applies its own policy table; a final dial result is final
+    return isinstance(exc, ConnectError | ConnectionLost | OSError | EOFError | TimeoutError)
+
+
+@dataclass
+class ReconnectPolicy:
+    attempts: int = 5
+    within: float = 1800.0
+    initial_wait: float = 1.0
+    max_wait: float = 30.0
+
+
+class Connector:
+    """Builds sessions for one target; `connect()` first time, `reconnect()` after a drop."""
+
+    def __init__(
+        self,
+        target: Target,
+        options: ConnectOptions,
+        platform: Any,
+        raw: RawStream,
+        *,
+        policy: ReconnectPolicy | None = None,
+        progress: Callable[[int], None] | None = None,
+        on_attempt: Callable[[int, BaseException | None], None] | None = None,
+        login_timeout: float = 60.0,
+        factory: Callable[[Target, ConnectOptions], Transport] = make_transport,
+    ) -> None:
+        self.target = target
+        self.options = options
+        self.platform = platform
+        self.raw = raw
+        self.policy = policy or ReconnectPolicy()
+        self.progress = progress
+        self.on_attempt = on_attempt
+        self.login_timeout = login_timeout
+        self.factory = factory
+        self.connects = 0
+
+    def _open_once(self) -> Session:
+        transport = self.factory(self.target, self.options)
+        try:
+            transport.open()
+            session = Session(transport, self.platform, self.options.credentials, self.raw, progress=self.progress)
+            session.open(timeout=self.login_timeout)
+        except BaseException:
+            transport.close()
+            raise
+        self.connects += 1
+        return session
+
+    def connect(self) -> Session:
+        """First connection: one try; a failure is reported, not retried (the user is watching)."""
+        return self._open_once()
+
+    def reconnect(self) -> Session:
+        """After a drop: retry with exponential backoff and jitter, bounded by attempts and time."""
+        started = time.monotonic()
+
+        def before_sleep(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            if self.on_attempt:
+                self.on_attempt(state.attempt_number, exc)
+
+        retrying = Retrying(
+            stop=stop_after_attempt(self.policy.attempts) | stop_before_delay(self.policy.within),
+            wait=wait_exponential_jitter(initial=self.policy.initial_wait, max=self.policy.max_wait, jitter=1),
+            retry=retry_if_exception(_retryable),
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+        try:
+            session: Session = retrying(self._open_once)
+        except CollectorError:
+            raise
+        except OSError as exc:
+            raise ConnectError(
+                f"could not reconnect to {self.target.display()} within "
+                f"{time.monotonic() - started:.0f}s: {exc}"
+            ) from exc
+        if self.on_attempt:
+            self.on_attempt(0, None)
+        return session

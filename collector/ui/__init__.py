@@ -1,0 +1,1 @@
+"""Terminal-facing helpers for the CLI: credential prompts, progress display, error printing."""
