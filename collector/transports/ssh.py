@@ -128,7 +128,7 @@ def establish(
         if not done.is_set() or t.host_key is None:
             raise ConnectError(f"{label}: SSH handshake did not finish within {options.connect_timeout:g} s")
         key = t.get_remote_server_key()
-        checked = verifier.verify(target.host, target.port, key)
+        checked = verifier.verify(target.host, target.port, key, role=role)
         user = username_for(target, credentials)
         outcome = authenticate(
             t,

@@ -196,16 +196,20 @@ class HostKeyVerifier:
                     first.append(alg)
         return first + [alg for alg in offered if alg not in first]
 
-    def verify(self, host: str, port: int | None, key: paramiko.PKey) -> HostKeyResult:
-        """Raise UnknownHostKey / ChangedHostKey, or say why the key is trusted."""
+    def verify(self, host: str, port: int | None, key: paramiko.PKey, role: str = "") -> HostKeyResult:
+        """Raise UnknownHostKey / ChangedHostKey, or say why the key is trusted.
+
+        `role` ("jump host", "device") only goes into messages.
+        """
         name = known_hosts_name(host, port)
+        who = f"{role} {name}" if role else name
         fp = fingerprint(key)
         blob = key.asbytes()
         entries = self.known_keys(host, port)
         for entry in entries:
             if entry.marker == "@revoked" and entry.key.asbytes() == blob:
                 raise ChangedHostKey(
-                    f"host key of {name} ({key.get_name()} {fp}) is marked @revoked in {entry.where}",
+                    f"host key of {who} ({key.get_name()} {fp}) is marked @revoked in {entry.where}",
                     hint="the key was revoked on purpose; do not connect until the device has a new key",
                 )
         valid = [e for e in entries if e.marker is None]
@@ -216,7 +220,7 @@ class HostKeyVerifier:
             same_type = [e for e in valid if e.key.get_name() == key.get_name()]
             old = (same_type or valid)[0]
             raise ChangedHostKey(
-                f"HOST KEY CHANGED for {name}: it now presents {key.get_name()} {fp}, "
+                f"HOST KEY CHANGED for {who}: it now presents {key.get_name()} {fp}, "
                 f"but {old.where} has {old.key.get_name()} {fingerprint(old.key)}"
                 " (possible man-in-the-middle; refused)",
                 hint=f"if the device was legitimately replaced, verify the new fingerprint out of band and "
@@ -224,7 +228,7 @@ class HostKeyVerifier:
             )
         if not self.accept_new:
             raise UnknownHostKey(
-                f"unknown host key for {name}: {key.get_name()} {fp}",
+                f"unknown host key for {who}: {key.get_name()} {fp}",
                 hint="verify the fingerprint out of band, then re-run with --accept-new-host-key to trust it "
                 f"(recorded in {self.own_known_hosts})",
             )

@@ -6,6 +6,7 @@ Fixtures: `sshd` (TCP forwarding allowed), `sshd_noforward`, and `sshd_factory` 
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import re
 import shutil
@@ -91,19 +92,15 @@ class SshdServer:
         self.process = None
         # sshd -D runs in its own session (start_new_session), so its per-connection children share the
         # process group we created; end exactly that group.
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
         try:
             proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=5)
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)  # leftover session children, if any
-        except ProcessLookupError:
-            pass
         if proc.stderr is not None:
             proc.stderr.close()
 
