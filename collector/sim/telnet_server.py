@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import signal
 import socket
 import threading
 from typing import Any
@@ -256,11 +257,19 @@ def run_telnet(
     port: int = 2323,
     events_path: str | None = None,
 ) -> None:
-    """Serve a profile over Telnet until interrupted (for `collector sim telnet` or a quick manual test)."""
+    """Serve a profile over Telnet until Ctrl-C or SIGTERM (used by `collector sim telnet`)."""
     prof = profile if isinstance(profile, DeviceProfile) else DeviceProfile.load(profile)
     events = EventLog(events_path) if events_path else EventLog()
     stop = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with SimTelnetServer(prof, host=host, port=port, events=events) as srv:
-        print(f"simulated {prof.hostname} ({prof.name}) on {srv.url}; Ctrl-C stops", flush=True)
+        lg = prof.login
+        print(f"listening on {srv.host}:{srv.port} ({srv.url})", flush=True)
+        print(f"profile {prof.name} ({prof.platform}), hostname {prof.hostname}, login mode {lg.mode}", flush=True)
+        if lg.mode != "none":
+            print(f"user {lg.username}, password {lg.password}" + (f", OTP {lg.otp}" if lg.otp else ""), flush=True)
         with contextlib.suppress(KeyboardInterrupt):
-            stop.wait()
+            while not stop.wait(0.5):
+                pass
+    events.close()
