@@ -1,1 +1,69 @@
-"""collector.playbook package."""
+"""Playbooks: the YAML schema, loading with file:line errors, {{ variables }}, and the read-only guard.
+
+Typical use: `loaded = load_playbook(path, overrides)`, then `check_playbook(loaded, load_platform(...), flag)`.
+"""
+
+from .durations import format_duration, format_size, parse_duration, parse_size
+from .guard import (
+    GuardRefusal,
+    GuardVerdict,
+    PlaybookRefused,
+    StepCommand,
+    changes_allowed,
+    check_command,
+    check_playbook,
+    iter_commands,
+)
+from .loader import LoadedPlaybook, PlaybookInvalid, PlaybookIssue, load_playbook, validate_playbook
+from .schema import (
+    CaptureStep,
+    Playbook,
+    Precheck,
+    RateGuard,
+    Rotate,
+    ShowStep,
+    StepDefaults,
+    Threshold,
+    Trigger,
+    Until,
+    playbook_json_schema,
+    slugify,
+    step_filename,
+)
+from .variables import merge_vars, parse_var_overrides, substitute
+
+__all__ = [
+    "CaptureStep",
+    "GuardRefusal",
+    "GuardVerdict",
+    "LoadedPlaybook",
+    "Playbook",
+    "PlaybookInvalid",
+    "PlaybookIssue",
+    "PlaybookRefused",
+    "Precheck",
+    "RateGuard",
+    "Rotate",
+    "ShowStep",
+    "StepCommand",
+    "StepDefaults",
+    "Threshold",
+    "Trigger",
+    "Until",
+    "changes_allowed",
+    "check_command",
+    "check_playbook",
+    "format_duration",
+    "format_size",
+    "iter_commands",
+    "load_playbook",
+    "merge_vars",
+    "parse_duration",
+    "parse_size",
+    "parse_var_overrides",
+    "playbook_json_schema",
+    "slugify",
+    "step_filename",
+    "substitute",
+    "validate_playbook",
+]

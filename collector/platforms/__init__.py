@@ -1,0 +1,207 @@
+"""Platforms as pure data: `collector/platforms/<name>.yaml` validated by the `Platform` model.
+
+A platform says how a device talks (prompts, paging, errors, login dialogs) and which commands are read-only.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from ..errors import PlaybookError
+
+PLATFORM_DIR = Path(__file__).resolve().parent
+_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _check_regex(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"bad regular expression {value!r}: {exc}") from None
+    return value
+
+
+Regex = Annotated[str, AfterValidator(_check_regex)]
+
+
+class _Data(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EnableSpec(_Data):
+    """How to reach privileged mode."""
+
+    command: str = "enable"
+    password_prompt: Regex = r"(?i)password:\s*$"
+    disable_command: str = "disable"
+
+
+class LoginPatterns(_Data):
+    """Regexes for the login dialog (matched on the tail of the stream); None = not used on this platform."""
+
+    username: Regex | None = r"(?i)(user ?name|login)\s*:\s*$"
+    password: Regex | None = r"(?i)password\s*:\s*$"
+    otp: Regex | None = r"(?i)(one[- ]time (password|code)|otp|passcode|verification code|token code)\s*:?\s*$"
+    login_failed: Regex | None = r"(?i)(login invalid|login incorrect|authentication failed|access denied)"
+    press_return: Regex | None = r"(?i)press (return|enter|any key) to (get started|continue)"
+    initial_config_dialog: Regex | None = None
+    confirm: Regex | None = r"(?i)(\[confirm\]|\[yes/no\]:?|\[y/n\]:?)\s*$"
+    rommon: Regex | None = None
+
+
+class SlowLine(_Data):
+    """Slow-line mode: send debug output to the log buffer and poll it instead of flooding a 9600-bps console."""
+
+    config_mode: bool = Field(
+        default=True, description="enable/disable are configuration commands (need allow_changes)"
+    )
+    enable: list[str]
+    poll: str
+    disable: list[str]
+
+
+class VerbTable(_Data):
+    """Words at the start of a command (or of a pipe filter): read-only ones and refused ones with a reason."""
+
+    allow: list[str] = []
+    refuse: dict[str, str] = {}
+
+
+class ReadOnlyRule(_Data):
+    """A regex on the normalised command (first word expanded); first matching rule wins."""
+
+    pattern: Regex
+    reason: str = ""
+    action: Literal["refuse", "allow"] = "refuse"
+
+
+class ReadOnlyPolicy(_Data):
+    """Data for the read-only guard (collector/playbook/guard.py)."""
+
+    abbreviations: bool = Field(default=False, description="the CLI accepts unique prefixes of words (IOS `sh ver`)")
+    case_sensitive: bool = False
+    shell: bool = Field(default=False, description="commands are shell lines (pipes, ;, &&, redirections are parsed)")
+    unknown: Literal["refuse", "allow"] = "refuse"
+    verbs: VerbTable = VerbTable()
+    pipes: VerbTable = VerbTable()
+    regex_pipes: list[str] = Field(
+        default=[], description="pipe filters whose argument is a regex that may contain `|`"
+    )
+    rules: list[ReadOnlyRule] = []
+
+
+class Platform(_Data):
+    """Everything collector knows about a device family, loaded from YAML."""
+
+    name: str
+    description: str = ""
+    prompt_pattern: Regex = Field(description="regex (re.M) matching a whole prompt line, any mode")
+    privileged_pattern: Regex | None = None
+    config_pattern: Regex | None = None
+    enable: EnableSpec | None = None
+    setup_commands: list[str] = []
+    paging_patterns: list[Regex] = []
+    paging_response: str = " "
+    error_markers: list[str] = Field(default=[], description="literal text that marks a failed command in its output")
+    debug_off_commands: list[str] = []
+    session_state_commands: list[Regex] = Field(
+        default=[], description="regexes: a step whose normalised command matches is restored after every reconnect"
+    )
+    login: LoginPatterns = LoginPatterns()
+    supports_exec: bool = False
+    return_char: Literal["\n", "\r", "\r\n"] = "\n"
+    slow_line: SlowLine | None = None
+    read_only: ReadOnlyPolicy = ReadOnlyPolicy()
+
+    def has_error(self, text: str) -> str | None:
+        """The first error marker found in text, or None."""
+        for marker in self.error_markers:
+            if marker in text:
+                return marker
+        return None
+
+    def is_session_state(self, command: str) -> bool:
+        """True when the command sets per-session state that must be restored after a reconnect."""
+        norm = " ".join(command.split()).lower()
+        return any(re.search(p, norm) for p in self.session_state_commands)
+
+
+class PlatformError(PlaybookError):
+    """An unknown platform name or a platform file that does not validate."""
+
+
+def list_platforms() -> list[str]:
+    """Names of the bundled platforms (file stems of collector/platforms/*.yaml)."""
+    return sorted(p.stem for p in PLATFORM_DIR.glob("*.yaml"))
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    yaml = YAML(typ="safe", pure=True)
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, YAMLError) as exc:
+        raise PlatformError(f"{path}: cannot read platform file: {exc}") from None
+    if not isinstance(data, dict):
+        raise PlatformError(f"{path}: a platform file must be a YAML mapping")
+    return data
+
+
+def _resolve(name: str, seen: tuple[str, ...] = ()) -> dict[str, Any]:
+    path = PLATFORM_DIR / f"{name}.yaml"
+    if not _NAME_RE.match(name) or not path.is_file():
+        known = list_platforms()
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise PlatformError(
+            f"unknown platform {name!r}; known platforms: {', '.join(known)}",
+            hint=f"{hint}platform names follow netmiko's (cisco_ios, linux, ...)",
+        )
+    if name in seen:
+        raise PlatformError(f"platform {name!r}: `extends` loops through {' -> '.join(seen + (name,))}")
+    data = _read_yaml(path)
+    parent = data.pop("extends", None)
+    if parent is not None:
+        merged = _resolve(str(parent), seen + (name,))
+        merged.update(data)
+        data = merged
+    return data
+
+
+@functools.cache
+def load_platform(name: str) -> Platform:
+    """The validated Platform for a bundled name; PlatformError (a PlaybookError) when unknown or invalid.
+
+    A platform file may say `extends: other` to start from another platform's top-level keys.
+    """
+    data = _resolve(name)
+    try:
+        platform = Platform.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise PlatformError(f"platform {name!r}: {where}: {first['msg']}") from None
+    if platform.name != name:
+        raise PlatformError(f"platform file {name}.yaml declares name {platform.name!r}; they must match")
+    return platform
+
+
+__all__ = [
+    "EnableSpec",
+    "LoginPatterns",
+    "Platform",
+    "PlatformError",
+    "ReadOnlyPolicy",
+    "ReadOnlyRule",
+    "SlowLine",
+    "VerbTable",
+    "list_platforms",
+    "load_platform",
+]
