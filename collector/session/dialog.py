@@ -30,7 +30,8 @@ class Statement:
            max_matches: int = 10) -> Statement:
         if pattern.startswith("(?i)"):
             pattern = pattern[4:]  # always case-insensitive; an inner global flag would be an error
-        return cls(name, re.compile(pattern.encode(), re.IGNORECASE), action, loop_continue, max_matches)
+        return cls(name, re.compile(pattern.encode(), re.IGNORECASE | re.MULTILINE), action, loop_continue,
+                   max_matches)
 
 
 @dataclass

@@ -14,6 +14,7 @@ _ANSI_PARTIAL = re.compile(rb"\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b]*\x1b?)?\Z")
 # The erase sequence devices send after a pager prompt: backspaces, blanks, backspaces.
 _ERASE = rb"(?:\x08+[ \t]*\x08*|\r[ \t]*\r|\x1b\[K)?"
 _CARRY_LIMIT = 64
+_LONG_LINE = 8192  # longer "lines" (binary, no LF) are cut at a safe point instead
 
 
 class Normalizer:
@@ -24,23 +25,23 @@ class Normalizer:
         self._paging = (
             re.compile(rb"(?:" + b"|".join(p.encode() for p in pats) + rb")[ \t]*" + _ERASE) if pats else None
         )
-        # a pager prompt can be split across reads: hold back a short suffix that may start one
-        self._paging_heads = {p.encode().lstrip(b" \\")[:3] for p in pats if p}
         self._carry = b""
 
     def feed(self, data: bytes) -> bytes:
+        """Transform every complete line; the incomplete last line waits for more bytes.
+
+        Everything this normaliser removes (CR before LF, pager prompt + erase, ANSI) lives inside
+        one line, so line-wise processing is exact whatever the read boundaries were.
+        """
         buf = self._carry + data if self._carry else data
-        if not buf:
+        nl = buf.rfind(b"\n")
+        if nl != -1:
+            cut = nl + 1
+        elif len(buf) <= _LONG_LINE:
+            self._carry = buf
             return b""
-        cut = len(buf)
-        tail_start = max(0, cut - _CARRY_LIMIT)
-        esc = buf.rfind(b"\x1b", tail_start)
-        if esc != -1 and _ANSI_PARTIAL.match(buf, esc):
-            cut = esc
-        if buf.endswith(b"\r"):
-            cut = min(cut, len(buf) - 1)
-        if self._paging is not None:
-            cut = min(cut, self._paging_holdback(buf, tail_start))
+        else:
+            cut = self._safe_cut(buf)
         self._carry = buf[cut:]
         return self._transform(buf[:cut])
 
@@ -48,18 +49,15 @@ class Normalizer:
         rest, self._carry = self._carry, b""
         return self._transform(rest)
 
-    def _paging_holdback(self, buf: bytes, tail_start: int) -> int:
-        """Where to cut so that a pager prompt (or its erase sequence) is never split."""
-        cut = len(buf)
-        bs = buf.rfind(b"\x08", tail_start)
-        if bs != -1:
-            cut = min(cut, max(tail_start, buf.rfind(b"\n", tail_start, bs) + 1))
-        for head in self._paging_heads:
-            if not head:
-                continue
-            pos = buf.rfind(head[:1], tail_start)
-            if pos != -1 and b"\n" not in buf[pos:]:
-                cut = min(cut, pos)
+    @staticmethod
+    def _safe_cut(buf: bytes) -> int:
+        """A very long line: cut it anywhere that does not split an escape, a CR LF or a pager prompt."""
+        cut = len(buf) - _CARRY_LIMIT
+        esc = buf.rfind(b"\x1b", cut - _CARRY_LIMIT)
+        if esc != -1 and esc < cut and _ANSI_PARTIAL.match(buf, esc, cut):
+            cut = esc
+        while cut > 0 and buf[cut - 1 : cut] in (b"\r", b"\x08", b"-", b" "):
+            cut -= 1
         return cut
 
     def _transform(self, s: bytes) -> bytes:

@@ -1,0 +1,1 @@
+"""Test-only helpers: in-memory transports and fake links."""
