@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+    wait_random,
+)
 
 from ..errors import UploadError
 from ..secrets import Masker, Secret
@@ -116,7 +123,7 @@ def retry_call(
 
     retrying = Retrying(
         stop=stop_after_attempt(max(0, retries) + 1),
-        wait=wait_exponential_jitter(initial=backoff, max=max(backoff, 60.0), jitter=backoff),
+        wait=wait_exponential(multiplier=backoff, max=max(backoff, 60.0)) + wait_random(0, backoff),
         retry=retry_if_exception_type(Retryable),
         before_sleep=_before_sleep,
         reraise=True,
