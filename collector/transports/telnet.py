@@ -103,11 +103,22 @@ class _Client(TelnetClient):
         super().connection_lost(None)
 
 
+class _Stopped(Exception):
+    """The loop thread was stopped (the transport was closed) while a call waited on it."""
+
+
 class _LoopThread:
-    """A private asyncio loop in a daemon thread; coroutines are submitted from the caller's thread."""
+    """A private asyncio loop in a daemon thread; coroutines are submitted from the caller's thread.
+
+    `stop()` releases every caller still waiting (e.g. a reader blocked in read(None) when another thread
+    closes the transport) with _Stopped.
+    """
 
     def __init__(self, name: str) -> None:
         self.loop = asyncio.new_event_loop()
+        self.stopped = False
+        self._lock = threading.Lock()
+        self._pending: set[concurrent.futures.Future[Any]] = set()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
@@ -116,19 +127,34 @@ class _LoopThread:
         self.loop.run_forever()
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
-        fut = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        with self._lock:
+            if self.stopped:
+                coro.close()
+                raise _Stopped()
+            fut = asyncio.run_coroutine_threadsafe(coro, self.loop)
+            self._pending.add(fut)
         try:
             return fut.result(timeout)
         except concurrent.futures.TimeoutError:
             fut.cancel()
             raise
+        except concurrent.futures.CancelledError as exc:
+            raise _Stopped() from exc
+        finally:
+            with self._lock:
+                self._pending.discard(fut)
 
     def stop(self) -> None:
-        if self.loop.is_closed():
-            return
+        with self._lock:
+            if self.stopped:
+                return
+            self.stopped = True
+            pending = list(self._pending)
         with contextlib.suppress(RuntimeError):
             self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(5.0)
+        for fut in pending:
+            fut.cancel()
         if not self._thread.is_alive():
             self.loop.close()
 
@@ -287,13 +313,14 @@ class TelnetTransport(Transport):
         return data
 
     def read(self, timeout: float | None) -> bytes:
-        self._check_open()
-        assert self._lt is not None
+        lt = self._check_open()
         try:
-            result = self._lt.run(self._aread(timeout), None if timeout is None else timeout + 30.0)
+            result = lt.run(self._aread(timeout), None if timeout is None else timeout + 30.0)
         except concurrent.futures.TimeoutError as exc:  # the loop thread is stuck: treat the link as dead
             self._lost = True
             raise ConnectionLost(f"telnet {self.target.address}: the Telnet reader stopped responding") from exc
+        except _Stopped as exc:
+            raise ConnectionLost(f"telnet {self.target.address}: the connection was closed") from exc
         if isinstance(result, tuple):
             self._lost = True
             self._refresh_info()
@@ -315,23 +342,26 @@ class TelnetTransport(Transport):
         return None
 
     def write(self, data: bytes) -> None:
-        self._check_open()
-        assert self._lt is not None
+        lt = self._check_open()
         if not data:
             return
         try:
-            problem = self._lt.run(self._awrite(bytes(data)), WRITE_TIMEOUT + 30.0)
+            problem = lt.run(self._awrite(bytes(data)), WRITE_TIMEOUT + 30.0)
         except concurrent.futures.TimeoutError:
             problem = "the Telnet writer stopped responding"
+        except _Stopped:
+            problem = "the connection was closed"
         if problem is not None:
             self._lost = True
             raise ConnectionLost(f"telnet {self.target.address}: cannot send ({problem})")
 
     # -- state ---------------------------------------------------------------------------------
 
-    def _check_open(self) -> None:
-        if self._closed or self._proto is None or self._lt is None:
+    def _check_open(self) -> _LoopThread:
+        lt = self._lt
+        if self._closed or self._proto is None or lt is None:
             raise ConnectionLost(f"telnet {self.target.address}: the connection is closed")
+        return lt
 
     def negotiated(self) -> dict[str, list[str]]:
         """Options in effect: "local" (we WILL) and "remote" (the server WILL)."""

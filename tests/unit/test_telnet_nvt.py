@@ -287,3 +287,27 @@ def test_sim_channel_refuses_unknown_options_and_acknowledges_without_loops() ->
     finally:
         chan.close()
         a.close()
+
+
+def test_close_from_another_thread_releases_a_blocked_reader(pair: tuple[TelnetTransport, FakeServer]) -> None:
+    t, _srv = pair
+    outcome: list[BaseException | bytes] = []
+
+    def reader() -> None:
+        try:
+            outcome.append(t.read(None))
+        except BaseException as exc:  # noqa: BLE001 - recorded for the assertion
+            outcome.append(exc)
+
+    th = threading.Thread(target=reader)
+    th.start()
+    deadline = time.monotonic() + 5
+    while not (t._lt is not None and t._lt._pending):  # the read is in flight on the loop thread
+        assert time.monotonic() < deadline
+        time.sleep(0.001)
+    t.close()
+    th.join(5.0)
+    assert not th.is_alive(), "read(None) still blocked after close()"
+    assert len(outcome) == 1 and isinstance(outcome[0], ConnectionLost)
+    with pytest.raises(ConnectionLost):
+        t.read(0.1)
