@@ -363,6 +363,16 @@ class TelnetTransport(Transport):
             raise ConnectionLost(f"telnet {self.target.address}: the connection is closed")
         return lt
 
+    @property
+    def return_key(self) -> bytes:
+        """What a Telnet client sends for Return now: CR while we send BINARY (as netkit/BSD telnet do),
+        else the NVT's CR LF. (inetutils telnetd turns on our BINARY, and then reads CR LF as two Returns.)
+        """
+        writer = self._proto.writer if self._proto is not None else None
+        if writer is not None and writer.local_option.enabled(bytes([BINARY])):
+            return b"\r"
+        return b"\r\n"
+
     def negotiated(self) -> dict[str, list[str]]:
         """Options in effect: "local" (we WILL) and "remote" (the server WILL)."""
         writer = self._proto.writer if self._proto is not None else None

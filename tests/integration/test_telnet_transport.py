@@ -60,6 +60,7 @@ def test_login_echo_and_exit_on_real_telnetd(telnetd: TelnetdServer) -> None:  #
         neg = t.negotiated()
         assert {"ECHO", "SGA"} <= set(neg["remote"]) and "TTYPE" in neg["local"]
         assert t.alive()
+        assert t.return_key == b"\r"  # telnetd asked for our BINARY: CR alone is Return
         t.write(b"exit\r")
         deadline = time.monotonic() + 15
         with pytest.raises(ConnectionLost):

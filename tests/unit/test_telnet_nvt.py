@@ -160,14 +160,20 @@ def test_option_replies_echo_sga_naws_ttype(pair: tuple[TelnetTransport, FakeSer
     srv.wait_raw(lambda raw: subnegotiation(TTYPE, b"\x00vt100") in raw)
     srv.send(b"R1>")
     assert read_until(t, lambda b: b"R1>" in b) == b"R1>"  # negotiation never leaks into the data
+    # (the options were processed on the loop thread before these data bytes, so their state is settled)
     neg = t.negotiated()
     assert {"ECHO", "SGA"} <= set(neg["remote"]) and {"NAWS", "TTYPE"} <= set(neg["local"])
+    assert t.return_key == b"\r\n"  # NVT Return while we do not send BINARY
 
 
 def test_binary_and_unknown_options(pair: tuple[TelnetTransport, FakeServer]) -> None:
     t, srv = pair
     srv.send(command(DO, BINARY) + command(DO, 99))
     srv.wait_raw(lambda raw: command(WILL, BINARY) in raw and command(WONT, 99) in raw)
+    deadline = time.monotonic() + 5  # the option state is set on the loop thread right after the reply
+    while t.return_key != b"\r":
+        assert time.monotonic() < deadline
+        time.sleep(0.001)
     srv.send(command(WILL, BINARY))
     srv.wait_raw(lambda raw: command(DO, BINARY) in raw)
     srv.send(b"a\r\x00b|")  # in BINARY, CR NUL is two data bytes
