@@ -250,6 +250,8 @@ def _issues_from_validation(
             if msg.startswith("Value error, "):
                 msg = msg[len("Value error, ") :]
             shown = data_loc + tuple(p for p in rest if not (isinstance(p, str) and p in _UNION_MEMBERS))
+            if len(data_loc) == 2 and data_loc[0] == "vars" and kind != "var_name":
+                msg = "a variable value must be text, a number or true/false"
             message = f"{_where(shown)}: {msg}"
         dedupe = (line, col, _where(data_loc) if kind not in ("missing", "extra_forbidden") else message)
         if dedupe in seen:
