@@ -1,0 +1,315 @@
+"""Consistent pseudonymisation for a bundle: prefix-preserving IPv4/IPv6, hostnames, domains, users, words.
+
+One Anonymizer serves every file and run of a bundle; its private map (with the salt) is written outside it.
+
+Address policy (decided here, documented in the map and the README):
+- kept as is: IPv4 0/8, 127/8, 169.254/16, 192.0.0/24, 224/4, 240/4 (incl. 255.255.255.255) and any value that
+  is a netmask or wildcard mask (so `255.255.255.0`, `0.0.0.255` stay); IPv6 ::/8, fe80::/10, ff00::/8,
+  2001:db8::/32.
+- class kept, rest pseudonymised (private stays private): 10/8, 172.16/12, 192.168/16, 100.64/10, 198.18/15,
+  192.0.2/24, 198.51.100/24, 203.0.113/24; IPv6 fc00::/7 and 64:ff9b::/96.
+- everything else (public) is pseudonymised into public space.
+Mapping is Crypto-PAn style (Xu et al. 2001): output bit i = input bit i XOR PRF(salt, first i bits), so two
+addresses sharing a k-bit prefix share a k-bit prefix after mapping; the low `host_bits` (8 for IPv4) are kept so
+.1 gateways, .255 broadcasts and /30 links stay readable. A public address whose image falls into a kept range
+is walked through the permutation again until it lands in public space (a bijection on public space).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+import os
+import re
+import secrets as _secrets
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from ..errors import BundleError
+
+KINDS = ("ips", "hostnames", "users", "words")
+
+_V4_KEEP = [ipaddress.ip_network(n) for n in (
+    "0.0.0.0/8", "127.0.0.0/8", "169.254.0.0/16", "192.0.0.0/24", "224.0.0.0/4", "240.0.0.0/4")]
+_V4_CLASS = [ipaddress.ip_network(n) for n in (
+    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "198.18.0.0/15",
+    "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")]
+_V6_KEEP = [ipaddress.ip_network(n) for n in ("::/8", "fe80::/10", "ff00::/8", "2001:db8::/32")]
+_V6_CLASS = [ipaddress.ip_network(n) for n in ("fc00::/7", "64:ff9b::/96")]
+
+_PH = rb"(?P<ph><redacted-secret-\d+>)"
+_V4 = rb"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\w|\.\d)"
+_V6 = rb"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])"
+_IP_RE = re.compile(_PH + rb"|(?P<v4>" + _V4 + rb")|(?P<v6>" + _V6 + rb")")
+
+_NAME = rb"[A-Za-z][A-Za-z0-9_.-]{0,62}"
+_PROMPT_CMDS = (rb"show|sh|terminal|term|enable|exit|dir|more|ping|trace\w*|debug|undebug|no|cli|set|request|"
+                rb"file|copy|monitor|bash|run|start|cat|uname|ip|ls|ps|df|sudo|vtysh|configure|logout|quit")
+_LEARN = {
+    "hostnames": [
+        re.compile(rb"^[ \t]*(?:hostname|switchname)[ \t]+(?P<h>" + _NAME + rb")[ \t]*\r?$", re.M),
+        re.compile(rb"^[ \t]*(?:set[ \t]+system[ \t]+)?host-name[ \t]+\"?(?P<h>" + _NAME + rb")\"?;?[ \t]*\r?$", re.M),
+        re.compile(rb"^(?:[\w.-]+@)?(?P<h>" + _NAME + rb")(?:\([\w/.:-]+\))?[#>%$][ \t]?(?:(?:" + _PROMPT_CMDS
+                   + rb")\b[^\r\n]*)?\r?$", re.M),
+        re.compile(rb"^\[?[\w.-]+@(?P<h>" + _NAME + rb")[: ][^\r\n]{0,80}?[#$][ \t]", re.M),
+    ],
+    "domains": [
+        re.compile(rb"^[ \t]*(?:ip[ \t]+domain[ -]name|ip[ \t]+domain-name|(?:set[ \t]+system[ \t]+)?domain-name"
+                   rb"|dns[ \t]+domain|search)[ \t]+(?:vrf[ \t]+\S+[ \t]+)?\"?(?P<d>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)"
+                   rb"\"?;?[ \t]*\r?$", re.M),
+    ],
+    "users": [
+        re.compile(rb"^[ \t]*username[ \t]+(?P<u>[A-Za-z_][\w.@-]{0,31})\b", re.M),
+        re.compile(rb"^[ \t]*user[ \t]+(?P<u>[A-Za-z_][\w.-]{0,31})[ \t]*\{", re.M),
+        re.compile(rb"\bset[ \t]+system[ \t]+login[ \t]+user[ \t]+(?P<u>[A-Za-z_][\w.-]{0,31})", re.M),
+        re.compile(rb"^\[?(?P<u>[A-Za-z_][\w.-]{0,31})@" + _NAME + rb"[:>#$ ]", re.M),
+        re.compile(rb"^(?P<u>[a-z_][\w.-]{0,31}):[^:\r\n]*:(?P<uid>\d+):\d+:", re.M),  # /etc/passwd
+    ],
+}
+# Never pseudonymised even when seen as a name: CLI words that would wreck the text if replaced.
+_STOP = {b"router", b"switch", b"localhost", b"root", b"show", b"enable", b"config", b"user", b"admin-state",
+         b"default", b"none", b"local", b"system", b"interface", b"line", b"console", b"vty", b"ip", b"more"}
+
+
+def _is_mask(v: int, bits: int) -> bool:
+    full = (1 << bits) - 1
+    inv = full ^ v
+    return (inv & (inv + 1)) == 0 or (v & (v + 1)) == 0  # ones-then-zeros, or zeros-then-ones
+
+
+class Anonymizer:
+    """Learns names from the data, then rewrites text consistently; `private_map()` is the Rosetta stone."""
+
+    def __init__(self, kinds: Iterable[str], words: Iterable[str] = (), *, salt: bytes | None = None,
+                 host_bits_v4: int = 8, host_bits_v6: int = 0) -> None:
+        self.kinds = set(kinds)
+        unknown = self.kinds - set(KINDS)
+        if unknown:
+            raise BundleError(f"unknown anonymize kind(s): {', '.join(sorted(unknown))}",
+                              hint=f"choose from: {', '.join(KINDS)}")
+        self.salt = salt or _secrets.token_bytes(32)
+        self.host_bits = {4: host_bits_v4, 6: host_bits_v6}
+        self._prf: dict[tuple[int, int, int], int] = {}
+        self.ip_map: dict[int, dict[str, str]] = {4: {}, 6: {}}
+        self.names: dict[str, dict[str, str]] = {"hostnames": {}, "domains": {}, "users": {}, "words": {}}
+        self._name_re: re.Pattern[bytes] | None = None
+        self._lookup: dict[bytes, bytes] = {}
+        self._dirty = True
+        if "words" in self.kinds:
+            for w in words:
+                w = w.strip()
+                if w and not w.startswith("#"):
+                    self._add("words", w)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.kinds)
+
+    # ---- learning -----------------------------------------------------------------------
+    def _add(self, kind: str, name: str) -> None:
+        key = name.lower()
+        table = self.names[kind]
+        if key in table or key.encode() in _STOP or len(key) < 2:
+            return
+        n = len(table) + 1
+        table[key] = {"hostnames": f"host-{n}", "domains": f"domain-{n}.example", "users": f"user-{n}",
+                      "words": f"word-{n}"}[kind]
+        self._dirty = True
+
+    def learn_bytes(self, data: bytes) -> None:
+        if "hostnames" in self.kinds:
+            for pat in _LEARN["hostnames"]:
+                for m in pat.finditer(data):
+                    self._add_host(m.group("h").decode("ascii", "replace"))
+            for pat in _LEARN["domains"]:
+                for m in pat.finditer(data):
+                    self._add("domains", m.group("d").decode("ascii", "replace"))
+        if "users" in self.kinds:
+            for pat in _LEARN["users"]:
+                for m in pat.finditer(data):
+                    if "uid" in pat.groupindex and not 1000 <= int(m.group("uid")) < 60000:
+                        continue
+                    self._add("users", m.group("u").decode("ascii", "replace"))
+
+    def _add_host(self, name: str) -> None:
+        name = name.rstrip(".")
+        if not name or name[0].isdigit():
+            return
+        try:
+            ipaddress.ip_address(name)
+            return
+        except ValueError:
+            pass
+        self._add("hostnames", name)
+
+    def learn(self, src: BinaryIO, block: int = 1 << 20) -> None:
+        carry = b""
+        while True:
+            data = src.read(block)
+            if not data:
+                break
+            data = carry + data
+            cut = data.rfind(b"\n") + 1 or len(data)
+            self.learn_bytes(data[:cut])
+            carry = data[cut:][-4096:]
+        if carry:
+            self.learn_bytes(carry)
+
+    def learn_target(self, host: str | None, user: str | None) -> None:
+        if host and "hostnames" in self.kinds:
+            self._add_host(host)
+        if user and "users" in self.kinds:
+            self._add("users", user)
+
+    # ---- IP mapping ---------------------------------------------------------------------
+    def _bit(self, version: int, i: int, prefix: int) -> int:
+        key = (version, i, prefix)
+        b = self._prf.get(key)
+        if b is None:
+            h = hashlib.blake2b(b"%d:%d:%x" % (version, i, prefix), key=self.salt[:64], digest_size=1).digest()
+            b = self._prf[key] = h[0] & 1
+            if len(self._prf) > 2_000_000:
+                self._prf.clear()
+        return b
+
+    def _permute(self, version: int, value: int, keep: int) -> int:
+        bits = 32 if version == 4 else 128
+        out = value
+        for i in range(keep, bits - self.host_bits[version]):
+            if self._bit(version, i, value >> (bits - i)):
+                out ^= 1 << (bits - 1 - i)
+        return out
+
+    def map_ip(self, text: str) -> str:
+        try:
+            addr = ipaddress.ip_address(text)
+        except ValueError:
+            return text
+        version = addr.version
+        table = self.ip_map[version]
+        cached = table.get(str(addr))
+        if cached is not None:
+            return cached
+        value = int(addr)
+        keep_nets, class_nets = (_V4_KEEP, _V4_CLASS) if version == 4 else (_V6_KEEP, _V6_CLASS)
+        if any(addr in n for n in keep_nets) or (version == 4 and _is_mask(value, 32)):
+            return text
+        cls = next((n for n in class_nets if addr in n), None)
+        if cls is not None:
+            out = self._permute(version, value, cls.prefixlen)
+        else:
+            out = self._permute(version, value, 0)
+            for _ in range(10_000):
+                cand = ipaddress.ip_address(out)
+                if not (any(cand in n for n in keep_nets + class_nets) or (version == 4 and _is_mask(out, 32))):
+                    break
+                out = self._permute(version, out, 0)
+        mapped = str(ipaddress.ip_address(out)) if version == 4 else ipaddress.IPv6Address(out).compressed
+        table[str(addr)] = mapped
+        return mapped
+
+    # ---- rewriting ----------------------------------------------------------------------
+    def _names_re(self) -> re.Pattern[bytes] | None:
+        if self._dirty:
+            self._lookup = {}
+            for kind in ("hostnames", "domains", "users", "words"):
+                if kind == "domains" and "hostnames" not in self.kinds:
+                    continue
+                for name, pseudo in self.names[kind].items():
+                    self._lookup.setdefault(name.encode(), pseudo.encode())
+            bounded = sorted((k for k, _ in self._items("bounded")), key=len, reverse=True)
+            loose = sorted((k for k, _ in self._items("words")), key=len, reverse=True)
+            alts = [_PH]
+            if bounded:
+                alts.append(rb"(?<![\w-])(?P<name>" + b"|".join(re.escape(k) for k in bounded) + rb")(?![\w-])")
+            if loose:
+                alts.append(rb"(?P<word>" + b"|".join(re.escape(k) for k in loose) + rb")")
+            self._name_re = re.compile(b"|".join(alts), re.I) if len(alts) > 1 else None
+            self._dirty = False
+        return self._name_re
+
+    def _items(self, which: str) -> list[tuple[bytes, str]]:
+        kinds = ["words"] if which == "words" else ["hostnames", "domains", "users"]
+        return [(n.encode(), p) for k in kinds for n, p in self.names[k].items()]
+
+    def rewrite(self, data: bytes) -> bytes:
+        if not self.kinds:
+            return data
+        if "ips" in self.kinds:
+            data = _IP_RE.sub(self._ip_sub, data)
+        pat = self._names_re()
+        if pat is not None:
+            data = pat.sub(self._name_sub, data)
+        return data
+
+    def _ip_sub(self, m: re.Match[bytes]) -> bytes:
+        if m.group("ph") is not None:
+            return m.group(0)
+        raw = m.group(0).decode("ascii")
+        if m.group("v6") is not None:
+            if raw.count(":") < 2:
+                return m.group(0)
+            mapped = self.map_ip(raw)
+            return (mapped.upper() if raw.isupper() else mapped).encode()
+        return self.map_ip(raw).encode()
+
+    def _name_sub(self, m: re.Match[bytes]) -> bytes:
+        if m.group("ph") is not None:
+            return m.group(0)
+        return self._lookup.get(m.group(0).lower(), m.group(0))
+
+    def text(self, s: str) -> str:
+        return self.rewrite(s.encode("utf-8", "surrogateescape")).decode("utf-8", "surrogateescape")
+
+    def stream(self, src: BinaryIO, dst: BinaryIO, block: int = 1 << 20) -> None:
+        carry = b""
+        while True:
+            data = src.read(block)
+            if not data:
+                break
+            data = carry + data
+            cut = data.rfind(b"\n") + 1 or len(data)
+            dst.write(self.rewrite(data[:cut]))
+            carry = data[cut:]
+        if carry:
+            dst.write(self.rewrite(carry))
+
+    # ---- the private map ----------------------------------------------------------------
+    def private_map(self) -> dict[str, Any]:
+        return {
+            "format": 1,
+            "warning": "PRIVATE: translates pseudonyms back to real values; never send this file with the bundle",
+            "kinds": sorted(self.kinds),
+            "salt": self.salt.hex(),
+            "policy": {"ipv4_host_bits_kept": self.host_bits[4], "ipv6_host_bits_kept": self.host_bits[6],
+                       "kept": [str(n) for n in _V4_KEEP + _V6_KEEP] + ["netmasks and wildcard masks"],
+                       "class_kept": [str(n) for n in _V4_CLASS + _V6_CLASS]},
+            "ipv4": dict(self.ip_map[4]),
+            "ipv6": dict(self.ip_map[6]),
+            **{k: dict(v) for k, v in self.names.items()},
+        }
+
+    def counts(self) -> dict[str, int]:
+        return {"ipv4": len(self.ip_map[4]), "ipv6": len(self.ip_map[6]),
+                **{k: len(v) for k, v in self.names.items()}}
+
+    def write_map(self, path: Path) -> Path:
+        """Write the private map with mode 0600, atomically; the caller keeps it outside the bundle."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = (json.dumps(self.private_map(), indent=2) + "\n").encode()
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp, 0o600)
+            os.replace(tmp, path)
+        except OSError as exc:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise BundleError(f"cannot write the private map {path}: {exc.strerror}") from exc
+        return path

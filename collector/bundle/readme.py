@@ -1,0 +1,97 @@
+"""README.txt for humans: what was collected, when, from where, what failed, and how to check the bundle.
+
+Rendered only from the (already redacted and pseudonymised) manifest, so it cannot leak more than it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _size(n: int | None) -> str:
+    if n is None:
+        return "-"
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{n} B"  # pragma: no cover
+
+
+def _dur(d: float | None) -> str:
+    return "-" if d is None else f"{d:.1f}s"
+
+
+def render_readme(manifest: dict[str, Any]) -> str:
+    lines: list[str] = []
+    add = lines.append
+    add(f"Collector bundle {manifest['bundle']}")
+    add("=" * min(79, len(lines[0])))
+    add("")
+    add(f"Created:   {manifest['created_at']} by collector {manifest['collector_version']}")
+    add(f"Case:      {manifest.get('case') or '(none)'}")
+    red = manifest["redaction"]
+    if red["profile"]:
+        add(f"Redaction: profile {red['profile']}: {red['total']} secret(s) replaced by <redacted-secret-N>"
+            f" ({red['distinct']} distinct); rules fired: "
+            + (", ".join(f"{k} x{v}" for k, v in sorted(red["rules"].items())) or "none"))
+    else:
+        add("Redaction: OFF (only the credentials given to collector were removed)")
+    anon = manifest["anonymization"]
+    if anon["kinds"]:
+        add(f"Pseudonyms: {', '.join(anon['kinds'])} replaced consistently across all files "
+            "(IP prefixes preserved); the customer keeps the private map")
+    add("")
+    for run in manifest["runs"]:
+        s = run["summary"]
+        add(f"Device {run['label']}: {run['target']}")
+        add(f"  platform {run['platform']}, transport {run['transport']}, playbook {run['playbook'].get('name')}"
+            f" (sha256 {str(run['playbook'].get('sha256') or '-')[:16]}...)")
+        add(f"  run {run['started_at']} -> {run['ended_at'] or '(not ended)'}, status {run['status']},"
+            f" cleanup {run['cleanup']}{', DEBUG MAY STILL BE ON' if run['debug_left_on'] else ''}")
+        link = run.get("link") or {}
+        if link:
+            add("  link: " + ", ".join(f"{k}={v}" for k, v in sorted(link.items()) if not isinstance(v, dict | list)))
+        add(f"  steps: {s['steps']} ({s['ok']} ok, {s['failed']} failed, {s['skipped']} skipped,"
+            f" {s['timed_out']} timed out, {s['truncated']} truncated), {_size(s['bytes'])}")
+        for o in run["outages"]:
+            add(f"  OUTAGE {o['start']} -> {o['end'] or '(not restored)'}: {o['cause']}"
+                f" ({o['reconnect_attempts']} reconnect attempts)")
+        add("")
+        add(f"  {'step':>4}  {'status':<11} {'bytes':>10} {'time':>8}  command")
+        for st in run["steps"]:
+            flags = []
+            if st["timed_out"]:
+                flags.append("TIMED OUT")
+            if st["truncated"]:
+                flags.append("TRUNCATED")
+            if st["error_marker"]:
+                flags.append(f"error: {st['error_marker']}")
+            if st["resumed"]:
+                flags.append(f"{len(st['attempts'])} attempts")
+            note = f"  [{'; '.join(flags)}]" if flags else ""
+            kind = "cleanup " if st["kind"] == "cleanup" else ""
+            add(f"  {st['step']:>4}  {st['status']:<11} {_size(st['bytes']):>10} {_dur(st['duration']):>8}"
+                f"  {kind}{st['command']}{note}")
+        failed = [st for st in run["steps"] if st["status"] not in ("ok", "skipped")]
+        if failed:
+            add("")
+            add("  What failed:")
+            for st in failed:
+                add(f"   - step {st['step']} `{st['command']}`: {st['status']}"
+                    + (f" ({st['error_marker']})" if st["error_marker"] else ""))
+        problems = run["raw"].get("problems") or []
+        for p in problems:
+            add(f"  RAW STREAM: {p}")
+        add("")
+    add("Layout")
+    add("------")
+    add("  manifest.json                      machine-readable record of everything above, with checksums")
+    add("  SHA256SUMS                         sha256sum -c SHA256SUMS (run inside this folder)")
+    add("  runs/<NN-device>/steps/            one text file per step (NNN-<command>.txt, .partial.N = attempts)")
+    add("  runs/<NN-device>/raw/transcript.raw  the byte-exact session (redacted like the rest)")
+    add("  runs/<NN-device>/journal.jsonl     the run's event journal")
+    add("")
+    add("Check integrity with `collector verify <bundle>` (archive and every member).")
+    return "\n".join(lines) + "\n"

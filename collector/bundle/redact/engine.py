@@ -1,0 +1,251 @@
+"""Streaming redactor: replaces secret tokens with stable `<redacted-secret-N>` placeholders, line structure kept.
+
+Reads in bounded blocks, finds candidate lines with one combined trigger regex, and runs the rules only there.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from ...secrets import Secret
+from .profiles import get_profile
+from .rules import (
+    BLOCK_TRIGGER,
+    IOS_CERT_BEGIN,
+    IOS_CERT_BODY,
+    IOS_CERT_END,
+    PEM_BEGIN,
+    PEM_BODY,
+    PEM_END,
+    RULE_CREDENTIAL,
+    RULE_IOS_CERT,
+    RULE_KNOWN,
+    RULE_PEM_CERT,
+    RULE_PEM_KEY,
+)
+
+BLOCK_SIZE = 1 << 20  # bytes read at a time; also the longest line handled as one line
+MAX_LINE = 64 * 1024  # rules see at most this many bytes of one line at a time
+MIN_LEARNED = 4  # shorter values found by a rule are not searched for elsewhere
+PLACEHOLDER = re.compile(rb"<redacted-secret-\d+>")
+
+
+def _alternation(values: Iterable[bytes]) -> bytes:
+    return b"|".join(re.escape(v) for v in sorted(values, key=len, reverse=True))
+
+
+@dataclass
+class _BlockState:
+    kind: str = ""  # "" | "pem" | "ios"
+    rule: str = ""
+    key: bytes = b""
+
+
+class Redactor:
+    """Removes secrets from bytes, streams or text; one instance per bundle keeps placeholders consistent.
+
+    `counts` holds how many replacements each rule made (values are never kept outside memory).
+    """
+
+    def __init__(self, profile: str = "default", extra_secrets: Iterable[Secret | str] = ()) -> None:
+        self.profile = get_profile(profile)
+        self.counts: Counter[str] = Counter()
+        self._numbers: dict[bytes, int] = {}
+        self._credentials: list[bytes] = []
+        for s in extra_secrets:
+            value = s.reveal() if isinstance(s, Secret) else s
+            raw = value.encode("utf-8", "surrogateescape")
+            if len(raw) >= 3 and raw not in self._credentials:
+                self._credentials.append(raw)
+        self._credentials.sort(key=len, reverse=True)
+        self._known: list[bytes] = []
+        self._literal_cache: dict[tuple[frozenset[bytes], frozenset[bytes]], re.Pattern[bytes]] = {}
+        parts = [r.trigger or "|".join(re.escape(lit.decode()) for lit in r.literals) for r in self.profile.rules]
+        if self.profile.blocks:
+            parts.append(BLOCK_TRIGGER)
+        self._trigger = re.compile("|".join(f"(?:{p})" for p in parts).encode(), re.M) if parts else None
+
+    # ---- placeholders -------------------------------------------------------------------
+    @property
+    def distinct_secrets(self) -> int:
+        return len(self._numbers)
+
+    def placeholder(self, value: bytes) -> bytes:
+        n = self._numbers.get(value)
+        if n is None:
+            n = self._numbers[value] = len(self._numbers) + 1
+        return b"<redacted-secret-%d>" % n
+
+    def _learn(self, value: bytes) -> None:
+        if (self.profile.learn and len(value) >= MIN_LEARNED and not value.isdigit()
+                and value not in self._known and value not in self._credentials):
+            self._known.append(value)
+            self._known.sort(key=len, reverse=True)
+
+    # ---- public API ---------------------------------------------------------------------
+    def stream(self, src: BinaryIO, dst: BinaryIO | None = None,
+               post: Callable[[bytes], bytes] | None = None) -> int:
+        """Redact src into dst block by block (flat memory); dst None = learn only. Returns bytes written.
+
+        `post` (e.g. the pseudonymiser) is applied to each redacted block, which always ends at a line end.
+        """
+        state = _BlockState()
+        emit = dst is not None
+        carry = b""
+        written = 0
+        while True:
+            block = src.read(BLOCK_SIZE)
+            if not block:
+                break
+            data = carry + block if carry else block
+            cut = data.rfind(b"\n") + 1
+            if cut == 0:
+                cut = len(data)  # one enormous line: handled in pieces
+            out = self._process(data[:cut], state, emit)
+            carry = data[cut:]
+            if post is not None and emit:
+                out = post(out)
+            if dst is not None:
+                dst.write(out)
+                written += len(out)
+        if carry:
+            out = self._process(carry, state, emit)
+            if post is not None and emit:
+                out = post(out)
+            if dst is not None:
+                dst.write(out)
+                written += len(out)
+        return written
+
+    def learn(self, src: BinaryIO) -> None:
+        """First pass: find secrets so their every later occurrence is replaced too; counts nothing."""
+        self.stream(src, None)
+
+    def redact_bytes(self, data: bytes) -> bytes:
+        return self._process(data, _BlockState(), True)
+
+    def redact_text(self, text: str) -> str:
+        return self.redact_bytes(text.encode("utf-8", "surrogateescape")).decode("utf-8", "surrogateescape")
+
+    # ---- engine -------------------------------------------------------------------------
+    def _process(self, data: bytes, st: _BlockState, emit: bool) -> bytes:
+        out: list[bytes] = []
+        pos, n = 0, len(data)
+        while pos < n:
+            if st.kind:
+                end = data.find(b"\n", pos)
+                end = n if end < 0 else end + 1
+                out.append(self._block_line(data[pos:end], st, emit))
+                pos = end
+                continue
+            m = self._trigger.search(data, pos) if self._trigger else None
+            if m is None:
+                out.append(data[pos:])
+                break
+            start = data.rfind(b"\n", pos, m.start()) + 1 if m.start() > pos else pos
+            start = max(start, pos)
+            end = data.find(b"\n", m.start())
+            end = n if end < 0 else end + 1
+            out.append(data[pos:start])
+            out.append(self._line(data[start:end], st, emit))
+            pos = end
+        result = b"".join(out)
+        return self._literals(result, emit) if emit else result
+
+    def _line(self, line: bytes, st: _BlockState, emit: bool) -> bytes:
+        if len(line) > MAX_LINE:
+            return b"".join(self._line(line[i:i + MAX_LINE], st, emit) for i in range(0, len(line), MAX_LINE))
+        if self.profile.blocks:
+            pm = PEM_BEGIN.search(line)
+            if pm:
+                st.kind, st.key = "pem", b""
+                st.rule = RULE_PEM_KEY if b"PRIVATE" in pm.group(2) else RULE_PEM_CERT
+                return line
+            if IOS_CERT_BEGIN.match(line):
+                st.kind, st.key, st.rule = "ios", b"", RULE_IOS_CERT
+                return line
+        spans: list[tuple[int, int, str]] = []
+        for r in self.profile.rules:
+            if not any(lit in line for lit in r.literals):
+                continue
+            for m in r.pattern.finditer(line):
+                for g in r.groups:
+                    s, e = m.span(g)
+                    if s < 0 or s == e or PLACEHOLDER.fullmatch(line, s, e):
+                        continue
+                    if any(s < e2 and s2 < e for s2, e2, _ in spans):
+                        continue
+                    spans.append((s, e, r.name))
+        if not spans:
+            return line
+        spans.sort()
+        pieces: list[bytes] = []
+        last = 0
+        for s, e, name in spans:
+            value = line[s:e]
+            pieces.append(line[last:s])
+            pieces.append(self.placeholder(value))
+            self._learn(value)
+            if emit:
+                self.counts[name] += 1
+            last = e
+        pieces.append(line[last:])
+        return b"".join(pieces)
+
+    def _block_line(self, line: bytes, st: _BlockState, emit: bool) -> bytes:
+        body = line.rstrip(b"\r\n")
+        eol = line[len(body):]
+        if not body.strip():
+            return line
+        if st.kind == "pem":
+            if PEM_END.search(body):
+                st.kind = ""
+                return line
+            m = PEM_BODY.match(body)
+        else:
+            if IOS_CERT_END.match(body):
+                st.kind = ""
+                return line
+            m = IOS_CERT_BODY.match(body)
+        if m is None:  # the block ended without its end marker (truncated output): back to normal lines
+            st.kind = ""
+            return self._line(line, st, emit)
+        if not st.key:
+            st.key = b"block:" + m.group(2)
+            if emit:
+                self.counts[st.rule] += 1
+        return m.group(1) + self.placeholder(st.key) + m.group(3) + eol
+
+    def _literals(self, data: bytes, emit: bool) -> bytes:
+        """Exact credentials anywhere; secrets learned elsewhere as whole tokens. Placeholders are skipped."""
+        if not self._credentials and not self._known:
+            return data
+        creds = frozenset(c for c in self._credentials if c in data)
+        known = frozenset(k for k in self._known if k in data)
+        if not creds and not known:
+            return data
+        key = (creds, known)
+        pat = self._literal_cache.get(key)
+        if pat is None:
+            alts = [rb"(?P<ph><redacted-secret-\d+>)"]
+            if creds:
+                alts.append(b"(?P<cred>" + _alternation(creds) + b")")
+            if known:
+                alts.append(rb"(?<![\w-])(?P<known>" + _alternation(known) + rb")(?![\w-])")
+            pat = re.compile(b"|".join(alts))
+            if len(self._literal_cache) > 256:
+                self._literal_cache.clear()
+            self._literal_cache[key] = pat
+
+        def sub(m: re.Match[bytes]) -> bytes:
+            if m.group("ph") is not None:
+                return m.group(0)
+            if emit:
+                self.counts[RULE_CREDENTIAL if m.lastgroup == "cred" else RULE_KNOWN] += 1
+            return self.placeholder(m.group(0))
+
+        return pat.sub(sub, data)
