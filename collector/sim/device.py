@@ -440,11 +440,11 @@ class _Session:
             for c in chunks:
                 if convert:
                     c = c.replace(b"\n", le)
-                if len(c) >= SEND_BLOCK and not buf:
+                if len(c) >= SEND_BLOCK // 2 and not buf:
                     self.send(c)
                     continue
                 buf += c
-                if len(buf) >= SEND_BLOCK:
+                if len(buf) >= SEND_BLOCK // 2:
                     self.send(bytes(buf))
                     buf.clear()
             if buf:

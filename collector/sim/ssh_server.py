@@ -182,7 +182,8 @@ class _Server(paramiko.ServerInterface):
             with contextlib.suppress(OSError, EOFError, paramiko.SSHException):
                 chan.send_exit_status(0)
         finally:
-            chan.close()
+            with contextlib.suppress(OSError, EOFError, paramiko.SSHException):
+                chan.close()
 
     def _exec(self, chan: paramiko.Channel, cmd: str) -> None:
         le = b"\r\n" if self.pty.get(chan.get_id()) else b"\n"
@@ -192,7 +193,8 @@ class _Server(paramiko.ServerInterface):
             with contextlib.suppress(OSError, EOFError, paramiko.SSHException):
                 chan.send_exit_status(status)
         finally:
-            chan.close()
+            with contextlib.suppress(OSError, EOFError, paramiko.SSHException):
+                chan.close()
 
 
 def _pump(a: paramiko.Channel | socket.socket, b: paramiko.Channel | socket.socket) -> None:
@@ -202,11 +204,11 @@ def _pump(a: paramiko.Channel | socket.socket, b: paramiko.Channel | socket.sock
             if not data:
                 break
             b.sendall(data)
-    except (OSError, EOFError):
+    except (OSError, EOFError, paramiko.SSHException):
         pass
     finally:
         for x in (a, b):
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError, EOFError, paramiko.SSHException):
                 x.close()
 
 

@@ -6,10 +6,14 @@ import hashlib
 import socket
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import paramiko
 import pytest
+from typer.testing import CliRunner
 
+from collector.sim.cli import DEMO_PASSWORD, DEMO_USER, start_demo_server
+from collector.sim.cli import app as sim_app
 from collector.sim.device import SimDevice
 from collector.sim.events import EventLog
 from collector.sim.profile import DeviceProfile
@@ -167,6 +171,8 @@ def test_show_tech_50mb_through_pty(server: SimSSHServer) -> None:
         else:
             # keep a CR at the edge (CRLF split) and a possible partial prompt for the next round
             cut = len(data) - 4
+            if data[cut - 1 : cut] == b"\r":
+                cut -= 1
             data, tail = data[:cut], data[cut:]
         body = data.replace(b"\r\n", b"\n")
         h.update(body)
@@ -196,3 +202,54 @@ def test_legacy_kex_only() -> None:
         with pytest.raises(paramiko.SSHException):
             modern.start_client(timeout=10)
         modern.close()
+
+
+def test_direct_tcpip_jump_to_second_device() -> None:
+    target_prof = DeviceProfile.load("linux")
+    with (
+        SimSSHServer(DeviceProfile.load("linux"), allow_tcpip_forward=True) as jump,
+        SimSSHServer(target_prof, users={"ops": "pw2"}) as target,
+    ):
+        jt = connect(jump)
+        jt.auth_password("admin", "cisco123")
+        tunnel = jt.open_channel("direct-tcpip", dest_addr=("127.0.0.1", target.port), src_addr=("127.0.0.1", 0))
+        t = paramiko.Transport(tunnel)
+        t.start_client(timeout=10)
+        assert fingerprint(t.get_remote_server_key()) == target.fingerprint
+        t.auth_password("ops", "pw2")
+        ch = t.open_session()
+        ch.exec_command("seq 3")
+        data = b""
+        while chunk := ch.recv(65536):
+            data += chunk
+        assert data == b"1\n2\n3\n" and ch.recv_exit_status() == 0
+        t.close()
+        jt.close()
+    with SimSSHServer(DeviceProfile.load("linux")) as closed:
+        jt = connect(closed)
+        jt.auth_password("admin", "cisco123")
+        with pytest.raises(paramiko.ChannelException):
+            jt.open_channel("direct-tcpip", dest_addr=("127.0.0.1", 22), src_addr=("127.0.0.1", 0))
+        jt.close()
+
+
+def test_demo_server_helper_and_cli_sha(tmp_path: Path) -> None:
+    events = tmp_path / "events.jsonl"
+    with start_demo_server("cisco_ios", show_tech_mb=0.5, events=events, host_key_path=str(tmp_path / "hk")) as srv:
+        fp = srv.fingerprint
+        t = connect(srv)
+        t.auth_password(DEMO_USER, DEMO_PASSWORD)
+        ch = t.open_session()
+        ch.exec_command("show tech-support")
+        h = hashlib.sha256()
+        while chunk := ch.recv(1 << 20):
+            h.update(chunk)
+        t.close()
+    assert srv.profile.show_tech_bytes == 1 << 19
+    assert '"kind": "auth-ok"' in events.read_text()
+    with start_demo_server("cisco_ios", host_key_path=str(tmp_path / "hk")) as again:
+        assert again.fingerprint == fp  # the key file keeps the fingerprint stable across restarts
+    res = CliRunner().invoke(sim_app, ["sha", "show tech-support", "--show-tech-mb", "0.5"])
+    assert res.exit_code == 0, res.output
+    assert res.output.split()[0] == h.hexdigest()
+    assert res.output.split()[1] == str(1 << 19)
