@@ -151,12 +151,13 @@ def _run(a: dict[str, Any]) -> int:
     from .playbook.durations import parse_duration, parse_size
     from .playbook.variables import parse_var_overrides
     from .runner.connector import ReconnectPolicy
-    from .runner.plan import plan_steps
+    from .runner.plan import plan_steps, playbook_info
     from .runner.runner import Runner
     from .ui.credentials import build_credentials
     from .ui.progress import RichObserver
 
-    loaded = load_playbook(a["playbook"], parse_var_overrides(a["var"] or []))
+    overrides = parse_var_overrides(a["var"] or [])
+    loaded = load_playbook(a["playbook"], overrides)
     platform = _load_platform(a["platform"] or loaded.model.platform)
     check_playbook(loaded, platform, a["allow_changes"])
     target_url = parse_target(a["target"])
@@ -173,8 +174,8 @@ def _run(a: dict[str, Any]) -> int:
         login_timeout=parse_duration(a["login_timeout"]), case=a["case"], allow_changes=a["allow_changes"],
     )
     observer: RunObserver = RunObserver() if a["as_json"] else RichObserver(err)
-    runner = Runner(plan_steps(loaded.model, loaded.render), platform, tgt, opts, ropts, observer,
-                    playbook_info=loaded.info())
+    runner = Runner(plan_steps(loaded.model), platform, tgt, opts, ropts, observer,
+                    playbook_info=playbook_info(loaded, overrides))
     outcome = runner.start()
     code = _print_outcome(outcome, a["as_json"])
     if a["bundle"] and outcome.steps:
@@ -218,7 +219,7 @@ def resume(
 
 def _resume(a: dict[str, Any]) -> int:
     from .playbook import load_playbook
-    from .runner.plan import plan_steps
+    from .runner.plan import plan_steps, playbook_info
     from .runner.runner import Runner
     from .store.rundir import RunDir
     from .ui.credentials import build_credentials
@@ -243,7 +244,7 @@ def _resume(a: dict[str, Any]) -> int:
     tgt, opts = _options(target_text, jumps, a["jump_mode"], creds, a["accept_new_host_key"], a["known_hosts"],
                          False, False, False)
     observer: RunObserver = RunObserver() if a["as_json"] else RichObserver(err)
-    runner = Runner(plan_steps(loaded.model, loaded.render), platform, tgt, opts,
+    runner = Runner(plan_steps(loaded.model), platform, tgt, opts,
                     RunOptions(runs_dir=rd.path.parent, case=info.get("case")), observer, playbook_info=pb)
     return _print_outcome(runner.resume(rd.path), a["as_json"])
 

@@ -24,7 +24,7 @@ def run_demo(runs_dir: Path, out_dir: Path, show_tech_mb: int, console: Console)
     from .bundle import build_bundle, verify_bundle
     from .platforms import load_platform
     from .playbook import check_playbook, load_playbook
-    from .runner.plan import plan_steps
+    from .runner.plan import plan_steps, playbook_info
     from .runner.runner import Runner, RunOptions
     from .sim.profile import DeviceProfile
     from .sim.ssh_server import SimSSHServer
@@ -38,7 +38,8 @@ def run_demo(runs_dir: Path, out_dir: Path, show_tech_mb: int, console: Console)
         console.print(f"[bold]simulator[/] listening on 127.0.0.1:{server.port}, host key {server.fingerprint}")
         console.print("[dim]demo trusts the simulator's fresh host key on first use, in a throw-away "
                       "known_hosts file[/]")
-        loaded = load_playbook(PLAYBOOK, {})
+        overrides: dict[str, str] = {}
+        loaded = load_playbook(PLAYBOOK, overrides)
         platform = load_platform(loaded.model.platform)
         check_playbook(loaded, platform, False)
         creds = Credentials(username=DEMO_USER, password=Secret(DEMO_PASSWORD), enable=Secret(DEMO_ENABLE, "enable"))
@@ -46,9 +47,9 @@ def run_demo(runs_dir: Path, out_dir: Path, show_tech_mb: int, console: Console)
         options = ConnectOptions(credentials=creds, accept_new_host_key=True,
                                  known_hosts=str(Path(tmp) / "known_hosts"), system_known_hosts=None,
                                  ssh_config=None)
-        runner = Runner(plan_steps(loaded.model, loaded.render), platform, target, options,
+        runner = Runner(plan_steps(loaded.model), platform, target, options,
                         RunOptions(runs_dir=runs_dir, case="demo"), RichObserver(console),
-                        playbook_info=loaded.info())
+                        playbook_info=playbook_info(loaded, overrides))
         outcome = runner.start()
     console.print(summary_table(outcome.steps, f"{outcome.run_dir.name}: {outcome.status}"))
     if outcome.error is not None:

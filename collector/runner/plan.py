@@ -6,6 +6,7 @@ Variables are already substituted; timeouts are seconds; each step knows its out
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ..playbook.durations import parse_duration
@@ -80,3 +81,16 @@ def plan_steps(playbook: Any, render: Any = None) -> list[PlannedStep]:
             )
         )
     return out
+
+
+def playbook_info(loaded: Any, overrides: dict[str, str] | None = None) -> dict[str, Any]:
+    """What run.json records about the playbook: name, path, hash, and the --var overrides (for resume)."""
+    model = loaded.model
+    return {
+        "name": model.name,
+        "path": str(Path(loaded.path).resolve()),
+        "sha256": loaded.sha256,
+        "platform": model.platform,
+        "description": getattr(model, "description", ""),
+        "vars_overrides": dict(overrides or {}),
+    }

@@ -26,6 +26,8 @@ class Normalizer:
             re.compile(rb"(?:" + b"|".join(p.encode() for p in pats) + rb")[ \t]*" + _ERASE) if pats else None
         )
         self._carry = b""
+        #: set by the session once it answered a pager prompt; until then pager removal costs nothing
+        self.paging_active = False
 
     def feed(self, data: bytes) -> bytes:
         """Transform every complete line; the incomplete last line waits for more bytes.
@@ -63,7 +65,7 @@ class Normalizer:
     def _transform(self, s: bytes) -> bytes:
         if not s:
             return s
-        if self._paging is not None and (b"\x08" in s or b"ore" in s or b"ORE" in s):
+        if self.paging_active and self._paging is not None:
             s = self._paging.sub(b"", s)
         if b"\x1b" in s:
             s = _ANSI.sub(b"", s)

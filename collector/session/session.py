@@ -306,6 +306,7 @@ class Session:
                     return finish()
                 last = last_line(pending[-MAX_PROMPT:])
                 if matcher.paging is not None and matcher.paging_at_end(last):
+                    normalizer.paging_active = True
                     self.write(b" ")
                 elif CONFIRM.search(strip_for_match(last)):
                     if allow_confirm:

@@ -13,6 +13,7 @@ PAGING = [" ?--More-- ?", "-- More --"]
 
 def run(data: bytes, sizes: list[int]) -> bytes:
     n = Normalizer(PAGING)
+    n.paging_active = True
     out = bytearray()
     pos = 0
     i = 0

@@ -1,0 +1,5 @@
+"""`python -m collector` runs the command line, exactly like the `collector` script."""
+
+from .cli import main
+
+main()
