@@ -42,6 +42,10 @@ LEGACY_ALGORITHMS: dict[str, list[str]] = {
 }
 
 
+#: AES-GCM first: with paramiko it costs about half the CPU per byte of AES-CTR + HMAC (measured on loopback)
+CIPHER_PREFERENCE = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "aes128-ctr", "aes192-ctr", "aes256-ctr")
+
+
 def legacy_enabled(target: Target, options: ConnectOptions) -> bool:
     return bool(options.legacy_algorithms) or (target.option("legacy") or "").lower() in ("1", "yes", "true", "on")
 
@@ -56,6 +60,12 @@ class _Transport(paramiko.Transport):
     agreed_kex: str = ""
     hop_info: dict[str, Any] = {}  # noqa: RUF012 - replaced per instance by establish()
     _KEX_NAMES = {cls: name for name, cls in getattr(paramiko.Transport, "_kex_info", {}).items()}
+
+    def prefer_ciphers(self, first: tuple[str, ...]) -> None:
+        """Move `first` (those paramiko knows) to the front of the cipher offer."""
+        known = tuple(self._preferred_ciphers)  # type: ignore[attr-defined]
+        front = [c for c in first if c in known]
+        self.get_security_options().ciphers = tuple(front + [c for c in known if c not in front])
 
     def offered_host_key_types(self) -> tuple[str, ...]:
         """Host-key algorithms we offer (defaults minus disabled ones), before known types are moved first."""
@@ -114,6 +124,7 @@ def establish(
         t.banner_timeout = options.connect_timeout
         t.handshake_timeout = options.connect_timeout
         t.auth_timeout = 600.0 if credentials.otp_provider is not None else max(30.0, options.connect_timeout)
+        t.prefer_ciphers(CIPHER_PREFERENCE)
         sec = t.get_security_options()
         sec.key_types = verifier.preferred_key_types(target.host, target.port, t.offered_host_key_types())
         done = threading.Event()
@@ -187,6 +198,7 @@ class SSHTransport(Transport):
 
             chan, hops = open_jump_channel(jumps, target.host, target.port or 22, opts, resolve=False)
             self._hops = hops
+            self.info["jump_mode"] = "direct-tcpip"
             self.info["jumps"] = [getattr(h, "hop_info", {}) for h in hops]
             sock = chan
         else:

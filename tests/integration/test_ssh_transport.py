@@ -352,3 +352,50 @@ def test_paramiko_transport_is_reused_for_exec(sshd: SshdServer, known_hosts: Pa
     finally:
         t.close()
     assert not os.path.exists(str(known_hosts) + ".tmp")
+
+
+def test_server_side_kill_is_connection_lost(sshd: SshdServer, known_hosts: Path, make_opts: MakeOpts) -> None:
+    trust(known_hosts, sshd)
+    t = SSHTransport(parse_target(url(sshd)), make_opts(sshd.account.password))
+    t.open()
+    try:
+        read_until(t, b"$ ")
+        t.write(b"kill -9 $PPID\n")  # the sshd session process dies: no clean exit-status, just gone
+        deadline = time.monotonic() + 10
+        with pytest.raises(ConnectionLost):
+            while time.monotonic() < deadline:
+                t.read(0.5)
+        assert not t.alive()
+        with pytest.raises(ConnectionLost):
+            t.write(b"echo too late\n")
+    finally:
+        t.close()
+
+
+def test_agent_is_used_only_when_asked(
+    sshd: SshdServer, tmp_path: Path, known_hosts: Path, make_opts: MakeOpts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+    import subprocess
+
+    agent, add = shutil.which("ssh-agent"), shutil.which("ssh-add")
+    if not agent or not add:
+        pytest.skip("ssh-agent/ssh-add missing (install openssh-client)")
+    trust(known_hosts, sshd)
+    sock = tmp_path / "agent.sock"
+    proc = subprocess.Popen([agent, "-D", "-a", str(sock)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while not sock.exists():
+            assert time.monotonic() < deadline and proc.poll() is None, "ssh-agent did not start"
+            time.sleep(0.01)
+        env = dict(os.environ, SSH_AUTH_SOCK=str(sock))
+        subprocess.run([add, "-q", str(sshd.client_key_path)], env=env, check=True, capture_output=True)
+        monkeypatch.setenv("SSH_AUTH_SOCK", str(sock))
+        with pytest.raises(AuthenticationError, match="no matching credential"):
+            SSHTransport(parse_target(url(sshd)), make_opts()).open()  # agent off by default
+        with SSHTransport(parse_target(url(sshd)), make_opts(use_agent=True)) as t:
+            assert t.info["auth"] == ["publickey(agent ssh-ed25519)"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=5)
