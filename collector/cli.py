@@ -219,7 +219,7 @@ def resume(
 
 def _resume(a: dict[str, Any]) -> int:
     from .playbook import load_playbook
-    from .runner.plan import plan_steps, playbook_info
+    from .runner.plan import plan_steps
     from .runner.runner import Runner
     from .store.rundir import RunDir
     from .ui.credentials import build_credentials
