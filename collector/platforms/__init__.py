@@ -175,19 +175,34 @@ def _resolve(name: str, seen: tuple[str, ...] = ()) -> dict[str, Any]:
     return data
 
 
+def load_platform_file(path: str | Path) -> Platform:
+    """A platform from your own YAML file (same schema; `extends:` may name a bundled platform)."""
+    p = Path(path)
+    data = _read_yaml(p)
+    parent = data.pop("extends", None)
+    if parent is not None:
+        merged = _resolve(str(parent))
+        merged.update(data)
+        data = merged
+    return _validate(data, str(p))
+
+
+def _validate(data: dict[str, Any], where: str) -> Platform:
+    try:
+        return Platform.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        raise PlatformError(f"platform {where}: {loc}: {first['msg']}") from None
+
+
 @functools.cache
 def load_platform(name: str) -> Platform:
     """The validated Platform for a bundled name; PlatformError (a PlaybookError) when unknown or invalid.
 
     A platform file may say `extends: other` to start from another platform's top-level keys.
     """
-    data = _resolve(name)
-    try:
-        platform = Platform.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise PlatformError(f"platform {name!r}: {where}: {first['msg']}") from None
+    platform = _validate(_resolve(name), repr(name))
     if platform.name != name:
         raise PlatformError(f"platform file {name}.yaml declares name {platform.name!r}; they must match")
     return platform
@@ -204,4 +219,5 @@ __all__ = [
     "VerbTable",
     "list_platforms",
     "load_platform",
+    "load_platform_file",
 ]

@@ -447,6 +447,10 @@ def step_filename(index: int, step: ShowStep | CaptureStep | str, ext: str = "tx
 def playbook_json_schema() -> dict[str, Any]:
     """JSON Schema of a playbook file, for editor completion (`collector schema`)."""
     schema = Playbook.model_json_schema(mode="validation", by_alias=True)
+    shorthand = {"type": "string", "description": "Shorthand for a show step: the command alone"}
+    props = schema["properties"]
+    props["steps"]["items"] = {"anyOf": [shorthand, *props["steps"]["items"]["oneOf"]]}
+    props["cleanup"]["items"] = {"anyOf": [shorthand, props["cleanup"]["items"]]}
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema.setdefault("title", "collector playbook")
     return schema

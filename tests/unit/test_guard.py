@@ -411,3 +411,27 @@ SHIPPED = sorted((Path(__file__).resolve().parents[2] / "playbooks").glob("*/*.y
 def test_shipped_playbooks_pass_the_guard(path: Path) -> None:
     loaded = load_playbook(path)
     check_playbook(loaded, load_platform(loaded.model.platform), allow_changes_cli=False)
+
+
+@pytest.mark.parametrize("name", ["cisco_ios", "cisco_nxos", "arista_eos", "juniper_junos", "frr"])
+def test_every_abbreviation_of_a_refused_word_is_refused(name: str) -> None:
+    """Exhaustive: any prefix of a refused verb (or pipe) is refused unless it is itself a read-only word."""
+    platform = load_platform(name)
+    table = platform.read_only
+    checked = 0
+    for verb in table.verbs.refuse:
+        for k in range(1, len(verb) + 1):
+            prefix = verb[:k]
+            if prefix in table.verbs.allow:
+                continue
+            verdict = check_command(f"{prefix} x y", platform)
+            assert not verdict.allowed, (prefix, verdict)
+            checked += 1
+    for pipe in table.pipes.refuse:
+        for k in range(1, len(pipe) + 1):
+            if pipe[:k] in table.pipes.allow:
+                continue
+            verdict = check_command(f"show x | {pipe[:k]} flash:y", platform)
+            assert not verdict.allowed, (pipe[:k], verdict)
+            checked += 1
+    assert checked > 20

@@ -158,3 +158,21 @@ def test_slow_line_is_data() -> None:
     assert ios.slow_line.poll == "show logging"
     assert check_command(ios.slow_line.poll, ios).allowed
     assert load_platform("juniper_junos").slow_line is None
+
+
+def test_custom_platform_file_can_extend_a_bundled_one(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from collector.platforms import load_platform_file
+
+    path = tmp_path / "my_ios.yaml"
+    path.write_text("extends: cisco_ios\nname: my_ios\nsetup_commands: [terminal length 0]\n", encoding="utf-8")
+    platform = load_platform_file(path)
+    assert platform.name == "my_ios" and platform.setup_commands == ["terminal length 0"]
+    assert platform.read_only == load_platform("cisco_ios").read_only
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\nprompt_pattern: '('\n", encoding="utf-8")
+    with pytest.raises(PlatformError, match="prompt_pattern"):
+        load_platform_file(bad)
+    typo = tmp_path / "typo.yaml"
+    typo.write_text("name: t\nprompt_pattern: 'x#'\nerror_marker: []\n", encoding="utf-8")
+    with pytest.raises(PlatformError, match="error_marker"):
+        load_platform_file(typo)

@@ -211,3 +211,6 @@ def test_json_schema_for_editors() -> None:
     assert defs["ShowStep"].get("additionalProperties") is False
     assert "description" in defs["CaptureStep"]
     assert "{{ var }}" in text  # command descriptions mention variables
+    step_kinds = schema["properties"]["steps"]["items"]["anyOf"]
+    assert {"type": "string"}.items() <= step_kinds[0].items()
+    assert {"$ref": "#/$defs/ShowStep"} in step_kinds and {"$ref": "#/$defs/CaptureStep"} in step_kinds
