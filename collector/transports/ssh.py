@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import getpass
+import logging
 import socket
 import threading
 from collections.abc import Sequence
@@ -41,6 +42,11 @@ LEGACY_ALGORITHMS: dict[str, list[str]] = {
     "macs": ["hmac-md5", "hmac-md5-96", "hmac-sha1-96"],
 }
 
+
+# paramiko logs every failed handshake/auth from its thread at ERROR with a traceback; collector raises its own
+# one-line errors instead. Left alone when someone configured the "paramiko" logger explicitly.
+if logging.getLogger("paramiko").level == logging.NOTSET:
+    logging.getLogger("paramiko").setLevel(logging.CRITICAL)
 
 #: AES-GCM first: with paramiko it costs about half the CPU per byte of AES-CTR + HMAC (measured on loopback)
 CIPHER_PREFERENCE = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "aes128-ctr", "aes192-ctr", "aes256-ctr")
@@ -157,6 +163,9 @@ def establish(
     except (paramiko.SSHException, EOFError, OSError) as exc:
         t.close()
         raise ConnectError(f"{label}: {exc}") from None
+    except BaseException:
+        t.close()
+        raise
     info: dict[str, Any] = {
         "target": target.display(),
         "user": user,

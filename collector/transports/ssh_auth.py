@@ -121,6 +121,8 @@ class _InteractiveAnswers:
                 except CollectorError as exc:
                     self.error = exc
                     raise _HandlerAbort(exc.message) from None
+                except Exception as exc:  # a failing OTP source must not kill the transport thread noisily
+                    raise self._fail(f"the one-time password source failed ({type(exc).__name__})") from None
             elif wants_password:
                 if self.credentials.password is None:
                     raise self._fail(f"the server asks {text!r} and no password was given")

@@ -23,6 +23,7 @@ import paramiko
 
 from ..credentials import Credentials
 from ..errors import ConnectError, UsageError
+from ..secrets import Secret
 from ..target import Target
 from .base import ConnectOptions
 from .ssh import MAX_PACKET_SIZE, WINDOW_SIZE, establish, tcp_connect
@@ -36,7 +37,12 @@ _CHAINS: weakref.WeakKeyDictionary[paramiko.Channel, list[paramiko.Transport]] =
 
 
 def hop_credentials(hop: Target, options: ConnectOptions) -> Credentials:
-    """options.extra["hop_credentials"][<hop display or alias>] if given, else the device's with the hop's user."""
+    """The credentials for one hop.
+
+    options.extra["hop_credentials"] maps a hop (its display ``ssh://user@host[:port]``, host, ``host:port`` or
+    ssh_config alias) to Credentials or to a Secret (a password only); otherwise the device's credentials
+    are used with the hop's user.
+    """
     table: dict[str, Any] = options.extra.get("hop_credentials") or {}
     keys = [hop.display(), hop.host, f"{hop.host}:{hop.port}"]
     alias = hop.option("alias")
@@ -46,6 +52,9 @@ def hop_credentials(hop: Target, options: ConnectOptions) -> Credentials:
         found = table.get(key)
         if isinstance(found, Credentials):
             return found
+        if isinstance(found, Secret):  # just a password for this hop
+            base = options.credentials
+            return Credentials(username=hop.user or base.username, password=found, masker=base.masker)
     return options.credentials.for_hop(hop.user)
 
 

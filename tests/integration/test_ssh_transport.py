@@ -399,3 +399,33 @@ def test_agent_is_used_only_when_asked(
     finally:
         proc.terminate()
         proc.wait(timeout=5)
+
+
+@pytest.mark.parametrize("reply", [b"HTTP/1.0 400 Bad Request\r\n\r\n", None])
+def test_non_ssh_or_silent_peer_is_a_connect_error(reply: bytes | None, make_opts: MakeOpts) -> None:
+    import socket
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    done = threading.Event()
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            if reply is not None:
+                conn.sendall(reply)
+            done.wait(10)
+
+    th = threading.Thread(target=serve, daemon=True)
+    th.start()
+    start = time.monotonic()
+    try:
+        with pytest.raises(ConnectError) as err:
+            SSHTransport(parse_target(f"ssh://u@127.0.0.1:{port}"), make_opts("x", connect_timeout=1.0)).open()
+        assert "\n" not in err.value.message
+        assert time.monotonic() - start < 5
+    finally:
+        done.set()
+        th.join(5)
+        listener.close()
