@@ -392,6 +392,8 @@ def _yaml_issue(file: str, exc: YAMLError) -> PlaybookIssue:
     hint = "check indentation, quotes and brackets; quote commands that contain ': ' or start with special characters"
     if "duplicate key" in problem:
         hint = "each key may appear once per mapping"
+    elif "mapping values are not allowed" in problem:
+        hint = "quote text that contains ': ' or ends with ':', e.g. command: 'dir flash:'"
     return PlaybookIssue(file, line, col, message, hint)
 
 

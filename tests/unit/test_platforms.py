@@ -62,7 +62,10 @@ PROMPTS = {
     "cisco_nxos": (["n9k-1#", "n9k-1(config)#"], ["Cisco Nexus Operating System (NX-OS) Software"]),
     "arista_eos": (["leaf1>", "leaf1#", "leaf1(config-if-Et1)#"], ["Arista vEOS"]),
     "juniper_junos": (["admin@mx1>", "admin@mx1#", "{master:0}\nadmin@mx1>"], ["Hostname: mx1"]),
-    "linux": (["admin@labhost:~$ ", "[root@labhost ~]# ", "labhost$"], ["Linux labhost 6.1.0 x86_64 GNU/Linux"]),
+    "linux": (
+        ["admin@labhost:~$ ", "[root@labhost ~]# ", "labhost$", "$ ", "bash-5.2$ "],
+        ["Linux labhost 6.1.0 x86_64 GNU/Linux", "#", "# comment"],
+    ),
     "frr": (["frr1#", "frr1(config)#", "frr1(config-router)#"], ["FRRouting 9.1 (frr1)."]),
 }
 

@@ -80,6 +80,14 @@ def test_yaml_syntax_error_has_its_line(tmp_path: Path) -> None:
     assert str(issue).startswith(f"{path}:5:")
 
 
+def test_unquoted_colon_gets_a_quoting_hint(tmp_path: Path) -> None:
+    path = write(tmp_path, "name: t\nplatform: cisco_ios\nsteps:\n  - command: show version\n  - command: dir flash:\n")
+    issue = only(validate_playbook(path))
+    assert issue.line == 5 and "'dir flash:'" in issue.hint
+    path.write_text("name: t\nplatform: cisco_ios\nsteps:\n  - command: 'dir flash:'\n", encoding="utf-8")
+    assert load_playbook(path).model.steps[0].command == "dir flash:"  # type: ignore[union-attr]
+
+
 def test_unclosed_quote_names_where_it_started(tmp_path: Path) -> None:
     path = write(tmp_path, 'name: t\nplatform: cisco_ios\nsteps:\n  - command: "show version\n  - command: x\n')
     issue = only(validate_playbook(path))
