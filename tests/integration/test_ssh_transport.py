@@ -429,3 +429,36 @@ def test_non_ssh_or_silent_peer_is_a_connect_error(reply: bytes | None, make_opt
         done.set()
         th.join(5)
         listener.close()
+
+
+def test_openssh_hashed_known_hosts_file(sshd: SshdServer, known_hosts: Path, make_opts: MakeOpts) -> None:
+    """A known_hosts hashed by `ssh-keygen -H` (Debian's HashKnownHosts default) still verifies."""
+    import shutil
+    import subprocess
+
+    keygen_bin = shutil.which("ssh-keygen")
+    if not keygen_bin:
+        pytest.skip("ssh-keygen missing (install openssh-client)")
+    system = known_hosts.parent / "system_known_hosts"
+    system.parent.mkdir(parents=True, exist_ok=True)
+    system.write_text(sshd.known_hosts_line)
+    subprocess.run([keygen_bin, "-H", "-f", str(system)], check=True, capture_output=True)
+    assert system.read_text().startswith("|1|")
+    opts = make_opts(sshd.account.password, system_known_hosts=str(system))
+    with SSHTransport(parse_target(url(sshd)), opts) as t:
+        assert t.info["host_key_status"] == "known"
+        assert t.info["host_key_source"] == f"{system}:1"
+    assert not known_hosts.exists()  # nothing recorded: the read-only system file was enough
+
+
+def test_sim_wrong_password_is_not_retried_over_keyboard_interactive(make_opts: MakeOpts, known_hosts: Path) -> None:
+    """The server offers password and keyboard-interactive: a refused password ends the login."""
+    sim = pytest.importorskip("collector.sim.ssh_server")
+    with sim.SimSSHServer() as server:
+        known_hosts.parent.mkdir(parents=True, exist_ok=True)
+        known_hosts.write_text(
+            f"[127.0.0.1]:{server.port} {server.host_key.get_name()} {server.host_key.get_base64()}\n"
+        )
+        with pytest.raises(AuthenticationError):
+            SSHTransport(parse_target(url(server, "admin")), make_opts("wrong-one")).open()
+        assert server.events.count("auth-attempt") == 1
