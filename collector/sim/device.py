@@ -16,7 +16,7 @@ from ..errors import UsageError
 from .channel import ByteChannel
 from .cmdtable import CommandTable, Match
 from .events import EventLog
-from .profile import DeviceProfile
+from .profile import DeviceProfile, Generator
 from .showtech import blob, seq, show_tech, yes_bytes
 
 MORE = b" --More-- "
@@ -87,7 +87,10 @@ class SimDevice:
         self.transcripts = _load_transcripts(Path(self.profile.transcripts_dir))
         self.linux = self.profile.platform == "linux"
         priv_set = {" ".join(c.split()) for c in self.profile.privileged_commands}
-        extra = list(self.transcripts) + list(self.profile.generators)
+        self.generators = dict(self.profile.generators)
+        if not self.linux:  # show tech-support is part of the IOS contract even without a device.yaml
+            self.generators.setdefault("show tech-support", Generator(kind="showtech"))
+        extra = list(self.transcripts) + list(self.generators)
         if self.linux:
             table = CommandTable(LINUX_BUILTINS + extra, abbreviate=False)
             self.tables = {"user": table, "priv": table, "config": table}
@@ -146,7 +149,7 @@ class SimDevice:
         p = m.pattern
         if p in self.transcripts:
             return iter((self.transcripts[p],))
-        gen = self.profile.generators.get(p)
+        gen = self.generators.get(p)
         if gen is not None:
             n = int(m.args[0]) if m.args else 0
             if gen.kind == "showtech":

@@ -59,7 +59,9 @@ class DeviceProfile(BaseModel):
     flap_after: float | None = None
     line_ending: bytes = b"\r\n"
     login: LoginDialog = Field(default_factory=LoginDialog)
-    privileged_commands: list[str] = Field(default_factory=list)
+    privileged_commands: list[str] = Field(
+        default_factory=lambda: ["show running-config", "show startup-config", "show tech-support"]
+    )
     generators: dict[str, Generator] = Field(default_factory=dict)
     seed: int = 1
 
