@@ -336,7 +336,7 @@ class StepCommand:
     index: int  # 0-based within the section
     step: ShowStep | CaptureStep
     command: str
-    role: str  # command | offset_command | start | stop | on_match | precheck
+    role: str  # command | offset_command | start | stop | on_match | precheck | slow_line
 
     @property
     def label(self) -> str:
@@ -371,12 +371,37 @@ def changes_allowed(model: Playbook, step: ShowStep | CaptureStep, allow_changes
     return allow_changes_cli and (model.allow_changes or step.allow_changes)
 
 
+def slow_line_commands(step: CaptureStep, platform: Platform) -> list[str]:
+    """What slow-line (log-buffer) mode sends for this capture: config entry, enable, disable; [] when unused."""
+    spec = platform.slow_line
+    if spec is None or step.slow_line == "off":
+        return []
+    return (["configure terminal"] if spec.config_mode else []) + spec.enable + spec.disable
+
+
+def slow_line_allowed(model: Playbook, step: CaptureStep, platform: Platform, allow_changes_cli: bool) -> bool:
+    """May the runner switch this capture to log-buffer mode (it reconfigures logging)? For slow_line: auto."""
+    if platform.slow_line is None or step.slow_line == "off":
+        return False
+    if not platform.slow_line.config_mode:
+        return True
+    return changes_allowed(model, step, allow_changes_cli)
+
+
 def check_playbook(loaded: LoadedPlaybook, platform: Platform, allow_changes_cli: bool = False) -> None:
-    """Refuse the whole run (PlaybookRefused, a GuardRefused) if any command could change the device unasked."""
+    """Refuse the whole run (PlaybookRefused, a GuardRefused) if any command could change the device unasked.
+
+    A capture with `slow_line: buffer` reconfigures logging, so it counts as a change; `auto` is decided by the
+    runner at run time with `slow_line_allowed` (it falls back to streaming when changes are not allowed).
+    """
     model = loaded.model
     refusals: list[GuardRefusal] = []
     playbook_wants_changes = False
-    for item in iter_commands(model):
+    items = list(iter_commands(model))
+    for i, step in enumerate(model.steps):
+        if isinstance(step, CaptureStep) and step.slow_line == "buffer":
+            items += [StepCommand("steps", i, step, c, "slow_line") for c in slow_line_commands(step, platform)]
+    for item in items:
         permitted = changes_allowed(model, item.step, allow_changes_cli)
         verdict = check_command(item.command, platform, permitted)
         if not verdict.allowed:
@@ -404,4 +429,6 @@ __all__ = [
     "check_playbook",
     "iter_commands",
     "normalise",
+    "slow_line_allowed",
+    "slow_line_commands",
 ]

@@ -6,10 +6,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from collector.errors import GuardRefused
 from collector.platforms import load_platform
-from collector.playbook import check_command, check_playbook, load_playbook
+from collector.playbook import CaptureStep, check_command, check_playbook, load_playbook
 from collector.playbook.guard import PlaybookRefused, changes_allowed, iter_commands
 
 IOS_REFUSED = [
@@ -435,3 +437,49 @@ def test_every_abbreviation_of_a_refused_word_is_refused(name: str) -> None:
             assert not verdict.allowed, (pipe[:k], verdict)
             checked += 1
     assert checked > 20
+
+
+SLOW = """\
+name: t
+platform: cisco_ios
+allow_changes: {pb}
+steps:
+  - capture: c
+    start: [terminal monitor, debug ip ospf adj]
+    stop: [undebug all]
+    until: {{duration: 1h}}
+    slow_line: {mode}
+"""
+
+
+def test_slow_line_buffer_is_a_change(tmp_path: Path, ios) -> None:  # type: ignore[no-untyped-def]
+    from collector.playbook.guard import slow_line_allowed
+
+    loaded = load_playbook(write(tmp_path, SLOW.format(pb="false", mode="buffer")))
+    with pytest.raises(PlaybookRefused) as info:
+        check_playbook(loaded, ios, allow_changes_cli=True)
+    assert "(slow_line)" in info.value.message and "configure terminal" in info.value.message
+    allowed = load_playbook(write(tmp_path, SLOW.format(pb="true", mode="buffer")))
+    check_playbook(allowed, ios, allow_changes_cli=True)
+    step = allowed.model.steps[0]
+    assert isinstance(step, CaptureStep)
+    assert slow_line_allowed(allowed.model, step, ios, True)
+    assert not slow_line_allowed(allowed.model, step, ios, False)
+    auto = load_playbook(write(tmp_path, SLOW.format(pb="false", mode="auto")))
+    check_playbook(auto, ios)  # auto: decided at run time, streaming when changes are not allowed
+    assert not slow_line_allowed(auto.model, auto.model.steps[0], ios, True)  # type: ignore[arg-type]
+
+
+@given(
+    command=st.sampled_from(["configure terminal", "conf t", "reload", "write memory", "copy run start", "debug all"]),
+    data=st.data(),
+)
+@settings(max_examples=60, deadline=None)
+def test_case_and_spacing_do_not_bypass_the_guard(command: str, data: st.DataObject) -> None:
+    ios = load_platform("cisco_ios")
+    words = command.split()
+    cased = [data.draw(st.sampled_from([w, w.upper(), w.capitalize()])) for w in words]
+    gaps = [data.draw(st.sampled_from([" ", "  ", "\t", " \t "])) for _ in words]
+    lead = data.draw(st.sampled_from(["", " ", "\t"]))
+    text = lead + "".join(w + g for w, g in zip(cased, gaps, strict=True))
+    assert not check_command(text, ios).allowed, repr(text)
