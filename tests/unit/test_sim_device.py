@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from collector.errors import UsageError
 from collector.sim.channel import MemoryChannel, memory_pair
 from collector.sim.cmdtable import CommandTable
 from collector.sim.device import MORE, MORE_ERASE, SimDevice
@@ -271,3 +272,20 @@ def test_generators_exact_sizes(n: int) -> None:
     dev = SimDevice(ios(show_tech_bytes=n))
     data = b"".join(dev.expected_output("show tech-support"))
     assert len(data) == n and (n == 0 or data.endswith(b"\n"))
+
+
+def test_linux_in_band_login_and_unknown_expected_output() -> None:
+    cl = Client(DeviceProfile.load("linux", login={"mode": "username-password"}))
+    cl.read_until(b"labhost login: ")
+    cl.send(b"admin\r")
+    cl.read_until(b"Password: ")
+    cl.send(b"bad\r")
+    assert b"Login incorrect" in cl.read_until(b"labhost login: ")
+    cl.send(b"admin\rcisco123\r")
+    cl.read_until(b"admin@labhost:~$ ")
+    assert cl.cmd("echo hello  world", b"admin@labhost:~$ ") == b"hello  world\r\n"
+    cl.send(b"logout\r")
+    cl.wait_eof()
+    assert cl.events.commands() == ["echo hello  world", "logout"]
+    with pytest.raises(UsageError):
+        cl.device.expected_output("rm -rf /")
