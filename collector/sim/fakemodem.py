@@ -40,9 +40,13 @@ class LineState:
         self.breaks = 0
         self._on_change = on_change
 
+    dtr_drops = 0  # high→low transitions, so a short pulse is never missed by the engine
+
     def set_dtr(self, level: bool) -> None:
         if level != self.dtr:
             self.dtr = level
+            if not level:
+                self.dtr_drops += 1
             if self._on_change:
                 self._on_change()
 
@@ -135,6 +139,9 @@ class FdLink:
 
     def dtr(self) -> bool | None:
         return self.state.dtr if self.state else None
+
+    def dtr_drops(self) -> int:
+        return self.state.dtr_drops if self.state else 0
 
     def close(self) -> None:
         """Mark closed and wake the engine; the fds are released by `release()` from the engine thread."""

@@ -112,6 +112,7 @@ class ModemEmulator:
         self.initial_echo = echo
         self.dial_delay = dial_delay
         self.dials = 0
+        self._dialing = False
         self.state = COMMAND
         self._lock = threading.RLock()
         self._send_lock = threading.Lock()
@@ -199,17 +200,17 @@ class ModemEmulator:
 
     def _run(self, link: FdLink) -> None:
         line = bytearray()
-        dtr_seen = link.dtr()
+        drops_seen = link.dtr_drops()
         self._plus = 0
         self._plus_t = 0.0
         self._last_rx = time.monotonic()
         try:
             while not self._stop.is_set():
                 data = link.recv(self._timer())
-                dtr = link.dtr()
-                if dtr_seen and dtr is False:
+                drops = link.dtr_drops()
+                if drops != drops_seen:
+                    drops_seen = drops
                     self._dtr_dropped()
-                dtr_seen = dtr
                 if data is None:  # the DTE closed the port (fakemodem) or the emulator is closing
                     self._hangup("line-closed")
                     break
@@ -248,6 +249,10 @@ class ModemEmulator:
     def _feed(self, data: bytes, now: float, line: bytearray) -> None:
         if self.state == ONLINE:
             self._feed_online(data, now)
+            return
+        if self._dialing:
+            self._dialing = False
+            self._result("NO CARRIER")
             return
         if self.echo:
             self._send(data)
@@ -431,13 +436,16 @@ class ModemEmulator:
         if self._call is not None:
             self._result("ERROR")
             return
+        method = {"T": "tone", "P": "pulse"}.get(number[:1], "default")
+        number = number[1:] if method != "default" else number
         stay = number.endswith(";")
         lines = ["OK"] if stay else self._next_outcome()
-        self.events.record("modem-dial", number=number, attempt=self.dials, outcome=" | ".join(lines))
+        self.events.record("modem-dial", number=number, method=method, attempt=self.dials, outcome=" | ".join(lines))
         if self.dial_delay and self._stop.wait(self.dial_delay):
             return
         for text in lines:
             if text == "SILENT":
+                self._dialing = True  # still "dialing": the next byte from the DTE aborts with NO CARRIER
                 return
             parsed = parse_line(text)
             if parsed.kind == "final" and parsed.rule is not None and parsed.rule.code == "CONNECT":

@@ -277,7 +277,7 @@ class ModemTransport(Transport):
             text = self._next_line(deadline)
             if text is None:
                 self.line.write(b"\r")  # any character aborts a dial in progress
-                self._command("", timeout=min(self.command_timeout, 2.0), send=False)
+                self._command("", timeout=min(self.command_timeout, 2.0), send=False, no_carrier_ok=True)
                 self.info["dial_results"].append("TIMEOUT")
                 raise DialFailed(f"no result from the modem within {self.dial_timeout:.0f} s", result="TIMEOUT")
             parsed = parse_line(text, self.profile.numeric_connect)
@@ -348,7 +348,9 @@ class ModemTransport(Transport):
                 return None
             self._rx += self.line.read(left)
 
-    def _command(self, command: str, timeout: float | None = None, send: bool = True) -> ParsedLine | None:
+    def _command(
+        self, command: str, timeout: float | None = None, send: bool = True, no_carrier_ok: bool = False
+    ) -> ParsedLine | None:
         """Send `command` + CR; the final result line, or None when none came in time."""
         if send:
             self._rx.clear()
@@ -360,7 +362,7 @@ class ModemTransport(Transport):
                 return None
             parsed = parse_line(text, self.profile.numeric_connect)
             if parsed.kind == "final" and parsed.rule is not None and parsed.rule.action != Action.IGNORE:
-                if parsed.rule.code == "NO CARRIER" and command.upper().replace(" ", "") != "ATH0":
+                if parsed.rule.code == "NO CARRIER" and not no_carrier_ok and not command.upper().startswith("ATH"):
                     continue  # a late report of a call that just ended; wait for this command's result
                 return parsed
 
