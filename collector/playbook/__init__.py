@@ -13,6 +13,7 @@ from .guard import (
     check_command,
     check_playbook,
     iter_commands,
+    slow_line_allowed,
 )
 from .loader import LoadedPlaybook, PlaybookInvalid, PlaybookIssue, load_playbook, validate_playbook
 from .schema import (
@@ -62,6 +63,7 @@ __all__ = [
     "parse_size",
     "parse_var_overrides",
     "playbook_json_schema",
+    "slow_line_allowed",
     "slugify",
     "step_filename",
     "substitute",
