@@ -52,6 +52,7 @@ class ReconnectPolicy:
     within: float = 1800.0
     initial_wait: float = 1.0
     max_wait: float = 30.0
+    jitter: float = 1.0
 
 
 class Connector:
@@ -108,7 +109,8 @@ class Connector:
 
         retrying = Retrying(
             stop=stop_after_attempt(self.policy.attempts) | stop_before_delay(self.policy.within),
-            wait=wait_exponential_jitter(initial=self.policy.initial_wait, max=self.policy.max_wait, jitter=1),
+            wait=wait_exponential_jitter(multiplier=self.policy.initial_wait, max=self.policy.max_wait,
+                                         jitter=self.policy.jitter),
             retry=retry_if_exception(_retryable),
             before_sleep=before_sleep,
             reraise=True,

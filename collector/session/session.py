@@ -83,7 +83,8 @@ class Session:
         self.raw = raw
         self.progress = progress
         self.wake_after = wake_after
-        self.return_char = _attr(platform, "return_char", "\n").encode()
+        # a transport may know better (Telnet in binary mode reads CR LF as two Returns)
+        self.return_char = getattr(transport, "return_key", None) or _attr(platform, "return_char", "\n").encode()
         self.paging = list(_attr(platform, "paging_patterns", []))
         self.matcher = PromptMatcher(_attr(platform, "prompt_pattern", DEFAULT_PROMPT), self.paging)
         self.error_markers = [m.encode() for m in _attr(platform, "error_markers", [])]
