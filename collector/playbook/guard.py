@@ -154,7 +154,7 @@ def _check_cli(text: str, platform: Platform) -> GuardVerdict:
         res = _resolve(words[0], policy.pipes, policy.abbreviations)
         if res.kind == "refuse":
             return _refused(
-                f"pipe:{res.word}", res.reason if "abbreviat" in res.reason else f"| {res.word} {res.reason}"
+                f"pipe:{res.word}", res.reason if "abbreviat" in res.reason else f"`| {res.word}` {res.reason}"
             )
         if res.kind == "allow":
             after_regex = res.word in policy.regex_pipes
@@ -177,7 +177,7 @@ def _check_cli(text: str, platform: Platform) -> GuardVerdict:
     if verb.kind == "allow":
         return GuardVerdict(True, f"verb:{verb.word}", f"{verb.word} is read-only")
     if verb.kind == "refuse":
-        reason = verb.reason if "abbreviat" in verb.reason else f"{verb.word} {verb.reason}"
+        reason = verb.reason if "abbreviat" in verb.reason else f"`{verb.word}` {verb.reason}"
         return _refused(f"verb:{verb.word}", reason)
     if verb.kind == "ambiguous":
         return _refused(f"verb:{head_words[0]}", verb.reason)
@@ -247,7 +247,7 @@ def _check_simple_command(words: list[str], platform: Platform) -> GuardVerdict:
     if res.kind == "allow":
         return GuardVerdict(True, f"verb:{verb}", f"{verb} is read-only")
     if res.kind == "refuse":
-        return _refused(f"verb:{verb}", f"{verb} {res.reason}")
+        return _refused(f"verb:{verb}", f"`{verb}` {res.reason}")
     return _unknown(policy, platform, "verb", verb)
 
 
@@ -341,9 +341,12 @@ class StepCommand:
     @property
     def label(self) -> str:
         number = f"{'step' if self.section == 'steps' else 'cleanup step'} {self.index + 1}"
-        name = f"capture {self.step.capture!r}" if isinstance(self.step, CaptureStep) else repr(self.step.name)
+        if isinstance(self.step, CaptureStep):
+            name = f" capture {self.step.capture!r}"
+        else:
+            name = "" if self.step.name == self.step.command else f" {self.step.name!r}"
         role = "" if self.role == "command" else f" ({self.role})"
-        return f"{number} {name}{role}"
+        return f"{number}{name}{role}"
 
 
 def iter_commands(model: Playbook) -> Iterator[StepCommand]:

@@ -378,7 +378,7 @@ def test_every_capture_command_is_checked(tmp_path: Path, ios) -> None:  # type:
         ("debug all", "step 1 capture 'c' (start)"),
         ("write memory", "step 1 capture 'c' (stop)"),
         ("reload", "step 1 capture 'c' (on_match)"),
-        ("show logging | tee flash:x", "cleanup step 1 'show logging | tee flash:x'"),
+        ("show logging | tee flash:x", "cleanup step 1"),
     }
     assert "(and 4 more refused)" in info.value.message
 
