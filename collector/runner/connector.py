@@ -95,8 +95,12 @@ class Connector:
         return session
 
     def connect(self) -> Session:
-        """First connection: one try; a failure is reported, not retried (the user is watching)."""
-        return self._open_once()
+        """First connection. Unreachable targets fail at once (the user is watching, and a wrong
+        address should not cost minutes); a link that drops during login is retried like any drop."""
+        try:
+            return self._open_once()
+        except ConnectionLost:
+            return self.reconnect()
 
     def reconnect(self) -> Session:
         """After a drop: retry with exponential backoff and jitter, bounded by attempts and time."""

@@ -226,10 +226,12 @@ class Runner:
             try:
                 result = session.run(step.command, sink, idle_timeout=step.idle_timeout, max_time=step.max_time,
                                      allow_confirm=step.allow_changes and self.ropts.allow_changes)
-            except CommandInterrupted as exc:
+            except ConnectionLost as exc:
+                # CommandInterrupted carries what was delivered; a drop before the first byte has nothing
+                delivered = exc.partial.bytes if isinstance(exc, CommandInterrupted) else sink.bytes
                 partial = sink.keep_partial(attempt)
                 self.journal.write("step-interrupted", step=step.index, kind=kind, attempt=attempt,
-                                   raw_end=self.raw.offset, bytes=exc.partial.bytes,
+                                   raw_end=self.raw.offset, bytes=delivered,
                                    partial_file=f"steps/{partial.name}", cause=exc.message)
                 self._lost(exc.message)
                 attempt += 1
@@ -255,8 +257,13 @@ class Runner:
             )
             self._track_debug(step.command, status)
             self.obs.step_finished(step.index, step.name, status, sink.bytes, result.duration)
-            if result.timed_out and not session.resync():
-                self._lost(f"no prompt after the step timed out ({step.name})")
+            if result.timed_out:
+                try:
+                    resynced = session.resync()
+                except ConnectionLost:
+                    resynced = False
+                if not resynced:
+                    self._lost(f"no prompt after the step timed out ({step.name})")
             return
 
     def _track_debug(self, command: str, status: str) -> None:
@@ -290,15 +297,27 @@ class Runner:
         self.session = self._reconnect()
 
     def _reconnect(self) -> Session:
+        """Reconnect, switch debug off if it was on, restore session state; a drop meanwhile starts over."""
         assert self.journal is not None
-        session = self.connector.reconnect()
-        self.session = session
-        self.journal.write("reconnected", link=dict(session.transport.info), prompt=session.prompt, durable=True)
-        self.obs.notice("reconnected")
-        if self.debug_on:
-            self._debug_off("reconnect")
-        self._restore_session_state()
-        return session
+        for _ in range(max(1, self.ropts.policy.attempts)):
+            session = self.connector.reconnect()
+            self.session = session
+            self.journal.write("reconnected", link=dict(session.transport.info), prompt=session.prompt,
+                               durable=True)
+            self.obs.notice("reconnected")
+            try:
+                if self.debug_on:
+                    self._debug_off("reconnect")
+                self._restore_session_state()
+            except ConnectionLost as exc:
+                self.journal.write("connection-lost", cause=f"while restoring the session: {exc.message}",
+                                   raw_offset=self.raw.offset, debug_on=self.debug_on, durable=True)
+                with contextlib.suppress(Exception):
+                    session.close()
+                self.session = None
+                continue
+            return session
+        raise ConnectionLost(f"the link to {self.target.display()} kept dropping while the session was restored")
 
     def _on_reconnect_attempt(self, attempt: int, exc: BaseException | None) -> None:
         if self.journal is not None and attempt:

@@ -267,8 +267,8 @@ class Session:
             result.error_marker = self._marker(bytes(head))
             return result
 
-        self.write(command.encode() + self.return_char)
         try:
+            self.write(command.encode() + self.return_char)
             while True:
                 now = time.monotonic()
                 wait = idle_timeout - (now - last_byte)

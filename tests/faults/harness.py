@@ -55,13 +55,13 @@ def options(tmp: Path) -> ConnectOptions:
                           system_known_hosts=None, ssh_config=None, connect_timeout=5.0)
 
 
-def run(steps: list[PlannedStep], url: str, tmp: Path, **ropts: Any) -> RunOutcome:
+def run(steps: list[PlannedStep], url: str, tmp: Path, observer: Any = None, **ropts: Any) -> RunOutcome:
     ro = RunOptions(runs_dir=tmp / "runs", chunk_size=256 << 10,
                     policy=ReconnectPolicy(attempts=8, within=60, initial_wait=0.05, max_wait=0.3, jitter=0.05),
                     cleanup_policy=ReconnectPolicy(attempts=2, within=5, initial_wait=0.05, max_wait=0.2, jitter=0.05),
                     login_timeout=15, **ropts)
     runner = Runner(steps, load_platform("cisco_ios"), parse_target(url), options(tmp), ro,
-                    playbook_info={"name": "faults"})
+                    observer, playbook_info={"name": "faults"})
     return runner.start()
 
 

@@ -71,6 +71,7 @@ class FaultProxy:
         self._conns: list[_Conn] = []
         self._running = False
         self._trigger: _Trigger | None = None
+        self._series: list[int] = []
         self._refuse = 0
         self._stall_new = False
         self._timer: threading.Timer | None = None
@@ -123,10 +124,22 @@ class FaultProxy:
             raise ValueError("direction is up/down/both, action is cut/reset/stall")
         with self._lock:
             self._trigger = _Trigger(max(0, n), direction, action)
+            self._series = []
+
+    def cut_series(self, gaps: list[int], direction: str = UP, action: str = "cut") -> None:
+        """Several one-shot faults in a row: the first after gaps[0] bytes, the next gaps[1] bytes after it..."""
+        self.cut_after_bytes(gaps[0], direction, action)
+        with self._lock:
+            self._series = list(gaps[1:])
 
     def disarm(self) -> None:
+        """Cancel pending byte triggers and a pending timed cut."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         with self._lock:
             self._trigger = None
+            self._series = []
 
     @property
     def armed(self) -> bool:
@@ -234,7 +247,7 @@ class FaultProxy:
             trig.remaining -= n
             return n, None
         allowed = trig.remaining
-        self._trigger = None
+        self._trigger = _Trigger(self._series.pop(0), trig.direction, trig.action) if self._series else None
         self.faults += 1
         return allowed, trig
 
