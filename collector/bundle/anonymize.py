@@ -7,7 +7,7 @@ Address policy (decided here, documented in the map and the README):
   is a netmask or wildcard mask (so `255.255.255.0`, `0.0.0.255` stay); IPv6 ::/8, fe80::/10, ff00::/8,
   2001:db8::/32.
 - class kept, rest pseudonymised (private stays private): 10/8, 172.16/12, 192.168/16, 100.64/10, 198.18/15,
-  192.0.2/24, 198.51.100/24, 203.0.113/24; IPv6 fc00::/7 and 64:ff9b::/96.
+  192.0.2/24, 198.51.100/24, 203.0.113/24; IPv6 fd00::/8, fc00::/8 (ULA) and 64:ff9b::/96.
 - everything else (public) is pseudonymised into public space.
 Mapping is Crypto-PAn style (Xu et al. 2001): output bit i = input bit i XOR PRF(salt, first i bits), so two
 addresses sharing a k-bit prefix share a k-bit prefix after mapping; the low `host_bits` (8 for IPv4) are kept so
@@ -38,7 +38,7 @@ _V4_CLASS = [ipaddress.ip_network(n) for n in (
     "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "198.18.0.0/15",
     "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")]
 _V6_KEEP = [ipaddress.ip_network(n) for n in ("::/8", "fe80::/10", "ff00::/8", "2001:db8::/32")]
-_V6_CLASS = [ipaddress.ip_network(n) for n in ("fc00::/7", "64:ff9b::/96")]
+_V6_CLASS = [ipaddress.ip_network(n) for n in ("fd00::/8", "fc00::/8", "64:ff9b::/96")]
 
 _PH = rb"(?P<ph><redacted-secret-\d+>)"
 _V4 = rb"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\w|\.\d)"

@@ -41,7 +41,8 @@ Outcome = str | Sequence[str]
 class _Call:
     """One connected call: the device's inbox and the throttled path back to the DTE."""
 
-    def __init__(self, rate: int | None) -> None:
+    def __init__(self, rate: int | None, connect_text: str = "CONNECT") -> None:
+        self.connect_text = connect_text
         self.cond = threading.Condition()
         self.inbox = bytearray()
         self.ended = threading.Event()
@@ -454,7 +455,7 @@ class ModemEmulator:
             self._result(text)
 
     def _connect(self, text: str, rate: int | None) -> None:
-        call = _Call(self.line_rate_bps)
+        call = _Call(self.line_rate_bps, text)
         link = self._link
         if link is not None:
             link.set_dcd(True)
@@ -469,7 +470,7 @@ class ModemEmulator:
         call.thread.start()
 
     def _send_connect(self, call: _Call) -> None:
-        self._result(f"CONNECT {call.rate}" if call.rate else "CONNECT")
+        self._result(call.connect_text)
 
     def _serve_call(self, call: _Call) -> None:
         try:

@@ -102,6 +102,7 @@ class SerialTransport(Transport):
         self._pushback = b""
         self._next_cd_check = 0.0
         self._modem_lines: bool | None = None  # None: not probed yet
+        self._carrier_was_up = False
         parity = str(self.settings["parity"])
         stop = {1: "1", 1.5: "1.5", 2: "2"}[self.settings["stopbits"]]
         flow = "rtscts" if self.settings["rtscts"] else "xonxoff" if self.settings["xonxoff"] else "none"
@@ -201,7 +202,10 @@ class SerialTransport(Transport):
             now = time.monotonic()
             if self.carrier_watch and now >= self._next_cd_check:
                 self._next_cd_check = now + CARRIER_POLL
-                if self.carrier() is False:
+                up = self.carrier()
+                if up:
+                    self._carrier_was_up = True
+                elif up is False and self._carrier_was_up:  # a drop; a line never up (no call yet) is not one
                     data = self._wait(0.0)  # deliver what arrived before the drop, then report it
                     if data:
                         return data

@@ -252,7 +252,12 @@ class SSHTransport(Transport):
                 "jump_mode": "shell",
                 "jumps": [getattr(h, "hop_info", {}) for h in hops],
                 # the session layer types this in the jump host's shell, then logs in to the device
-                "hop_command": hop_command(target, opts.credentials),
+                "hop_command": hop_command(
+                    target,
+                    opts.credentials,
+                    accept_new=opts.accept_new_host_key,
+                    legacy=legacy_enabled(target, opts),
+                ),
             }
         )
 

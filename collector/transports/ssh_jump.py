@@ -173,15 +173,33 @@ def close_jump_chain(chan: paramiko.Channel | None, transports: list[paramiko.Tr
         t.close()
 
 
-def hop_command(target: Target, credentials: Credentials | None = None) -> str:
-    """The command to type in a jump host's shell to reach `target` (ssh or telnet client)."""
+def hop_command(
+    target: Target, credentials: Credentials | None = None, *, accept_new: bool = False, legacy: bool = False
+) -> str:
+    """The command to type in a jump host's shell to reach `target` (OpenSSH or telnet client there).
+
+    For SSH the jump host's client enforces the same policy as collector: unknown host keys refused
+    (accepted only with `accept_new`), one password prompt only (a second try could lock the account),
+    and the legacy SHA-1 algorithms only when the target opted in.
+    """
     host = shlex.quote(target.host)
     if target.scheme == "telnet":
         return f"telnet {host} {target.port or 23}"
     user = target.user or (credentials.username if credentials else None)
     dest = f"{shlex.quote(user)}@{host}" if user else host
-    port = f"-p {target.port} " if target.port and target.port != 22 else ""
-    return f"ssh {port}{dest}"
+    opts = [
+        f"-o StrictHostKeyChecking={'accept-new' if accept_new else 'yes'}",
+        "-o NumberOfPasswordPrompts=1",
+    ]
+    if legacy:
+        opts += [
+            "-o KexAlgorithms=+diffie-hellman-group14-sha1,diffie-hellman-group1-sha1",
+            "-o HostKeyAlgorithms=+ssh-rsa",
+            "-o PubkeyAcceptedAlgorithms=+ssh-rsa",
+        ]
+    if target.port and target.port != 22:
+        opts.append(f"-p {target.port}")
+    return " ".join(["ssh", *opts, dest])
 
 
 __all__ = [

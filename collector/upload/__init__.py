@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..errors import Interrupted, UploadError
+from ..errors import CollectorError, Interrupted, UploadError
 from ..secrets import Secret
 from .common import RunCounters, UploadOptions, UploadResult, log, strip_credentials
 from .parts import DEFAULT_PART_SIZE, MiB, PartsPlan, plan_parts
@@ -169,7 +169,7 @@ def upload_bundle(
                 from .tus import upload_tus
 
                 upload_tus(bundle, plan, dest, state, opts, bar, counters)
-    except UploadError as exc:
+    except CollectorError as exc:  # UploadError, and host-key refusals from sftp
         dest.last_error = exc.message
         _finish(bundle, state, dest, counters)
         raise
@@ -215,6 +215,7 @@ def _result(dest: DestState, plan: PartsPlan, counters: RunCounters, skipped: in
         parts_skipped=skipped,
         bundle_size=plan.bundle_size,
         attempts_failed=counters.attempts_failed,
+        resumed_from=counters.resumed_from or 0,
     )
 
 

@@ -44,6 +44,7 @@ class UploadResult:
     parts_skipped: int = 0  # parts already confirmed before this run started
     bundle_size: int = 0
     attempts_failed: int = 0
+    resumed_from: int = 0  # sftp/tus: the server's offset when this run started sending
 
     def summary(self) -> str:
         state = "complete" if self.complete else "incomplete"
@@ -74,6 +75,7 @@ class RunCounters:
     bytes_sent: int = 0
     bytes_resent: int = 0
     attempts_failed: int = 0
+    resumed_from: int | None = None
 
 
 def strip_credentials(url: str) -> str:

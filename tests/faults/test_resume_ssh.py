@@ -17,6 +17,7 @@ from collector.store.journal import read_journal
 from tests.faults.harness import PASSWORD, Harness, check_complete, make_harness, run
 from tests.servers.fault_proxy import DOWN, FaultProxy
 
+
 class ArmOnConnect(RunObserver):
     """Arms a timed cut once the first session is logged in, so the cut lands inside the playbook."""
 

@@ -199,7 +199,9 @@ def test_jump_shell_mode(sshd: SshdServer, sshd_noforward: SshdServer, tmp_path:
     device = parse_target("ssh://admin@10.9.8.7:2022")
     with SSHTransport(device, opts) as t:
         assert t.info["jump_mode"] == "shell"
-        assert t.info["hop_command"] == "ssh -p 2022 admin@10.9.8.7"
+        assert t.info["hop_command"] == (
+            "ssh -o StrictHostKeyChecking=yes -o NumberOfPasswordPrompts=1 -p 2022 admin@10.9.8.7"
+        )
         t.write(b"echo shell-$((3*3))\n")
         recv_until(lambda: t.read(1.0), b"shell-9\r\n")
     assert hop_command(parse_target("telnet://10.0.0.1")) == "telnet 10.0.0.1 23"
@@ -249,3 +251,36 @@ def test_config_resolution_rules(tmp_path: Path) -> None:
     # disabled config: untouched
     opts = ConnectOptions(ssh_config=None)
     assert resolve_ssh_target(parse_target("ssh://dev"), opts) == (parse_target("ssh://dev"), [], [])
+
+
+def test_jump_shell_mode_reaches_the_device_with_the_hosts_ssh_client(
+    sshd: SshdServer, sshd_noforward: SshdServer, tmp_path: Path
+) -> None:
+    """End to end in shell mode: type hop_command in the DMZ host's shell, answer one password prompt."""
+    import os
+    import shutil
+
+    if not shutil.which("ssh"):
+        pytest.skip("the OpenSSH client is missing on the jump host (install openssh-client)")
+    # the jump host's own known_hosts for the device, readable by the test account
+    kh = sshd_noforward.directory / "jump_known_hosts"
+    kh.write_text(sshd.known_hosts_line)
+    os.chmod(kh, 0o644)
+    opts = options(
+        tmp_path,
+        sshd_noforward,
+        password=sshd.account.password,
+        jump_mode="shell",
+        jumps=[parse_target(url(sshd_noforward))],
+    )
+    with SSHTransport(parse_target(url(sshd)), opts) as t:
+        read = lambda: t.read(1.0)  # noqa: E731
+        recv_until(read, b"$ ")
+        command = t.info["hop_command"].replace("ssh ", f"ssh -o UserKnownHostsFile={kh} ", 1)
+        t.write(command.encode() + b"\n")
+        recv_until(read, b"password: ")
+        t.write(sshd.account.password.encode() + b"\n")
+        recv_until(read, b"$ ")  # the device's shell prompt (typing ahead of it may be dropped)
+        t.write(b"echo inner-$SSH_CONNECTION-$((5*5))\n")
+        out = recv_until(read, b"-25\r\n")
+        assert f" {sshd.port}-25".encode() in out  # the inner session really is on the device's sshd

@@ -161,6 +161,17 @@ def test_trigger_counts_across_connections_and_is_one_shot(proxy: FaultProxy, ba
     assert proxy.faults == 1 and proxy.connections == 3
 
 
+def test_cut_series_fires_in_turn(proxy: FaultProxy, backend: Backend) -> None:
+    proxy.cut_series([1000, 2000, 3000], direction="up")
+    for _ in range(3):
+        with _connect(proxy) as s:
+            with contextlib.suppress(OSError):
+                s.sendall(b"z" * 10_000)
+            _recv_until_closed(s)
+    assert proxy.wait_for(lambda p: backend.received == [1000, 2000, 3000])
+    assert proxy.faults == 3 and not proxy.armed
+
+
 def test_stall_keeps_open_then_unstall_delivers(proxy: FaultProxy) -> None:
     with _connect(proxy) as s:
         s.sendall(b"ping")

@@ -337,3 +337,60 @@ def test_usage_errors() -> None:
     with pytest.raises(UsageError):
         ModemTransport(parse_target("modem:///dev/ttyS0?number=555;rm"))
     assert parse_duration("10m") == 600 and parse_duration("500ms") == 0.5 and parse_duration("2") == 2
+
+
+# -- the emulator itself, driven by hand over a plain serial line ------------------------------------------------------
+def _until(t, pattern: bytes, timeout: float = 5.0) -> bytes:  # type: ignore[no-untyped-def]
+    buf = bytearray()
+    deadline = time.monotonic() + timeout
+    while pattern not in buf and time.monotonic() < deadline:
+        buf += t.read(0.2)
+    assert pattern in buf, bytes(buf)
+    return bytes(buf)
+
+
+def test_emulator_escape_then_ato_resumes_the_call(emulators, events) -> None:  # type: ignore[no-untyped-def]
+    from collector.transports.serial import SerialTransport
+
+    class Echo:
+        def serve(self, chan) -> None:  # type: ignore[no-untyped-def]
+            while data := chan.recv(64):
+                chan.sendall(b"<" + data + b">")
+
+    emu = ModemEmulator(Echo(), ["CONNECT 9600"], events=events, guard_time=0.1, line_rate_bps=None, echo=False)
+    emulators.append(emu)
+    with SerialTransport(parse_target(f"serial://{emu.start_pty()}")) as t:
+        t.write(b"ATDT123\r")
+        _until(t, b"\r\nCONNECT 9600\r\n")
+        t.write(b"x")
+        _until(t, b"<x>")
+        time.sleep(0.15)  # S12 guard time of silence before +++ (the protocol requires real silence)
+        t.write(b"+++")
+        _until(t, b"\r\nOK\r\n")  # online-command state; the pluses never reached the device
+        assert emu.state == "online-command" and events.count("modem-escape") == 1
+        t.write(b"ATO\r")
+        _until(t, b"\r\nCONNECT 9600\r\n")
+        t.write(b"y+z")
+        assert b"<y+z>" in _until(t, b"<y+z>")  # a '+' inside data is data
+        t.write(b"ATH0\r")  # online: goes to the device as data, not to the modem
+        _until(t, b"<ATH0\r>")
+        assert emu.state == "online"
+
+
+def test_emulator_verbose_numeric_and_s_registers(emulators, events) -> None:  # type: ignore[no-untyped-def]
+    from collector.transports.serial import SerialTransport
+
+    emu = ModemEmulator(Blob(0), ["BUSY"], events=events, echo=False)
+    emulators.append(emu)
+    with SerialTransport(parse_target(f"serial://{emu.start_pty()}")) as t:
+        t.write(b"ATS7=45\r")
+        _until(t, b"\r\nOK\r\n")
+        t.write(b"ATS7?\r")
+        _until(t, b"\r\n045\r\n")
+        t.write(b"ATV0\r")
+        _until(t, b"0\r")
+        t.write(b"ATDT5\r")
+        _until(t, b"7\r")
+        t.write(b"ATV1&Q5\r")
+        _until(t, b"\r\nERROR\r\n")
+    assert [e["command"] for e in events.events("modem-at")][:3] == ["ATS7=45", "ATS7?", "ATV0"]

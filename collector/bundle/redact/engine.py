@@ -14,7 +14,7 @@ from typing import BinaryIO
 from ...secrets import Secret
 from .profiles import get_profile
 from .rules import (
-    BLOCK_TRIGGER,
+    BLOCK_TRIGGERS,
     IOS_CERT_BEGIN,
     IOS_CERT_BODY,
     IOS_CERT_END,
@@ -26,9 +26,11 @@ from .rules import (
     RULE_KNOWN,
     RULE_PEM_CERT,
     RULE_PEM_KEY,
+    TRIGGER_LITERALS,
 )
 
-BLOCK_SIZE = 1 << 20  # bytes read at a time; also the longest line handled as one line
+BLOCK_SIZE = 1 << 20  # bytes read at a time
+MAX_PENDING = 1 << 20  # a line longer than this (no newline) is handled in pieces
 MAX_LINE = 64 * 1024  # rules see at most this many bytes of one line at a time
 MIN_LEARNED = 4  # shorter values found by a rule are not searched for elsewhere
 PLACEHOLDER = re.compile(rb"<redacted-secret-\d+>")
@@ -64,10 +66,12 @@ class Redactor:
         self._credentials.sort(key=len, reverse=True)
         self._known: list[bytes] = []
         self._literal_cache: dict[tuple[frozenset[bytes], frozenset[bytes]], re.Pattern[bytes]] = {}
-        parts = [r.trigger or "|".join(re.escape(lit.decode()) for lit in r.literals) for r in self.profile.rules]
-        if self.profile.blocks:
-            parts.append(BLOCK_TRIGGER)
-        self._trigger = re.compile("|".join(f"(?:{p})" for p in parts).encode(), re.M) if parts else None
+        self._all_literals = sorted({lit for r in self.profile.rules for lit in r.literals})
+        self._rule_literals = [(r, frozenset(r.literals)) for r in self.profile.rules]
+        self._trigger_literals = (TRIGGER_LITERALS if self.profile.rules else ()) + (
+            BLOCK_TRIGGERS if self.profile.blocks else ())
+        regexes = [r.trigger.encode() for r in self.profile.rules if r.trigger]
+        self._trigger_res = [re.compile(t, re.M) for t in regexes]
 
     # ---- placeholders -------------------------------------------------------------------
     @property
@@ -104,6 +108,9 @@ class Redactor:
             data = carry + block if carry else block
             cut = data.rfind(b"\n") + 1
             if cut == 0:
+                if len(data) < MAX_PENDING:
+                    carry = data
+                    continue
                 cut = len(data)  # one enormous line: handled in pieces
             out = self._process(data[:cut], state, emit)
             carry = data[cut:]
@@ -132,27 +139,50 @@ class Redactor:
         return self.redact_bytes(text.encode("utf-8", "surrogateescape")).decode("utf-8", "surrogateescape")
 
     # ---- engine -------------------------------------------------------------------------
+    def _candidates(self, data: bytes) -> list[int]:
+        """Start offsets of the lines that may hold a secret (sorted)."""
+        starts: set[int] = set()
+        for lit in self._trigger_literals:
+            i = data.find(lit)
+            while i >= 0:
+                starts.add(data.rfind(b"\n", 0, i) + 1)
+                end = data.find(b"\n", i)
+                if end < 0:
+                    break
+                i = data.find(lit, end + 1)
+        for pat in self._trigger_res:
+            for m in pat.finditer(data):
+                i = m.start()
+                if i < len(data) and data[i:i + 1] == b"\n":  # a ^-anchored match that began on an empty line
+                    i += 1
+                starts.add(data.rfind(b"\n", 0, i) + 1)
+        return sorted(starts)
+
     def _process(self, data: bytes, st: _BlockState, emit: bool) -> bytes:
         out: list[bytes] = []
         pos, n = 0, len(data)
-        while pos < n:
-            if st.kind:
-                end = data.find(b"\n", pos)
-                end = n if end < 0 else end + 1
-                out.append(self._block_line(data[pos:end], st, emit))
-                pos = end
+        for start in self._candidates(data):
+            if start < pos:
                 continue
-            m = self._trigger.search(data, pos) if self._trigger else None
-            if m is None:
-                out.append(data[pos:])
-                break
-            start = data.rfind(b"\n", pos, m.start()) + 1 if m.start() > pos else pos
-            start = max(start, pos)
-            end = data.find(b"\n", m.start())
-            end = n if end < 0 else end + 1
+            if st.kind:  # inside a multi-line block: line by line up to this candidate
+                while st.kind and pos < start:
+                    end = data.find(b"\n", pos)
+                    end = n if end < 0 else end + 1
+                    out.append(self._block_line(data[pos:end], st, emit))
+                    pos = end
+                if start < pos:
+                    continue
             out.append(data[pos:start])
+            end = data.find(b"\n", start)
+            end = n if end < 0 else end + 1
             out.append(self._line(data[start:end], st, emit))
             pos = end
+        while st.kind and pos < n:
+            end = data.find(b"\n", pos)
+            end = n if end < 0 else end + 1
+            out.append(self._block_line(data[pos:end], st, emit))
+            pos = end
+        out.append(data[pos:])
         result = b"".join(out)
         return self._literals(result, emit) if emit else result
 
@@ -169,8 +199,11 @@ class Redactor:
                 st.kind, st.key, st.rule = "ios", b"", RULE_IOS_CERT
                 return line
         spans: list[tuple[int, int, str]] = []
-        for r in self.profile.rules:
-            if not any(lit in line for lit in r.literals):
+        present = {lit for lit in self._all_literals if lit in line}
+        for r, lits in self._rule_literals:
+            if lits.isdisjoint(present):
+                continue
+            if r.generic and (spans or PLACEHOLDER.search(line)):
                 continue
             for m in r.pattern.finditer(line):
                 for g in r.groups:
