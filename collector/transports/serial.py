@@ -137,8 +137,7 @@ class SerialTransport(Transport):
         if self.port is None or self._lost or not getattr(self.port, "is_open", False):
             return False
         if self.carrier_watch:
-            up = self.carrier()
-            return up is not False
+            return not (self.carrier() is False and self._carrier_was_up)
         return True
 
     # -- modem lines ---------------------------------------------------------------------------------------------
@@ -153,6 +152,8 @@ class SerialTransport(Transport):
             self._modem_lines = False
             return None
         self._modem_lines = True
+        if up:
+            self._carrier_was_up = True
         return up
 
     @property
@@ -202,10 +203,7 @@ class SerialTransport(Transport):
             now = time.monotonic()
             if self.carrier_watch and now >= self._next_cd_check:
                 self._next_cd_check = now + CARRIER_POLL
-                up = self.carrier()
-                if up:
-                    self._carrier_was_up = True
-                elif up is False and self._carrier_was_up:  # a drop; a line never up (no call yet) is not one
+                if self.carrier() is False and self._carrier_was_up:  # a drop; a line never up (no call yet) is not one
                     data = self._wait(0.0)  # deliver what arrived before the drop, then report it
                     if data:
                         return data
