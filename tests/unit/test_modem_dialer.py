@@ -394,3 +394,22 @@ def test_emulator_verbose_numeric_and_s_registers(emulators, events) -> None:  #
         t.write(b"ATV1&Q5\r")
         _until(t, b"\r\nERROR\r\n")
     assert [e["command"] for e in events.events("modem-at")][:3] == ["ATS7=45", "ATS7?", "ATV0"]
+
+
+def test_modem_left_online_by_a_crashed_run_is_recovered(emulators, events) -> None:  # type: ignore[no-untyped-def]
+    """A previous run died without hanging up (pty: no DTR): AT reaches the device, so +++ and ATH0 recover it."""
+    emu = ModemEmulator(Blob(10), ["CONNECT 9600"], events=events, guard_time=0.05, line_rate_bps=None)
+    emulators.append(emu)
+    path = emu.start_pty()
+    first = pty_modem(path)
+    first.open()
+    assert read_all(first, 10) == Blob(10).data
+    first.line.close()  # crash: no hang-up
+    assert emu.state == "online"
+    second = pty_modem(path)
+    second.open()
+    try:
+        assert emu.dials == 2 and events.count("modem-escape") == 1 and events.count("modem-hangup", how="ath") == 1
+        assert read_all(second, 10) == Blob(10).data
+    finally:
+        second.close()
