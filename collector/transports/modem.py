@@ -132,7 +132,11 @@ class ModemTransport(Transport):
                 raise
             if data:
                 return self._got(data)
-            if self._suspect_since is not None and time.monotonic() >= self._suspect_since + self.probe_after:
+            if (
+                self._suspect_since is not None
+                and not self.line.has_modem_lines  # with DCD the line state decides, never a probe
+                and time.monotonic() >= self._suspect_since + self.probe_after
+            ):
                 probed = self._probe_after_no_carrier()
                 if probed:
                     return self._got(probed)

@@ -311,20 +311,24 @@ def test_carrier_drop_after_seconds(emulators, events) -> None:  # type: ignore[
     t.close()
 
 
-def test_no_carrier_text_from_the_device_is_not_a_drop(emulators, events) -> None:  # type: ignore[no-untyped-def]
-    """A device printing NO CARRIER, then pausing: the pty path probes with AT, gets no OK, keeps every byte."""
+@pytest.mark.parametrize("via", ["pty", "fakemodem"])
+def test_no_carrier_text_from_the_device_is_not_a_drop(emulators, events, via) -> None:  # type: ignore[no-untyped-def]
+    """A device printing NO CARRIER, then pausing: a pty probes with AT (no OK), DCD just stays up; no byte lost."""
     text = b"log line\r\nNO CARRIER\r\n"
     dev = Blob(4000, pause_at=0, pause=0.6)
     dev.data = text + dev.data[len(text) :]
     dev.pause_at = len(text)
     emu = ModemEmulator(dev, ["CONNECT 9600"], events=events, guard_time=0.05, line_rate_bps=None)
     emulators.append(emu)
-    t = pty_modem(emu.start_pty())
+    t = pty_modem(emu.start_pty()) if via == "pty" else modem(emu.register())
     t.open()
+    ats_before = events.count("modem-at")
     got = read_all(t, 4000, timeout=5)
     t.close()
     assert got == dev.data
     assert events.count("modem-carrier-drop") == 0
+    if via == "fakemodem":
+        assert events.count("modem-at") == ats_before + 1  # only the AT after the hang-up's DTR drop: no probe
 
 
 def test_usage_errors() -> None:
