@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import ctypes
 import os
 import re
 import shutil
@@ -28,6 +29,15 @@ from .users import TestAccount, ensure_test_user
 
 SSHD = "/usr/sbin/sshd"
 SSH_KEYGEN = shutil.which("ssh-keygen") or "/usr/bin/ssh-keygen"
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM when the test process dies, so a killed pytest leaves no sshd behind."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _require_sshd() -> None:
@@ -186,6 +196,7 @@ def start_sshd(
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
         server = SshdServer(
             port=chosen,
@@ -221,7 +232,7 @@ def sshd() -> Iterator[SshdServer]:
     try:
         yield server
     finally:
-        server.stop()
+        server.cleanup()
 
 
 @pytest.fixture(scope="module")
@@ -231,7 +242,7 @@ def sshd_noforward() -> Iterator[SshdServer]:
     try:
         yield server
     finally:
-        server.stop()
+        server.cleanup()
 
 
 @pytest.fixture
@@ -248,4 +259,4 @@ def sshd_factory() -> Iterator[object]:
         yield factory
     finally:
         for server in started:
-            server.stop()
+            server.cleanup()
