@@ -52,6 +52,12 @@ if logging.getLogger("paramiko").level == logging.NOTSET:
 CIPHER_PREFERENCE = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "aes128-ctr", "aes192-ctr", "aes256-ctr")
 
 
+class NoCommonAlgorithm(ConnectError):
+    """Key exchange impossible (e.g. a SHA-1-only device without the legacy opt-in); retrying cannot help."""
+
+    retryable = False
+
+
 def legacy_enabled(target: Target, options: ConnectOptions) -> bool:
     return bool(options.legacy_algorithms) or (target.option("legacy") or "").lower() in ("1", "yes", "true", "on")
 
@@ -140,7 +146,7 @@ def establish(
             exc = t.get_exception()
             if isinstance(exc, IncompatiblePeer):
                 hint = LEGACY_HINT if not legacy else "the server and paramiko share no algorithm"
-                raise ConnectError(f"{label}: {exc}", hint=hint)
+                raise NoCommonAlgorithm(f"{label}: {exc}", hint=hint)
             raise ConnectError(f"{label}: SSH handshake failed ({exc or 'connection closed'})")
         if not done.is_set() or t.host_key is None:
             raise ConnectError(f"{label}: SSH handshake did not finish within {options.connect_timeout:g} s")

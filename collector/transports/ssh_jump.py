@@ -33,6 +33,14 @@ from .ssh_hostkeys import HostKeyVerifier
 ADMINISTRATIVELY_PROHIBITED = 1
 FORWARDING_HINT = "the jump host forbids TCP forwarding; use --jump-mode shell"
 
+
+class ForwardingRefused(ConnectError):
+    """A jump host forbids direct-tcpip (AllowTcpForwarding no); retrying cannot help, shell mode can."""
+
+    retryable = False
+    hint = FORWARDING_HINT
+
+
 _CHAINS: weakref.WeakKeyDictionary[paramiko.Channel, list[paramiko.Transport]] = weakref.WeakKeyDictionary()
 
 
@@ -70,7 +78,7 @@ def _forward(via: paramiko.Transport, via_target: Target, host: str, port: int, 
         )
     except paramiko.ChannelException as exc:
         if exc.code == ADMINISTRATIVELY_PROHIBITED:
-            raise ConnectError(
+            raise ForwardingRefused(
                 f"jump host {via_target.display()} refused to forward to {host}:{port} ({exc.text})",
                 hint=FORWARDING_HINT,
             ) from None
@@ -204,6 +212,7 @@ def hop_command(
 
 __all__ = [
     "FORWARDING_HINT",
+    "ForwardingRefused",
     "close_jump_chain",
     "hop_command",
     "hop_credentials",

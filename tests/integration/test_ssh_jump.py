@@ -19,6 +19,7 @@ from collector.transports.ssh import SSHTransport
 from collector.transports.ssh_config import resolve_ssh_target
 from collector.transports.ssh_jump import (
     FORWARDING_HINT,
+    ForwardingRefused,
     close_jump_chain,
     hop_command,
     open_jump_channel,
@@ -114,6 +115,8 @@ def test_forwarding_refused_points_to_shell_mode(sshd: SshdServer, sshd_noforwar
         SSHTransport(parse_target(url(sshd)), opts).open()
     assert err.value.hint == FORWARDING_HINT
     assert "prohibited" in err.value.message
+    assert isinstance(err.value, ForwardingRefused) and err.value.exit_code == 10
+    assert getattr(err.value, "retryable", True) is False
 
 
 def test_jump_channel_is_a_socket_like_pipe_for_other_protocols(

@@ -257,6 +257,7 @@ def test_legacy_only_device_needs_the_opt_in(make_opts: MakeOpts, known_hosts: P
         with pytest.raises(ConnectError) as err:
             SSHTransport(parse_target(url(server, "admin")), make_opts("cisco123")).open()
         assert "--legacy-algorithms" in err.value.hint
+        assert getattr(err.value, "retryable", True) is False
         with SSHTransport(parse_target(url(server, "admin", "legacy=1")), make_opts("cisco123")) as t:
             assert t.info["legacy_algorithms"] is True
             assert t.info["kex"] in ("diffie-hellman-group14-sha1", "diffie-hellman-group1-sha1")
