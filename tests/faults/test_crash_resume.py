@@ -64,7 +64,17 @@ def wait_for_connected(runs: Path, timeout: float = 30) -> Path:
     raise TimeoutError("the run never connected")
 
 
-def crash_and_resume(harness: Harness, server: SimSSHServer, tmp: Path, delay: float) -> bool:
+def raw_bytes(run_dir: Path) -> int:
+    total = 0
+    for chunk in (run_dir / "raw").glob("*.chunk"):
+        try:
+            total += chunk.stat().st_size
+        except FileNotFoundError:
+            pass
+    return total
+
+
+def crash_and_resume(harness: Harness, server: SimSSHServer, tmp: Path, kill_at: int) -> bool:
     """Kill, resume, check; True when the kill landed before the run had finished."""
     runs = tmp / "runs"
     tmp.mkdir(parents=True, exist_ok=True)
@@ -72,7 +82,8 @@ def crash_and_resume(harness: Harness, server: SimSSHServer, tmp: Path, delay: f
                str(runs), "--chunk-size", "64KiB", "--accept-new-host-key", *common(tmp))
     proc = subprocess.Popen(args, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     run_dir = wait_for_connected(runs)
-    time.sleep(delay)  # the random kill point itself, not a wait for a condition
+    while raw_bytes(run_dir) < kill_at and proc.poll() is None:  # the kill point: N bytes into the stream
+        time.sleep(0.001)
     proc.send_signal(signal.SIGKILL)
     proc.wait(10)
     killed_mid_run = not any(e["event"] == "run-ended" for e in read_journal(run_dir / "journal.jsonl"))
@@ -96,7 +107,7 @@ def crash_and_resume(harness: Harness, server: SimSSHServer, tmp: Path, delay: f
 
 def _sweep(harness: Harness, server: SimSSHServer, tmp: Path, n: int) -> None:
     rng = random.Random(1127)
-    mid_run = sum(crash_and_resume(harness, server, tmp / f"t{trial}", rng.uniform(0.0, 1.2)) for trial in range(n))
+    mid_run = sum(crash_and_resume(harness, server, tmp / f"t{trial}", rng.randint(0, 11 << 20)) for trial in range(n))
     assert mid_run >= (n + 1) // 2, f"only {mid_run} of {n} kills landed inside the run"
 
 
