@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -67,10 +68,8 @@ def wait_for_connected(runs: Path, timeout: float = 30) -> Path:
 def raw_bytes(run_dir: Path) -> int:
     total = 0
     for chunk in (run_dir / "raw").glob("*.chunk"):
-        try:
+        with contextlib.suppress(FileNotFoundError):
             total += chunk.stat().st_size
-        except FileNotFoundError:
-            pass
     return total
 
 
