@@ -19,7 +19,7 @@ from ..credentials import Credentials
 from ..errors import CollectorError, ConnectError, ConnectionLost
 from ..target import Target
 from .base import READ_SIZE, ConnectOptions, Transport
-from .ssh_auth import authenticate
+from .ssh_auth import authenticate, describe
 from .ssh_config import identity_files_of, resolve_ssh_target
 from .ssh_hostkeys import HostKeyVerifier
 
@@ -146,8 +146,9 @@ def establish(
             exc = t.get_exception()
             if isinstance(exc, IncompatiblePeer):
                 hint = LEGACY_HINT if not legacy else "the server and paramiko share no algorithm"
-                raise NoCommonAlgorithm(f"{label}: {exc}", hint=hint)
-            raise ConnectError(f"{label}: SSH handshake failed ({exc or 'connection closed'})")
+                raise NoCommonAlgorithm(f"{label}: {describe(exc)}", hint=hint)
+            why = describe(exc) if exc is not None else "connection closed"
+            raise ConnectError(f"{label}: SSH handshake failed ({why})")
         if not done.is_set() or t.host_key is None:
             raise ConnectError(f"{label}: SSH handshake did not finish within {options.connect_timeout:g} s")
         key = t.get_remote_server_key()
@@ -168,7 +169,7 @@ def establish(
         raise
     except (paramiko.SSHException, EOFError, OSError) as exc:
         t.close()
-        raise ConnectError(f"{label}: {exc}") from None
+        raise ConnectError(f"{label}: {describe(exc)}") from None
     except BaseException:
         t.close()
         raise
@@ -239,7 +240,7 @@ class SSHTransport(Transport):
             chan.invoke_shell()
         except (paramiko.SSHException, EOFError, OSError) as exc:
             self.close()
-            raise ConnectError(f"device {self.target.display()}: cannot open a shell ({exc})") from None
+            raise ConnectError(f"device {self.target.display()}: cannot open a shell ({describe(exc)})") from None
         self._chan = chan
 
     def _config_jumps(self) -> list[Target]:
@@ -302,7 +303,7 @@ class SSHTransport(Transport):
                 raise self._lost("connection closed") from None
             return b""
         except (OSError, EOFError, paramiko.SSHException) as exc:
-            raise self._lost(f"connection failed ({exc})") from None
+            raise self._lost(f"connection failed ({describe(exc)})") from None
         if not data:
             raise self._lost("end of stream")
         return data
@@ -314,7 +315,7 @@ class SSHTransport(Transport):
         try:
             chan.sendall(data)
         except (OSError, EOFError, paramiko.SSHException) as exc:
-            raise self._lost(f"cannot send ({exc})") from None
+            raise self._lost(f"cannot send ({describe(exc)})") from None
 
     def alive(self) -> bool:
         chan = self._chan

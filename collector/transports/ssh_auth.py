@@ -22,6 +22,12 @@ DEFAULT_KEY_FILES = ("~/.ssh/id_ed25519", "~/.ssh/id_ecdsa", "~/.ssh/id_rsa")
 MAX_KEY_OFFERS = 5
 
 
+def describe(exc: BaseException) -> str:
+    """One line about a low-level exception (some, like EOFError(), have no text at all)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 class _HandlerAbort(EOFError):
     """Raised inside the keyboard-interactive handler to drop the login (EOFError: logged quietly)."""
 
@@ -55,7 +61,9 @@ def _load_key(path: str, passphrase: str | None, *, required: bool) -> paramiko.
             ) from None
     except (paramiko.SSHException, ValueError, OSError) as exc:
         if required:
-            raise AuthenticationError(f"cannot load key file {path}: {exc}", hint="check the key file") from None
+            raise AuthenticationError(
+                f"cannot load key file {path}: {describe(exc)}", hint="check the key file"
+            ) from None
     return None
 
 
@@ -173,7 +181,7 @@ def authenticate(
     except paramiko.BadAuthenticationType as exc:
         allowed = list(exc.allowed_types)
     except (paramiko.SSHException, EOFError, OSError) as exc:
-        raise ConnectError(f"{display}: the SSH server dropped the connection before login ({exc})") from None
+        raise ConnectError(f"{display}: the SSH server dropped the connection before login ({describe(exc)})") from None
 
     keys = _key_candidates(credentials, identity_files, use_agent, look_for_keys)
     used_methods: set[str] = set()
@@ -188,7 +196,7 @@ def authenticate(
                     raise refused(": the server closed the connection") from None
                 continue  # a refused key costs nothing secret: try the next method
             except (paramiko.SSHException, EOFError, OSError) as exc:
-                raise ConnectError(f"{display}: connection lost during authentication ({exc})") from None
+                raise ConnectError(f"{display}: connection lost during authentication ({describe(exc)})") from None
             if transport.is_authenticated():
                 outcome.succeeded.append(cand.label)
                 return outcome
@@ -219,7 +227,7 @@ def authenticate(
                 raise handler.error from None
             if isinstance(exc, paramiko.AuthenticationException):
                 raise refused() from None
-            raise ConnectError(f"{display}: connection lost during authentication ({exc})") from None
+            raise ConnectError(f"{display}: connection lost during authentication ({describe(exc)})") from None
         if transport.is_authenticated():
             outcome.succeeded.append(method)
             return outcome

@@ -16,6 +16,7 @@ import paramiko
 
 from ..errors import ConnectionLost, DeviceError
 from .base import READ_SIZE
+from .ssh_auth import describe
 
 WINDOW_SIZE = 16 << 20
 MAX_PACKET_SIZE = 32 << 10
@@ -62,17 +63,17 @@ class SSHExecRunner:
             raise DeviceError(f"the SSH server refused a new channel ({exc.text})") from None
         except (paramiko.SSHException, EOFError, OSError) as exc:
             if not t.is_active():
-                raise ConnectionLost(f"ssh connection lost ({exc})") from None
-            raise DeviceError(f"cannot open an SSH channel ({exc})") from None
+                raise ConnectionLost(f"ssh connection lost ({describe(exc)})") from None
+            raise DeviceError(f"cannot open an SSH channel ({describe(exc)})") from None
         chan.set_combine_stderr(self.combine_stderr)
         try:
             chan.exec_command(command)
         except (paramiko.SSHException, EOFError, OSError) as exc:
             chan.close()
             if not t.is_active():
-                raise ConnectionLost(f"ssh connection lost ({exc})") from None
+                raise ConnectionLost(f"ssh connection lost ({describe(exc)})") from None
             raise DeviceError(
-                f"the SSH server refused to run a command on an exec channel ({exc})",
+                f"the SSH server refused to run a command on an exec channel ({describe(exc)})",
                 hint="this device does not support exec mode; use the interactive (shell) mode",
             ) from None
         return chan

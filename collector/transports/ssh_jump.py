@@ -27,6 +27,7 @@ from ..secrets import Secret
 from ..target import Target
 from .base import ConnectOptions
 from .ssh import MAX_PACKET_SIZE, WINDOW_SIZE, establish, tcp_connect
+from .ssh_auth import describe
 from .ssh_config import identity_files_of, resolve_jumps
 from .ssh_hostkeys import HostKeyVerifier
 
@@ -87,7 +88,9 @@ def _forward(via: paramiko.Transport, via_target: Target, host: str, port: int, 
             hint="check that the device is reachable from the jump host",
         ) from None
     except (paramiko.SSHException, EOFError, OSError) as exc:
-        raise ConnectError(f"jump host {via_target.display()}: forwarding to {host}:{port} failed ({exc})") from None
+        raise ConnectError(
+            f"jump host {via_target.display()}: forwarding to {host}:{port} failed ({describe(exc)})"
+        ) from None
 
 
 def _login_hop(
@@ -159,7 +162,7 @@ def open_jump_shell_chain(
         chan.invoke_shell()
     except (paramiko.SSHException, EOFError, OSError) as exc:
         close_jump_chain(None, transports)
-        raise ConnectError(f"jump host {hops[-1].display()}: cannot open a shell ({exc})") from None
+        raise ConnectError(f"jump host {hops[-1].display()}: cannot open a shell ({describe(exc)})") from None
     _CHAINS[chan] = transports
     return chan, transports
 
