@@ -53,17 +53,16 @@ def _load_key(path: str, passphrase: str | None, *, required: bool) -> paramiko.
     except FileNotFoundError:
         if required:
             raise AuthenticationError(f"key file {path} does not exist", hint="check the --key path") from None
-    except paramiko.PasswordRequiredException:
+    except (paramiko.PasswordRequiredException, TypeError):  # cryptography raises TypeError for OpenSSH keys
         if required:
             raise AuthenticationError(
-                f"key file {path} is encrypted and no passphrase was given (or it is wrong)",
+                f"key file {path} is encrypted and no passphrase was given",
                 hint="give the passphrase with --key-passphrase-env VAR, or load the key into an agent (--agent)",
             ) from None
     except (paramiko.SSHException, ValueError, OSError) as exc:
         if required:
-            raise AuthenticationError(
-                f"cannot load key file {path}: {describe(exc)}", hint="check the key file"
-            ) from None
+            why = "wrong passphrase?" if passphrase else describe(exc)
+            raise AuthenticationError(f"cannot load key file {path} ({why})", hint="check the key file") from None
     return None
 
 

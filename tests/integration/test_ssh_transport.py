@@ -463,3 +463,28 @@ def test_sim_wrong_password_is_not_retried_over_keyboard_interactive(make_opts: 
         with pytest.raises(AuthenticationError):
             SSHTransport(parse_target(url(server, "admin")), make_opts("wrong-one")).open()
         assert server.events.count("auth-attempt") == 1
+
+
+def test_encrypted_key_file_needs_its_passphrase(
+    sshd: SshdServer, tmp_path: Path, known_hosts: Path, make_opts: MakeOpts
+) -> None:
+    import shutil
+    import subprocess
+
+    trust(known_hosts, sshd)
+    key = tmp_path / "id_locked"
+    shutil.copy(sshd.client_key_path, key)
+    key.chmod(0o600)
+    subprocess.run(["ssh-keygen", "-q", "-p", "-a", "1", "-P", "", "-N", "open-sesame-7", "-f", str(key)], check=True)
+    before = sshd.count(r"Accepted|Failed")
+    with pytest.raises(AuthenticationError, match="encrypted") as err:
+        SSHTransport(parse_target(url(sshd)), make_opts(credentials=Credentials(key_file=str(key)))).open()
+    assert "open-sesame-7" not in err.value.message
+    assert sshd.count(r"Accepted|Failed") == before  # refused locally, nothing offered to the server
+    wrong = Credentials(key_file=str(key), key_passphrase=Secret("not-it-8"))
+    with pytest.raises(AuthenticationError, match="passphrase"):
+        SSHTransport(parse_target(url(sshd)), make_opts(credentials=wrong)).open()
+    assert sshd.count(r"Accepted|Failed") == before
+    creds = Credentials(key_file=str(key), key_passphrase=Secret("open-sesame-7"))
+    with SSHTransport(parse_target(url(sshd)), make_opts(credentials=creds)) as t:
+        assert t.info["auth"] == ["publickey(id_locked)"]
