@@ -488,3 +488,40 @@ def test_encrypted_key_file_needs_its_passphrase(
     creds = Credentials(key_file=str(key), key_passphrase=Secret("open-sesame-7"))
     with SSHTransport(parse_target(url(sshd)), make_opts(credentials=creds)) as t:
         assert t.info["auth"] == ["publickey(id_locked)"]
+
+
+def test_exec_mode_against_the_simulator_is_byte_exact(make_opts: MakeOpts, known_hosts: Path) -> None:
+    sim = pytest.importorskip("collector.sim.ssh_server")
+    from collector.errors import DeviceError
+    from collector.sim.profile import DeviceProfile
+
+    profile = DeviceProfile(show_tech_bytes=4 << 20)
+    with sim.SimSSHServer(profile) as server:
+        known_hosts.parent.mkdir(parents=True, exist_ok=True)
+        known_hosts.write_text(
+            f"[127.0.0.1]:{server.port} {server.host_key.get_name()} {server.host_key.get_base64()}\n"
+        )
+        t = SSHTransport(parse_target(url(server, "admin")), make_opts("cisco123"))
+        t.connect()
+        try:
+            want = hashlib.sha256()
+            for block in server.device.expected_output("show tech-support"):
+                want.update(block)
+            got = hashlib.sha256()
+            res = t.exec_runner().run("show tech-support", got.update, idle_timeout=10)
+            assert res.exit_status == 0 and res.bytes >= 4 << 20
+            assert got.hexdigest() == want.hexdigest()
+        finally:
+            t.close()
+    with sim.SimSSHServer(allow_exec=False) as server:
+        known_hosts.write_text(
+            f"[127.0.0.1]:{server.port} {server.host_key.get_name()} {server.host_key.get_base64()}\n"
+        )
+        t = SSHTransport(parse_target(url(server, "admin")), make_opts("cisco123"))
+        t.connect()
+        try:
+            with pytest.raises(DeviceError) as err:
+                t.exec_runner().run("show version", lambda b: None, idle_timeout=5)
+            assert "interactive" in err.value.hint
+        finally:
+            t.close()
