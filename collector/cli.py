@@ -27,8 +27,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
 
 EXIT_STEP_ERRORS = 5
 
@@ -385,7 +385,7 @@ def upload(
         token = _one_source("token", token_env, token_command, ask_token)
         result = upload_bundle(bundle_path, to=to, case=case, token=token, part_size=parse_size(part_size),
                                ca_bundle=ca_bundle, accept_new_host_key=accept_new_host_key,
-                               known_hosts=known_hosts)
+                               known_hosts=Path(known_hosts) if known_hosts else None)
     except CollectorError as exc:
         _fail(exc)
     out.print(f"uploaded {bundle_path.name} to case {case}: {result.parts_sent}/{result.parts_total} parts sent "

@@ -55,7 +55,7 @@ def run_demo(runs_dir: Path, out_dir: Path, show_tech_mb: int, console: Console)
     if outcome.error is not None:
         console.print(f"[red]error:[/] {outcome.error.message}")
     result: Any = build_bundle([outcome.run_dir], out_dir, case="demo",
-                               extra_secrets=[creds.password, creds.enable])
+                               extra_secrets=[s for s in (creds.password, creds.enable) if s is not None])
     report = verify_bundle(result.path)
     console.print(f"run directory: {outcome.run_dir}")
     console.print(f"bundle verified: {report.ok} ({report.checked} members)")

@@ -16,6 +16,7 @@ from ..errors import AuthenticationError, ConnectionLost, DeviceError
 from ..store.chunks import RawStream
 from ..transports.base import Transport
 from .dialog import Dialog, DialogContext, Statement
+from .hop import check_hop_closed, check_hop_failure, hop_through_shell
 from .login import build_login_dialog
 from .normalize import Normalizer, last_line, strip_for_match
 from .prompt import MAX_PROMPT, PromptMatcher
@@ -91,6 +92,7 @@ class Session:
         self.prompt: str | None = None
         self.desynced = False
         self.setup_log: list[CommandResult] = []
+        self.jump_prompt: PromptMatcher | None = None  # set in jump shell mode
 
     # -- bytes ---------------------------------------------------------------------------
     def _read(self, timeout: float) -> bytes:
@@ -111,6 +113,9 @@ class Session:
     def open(self, timeout: float = 60.0, *, enable: bool | None = None, setup: bool = True) -> str:
         """Reach a stable prompt (through any login dialog), enable if asked, then run setup commands."""
         dialog = build_login_dialog(self.platform, self.creds, self.return_char)
+        hop = self.transport.info.get("hop_command")
+        if hop:  # jump host in shell mode: its own ssh/telnet client carries us to the device
+            self.jump_prompt = hop_through_shell(self, str(hop), min(timeout, 30.0))
         prompt = self._reach_prompt(dialog, timeout)
         self.matcher.learn(prompt.encode())
         self.prompt = prompt
@@ -155,6 +160,8 @@ class Session:
             tail += data
             if len(tail) > 8192:
                 del tail[:-8192]
+            if self.jump_prompt is not None:
+                check_hop_failure(bytes(tail))
             found = self.matcher.find_at_end(tail)
             if found is not None:
                 line = found.text.encode()
@@ -300,6 +307,8 @@ class Session:
                     echo.clear()
                 pending += data
                 found = matcher.find_at_end(pending)
+                if self.jump_prompt is not None and self.jump_prompt.find_at_end(pending) is not None:
+                    check_hop_closed(bytes(pending[-MAX_PROMPT * 2 :]))
                 if found is not None:
                     emit(pending[: found.start])
                     result.prompt = found.text

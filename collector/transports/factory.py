@@ -22,6 +22,11 @@ _CLASSES = {
 
 
 def make_transport(target: Target, options: ConnectOptions) -> Transport:
+    if options.jumps and options.jump_mode == "shell" and target.scheme in ("ssh", "telnet"):
+        # the last jump host's shell runs its own ssh/telnet client (SSHTransport opens that shell)
+        module, name = _CLASSES["ssh"]
+        cls = getattr(importlib.import_module(module), name)
+        return cls(target, options)  # type: ignore[no-any-return]
     try:
         module, name = _CLASSES[target.scheme]
     except KeyError as exc:
