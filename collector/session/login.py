@@ -5,6 +5,7 @@ Built from the platform's patterns (with safe defaults); a refused login fails a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..credentials import Credentials
@@ -50,7 +51,7 @@ def _rommon(ctx: DialogContext) -> bytes | None:
     )
 
 
-def build_login_dialog(platform: Any, creds: Credentials, return_char: bytes) -> Dialog:
+def build_login_dialog(platform: Any, creds: Credentials, ret: Callable[[], bytes]) -> Dialog:
     """Statements for reaching a CLI prompt; the caller stops when the prompt matcher fires."""
     pats = login_patterns(platform)
     sent_password = {"n": 0}
@@ -62,7 +63,7 @@ def build_login_dialog(platform: Any, creds: Credentials, return_char: bytes) ->
                 hint="put it in the target URL: telnet://USER@host",
             )
         ctx.notes["username_answered"] = True
-        return creds.username.encode() + return_char
+        return creds.username.encode() + ret()
 
     def password(ctx: DialogContext) -> bytes:
         if sent_password["n"] >= 1 and ctx.notes.get("password_answered"):
@@ -77,10 +78,10 @@ def build_login_dialog(platform: Any, creds: Credentials, return_char: bytes) ->
             )
         sent_password["n"] += 1
         ctx.notes["password_answered"] = True
-        return creds.password.reveal().encode() + return_char
+        return creds.password.reveal().encode() + ret()
 
     def otp(ctx: DialogContext) -> bytes:
-        return creds.otp(ctx.matched.decode("utf-8", "replace")).reveal().encode() + return_char
+        return creds.otp(ctx.matched.decode("utf-8", "replace")).reveal().encode() + ret()
 
     def failed(ctx: DialogContext) -> bytes | None:
         if not ctx.notes.get("password_answered") and not ctx.notes.get("username_answered"):
@@ -96,9 +97,9 @@ def build_login_dialog(platform: Any, creds: Credentials, return_char: bytes) ->
         ("otp", "otp", otp, 3, ""),
         ("password", "password", password, 2, ""),
         ("username", "username", username, 2, ""),
-        ("press_return", "press_return", lambda c: return_char, 3, r"[\s\S]*$"),
-        ("initial_config", "initial_config", lambda c: b"no" + return_char, 2, ""),
-        ("autoinstall", "autoinstall", lambda c: b"yes" + return_char, 2, ""),
+        ("press_return", "press_return", lambda c: ret(), 3, r"[\s\S]*$"),
+        ("initial_config", "initial_config", lambda c: b"no" + ret(), 2, ""),
+        ("autoinstall", "autoinstall", lambda c: b"yes" + ret(), 2, ""),
         ("more", "more", lambda c: b" ", 200, r"\s*$"),
     ]
     statements = []

@@ -84,8 +84,7 @@ class Session:
         self.raw = raw
         self.progress = progress
         self.wake_after = wake_after
-        # a transport may know better (Telnet in binary mode reads CR LF as two Returns)
-        self.return_char = getattr(transport, "return_key", None) or _attr(platform, "return_char", "\n").encode()
+        self._platform_return = _attr(platform, "return_char", "\n").encode()
         self.paging = list(_attr(platform, "paging_patterns", []))
         self.matcher = PromptMatcher(_attr(platform, "prompt_pattern", DEFAULT_PROMPT), self.paging)
         self.error_markers = [m.encode() for m in _attr(platform, "error_markers", [])]
@@ -93,6 +92,12 @@ class Session:
         self.desynced = False
         self.setup_log: list[CommandResult] = []
         self.jump_prompt: PromptMatcher | None = None  # set in jump shell mode
+
+    @property
+    def return_char(self) -> bytes:
+        """The Return key; a transport may know better (Telnet in BINARY mode reads CR LF as two Returns)."""
+        key = getattr(self.transport, "return_key", None)
+        return key if isinstance(key, bytes) and key else self._platform_return
 
     # -- bytes ---------------------------------------------------------------------------
     def _read(self, timeout: float) -> bytes:
@@ -112,7 +117,7 @@ class Session:
     # -- login ---------------------------------------------------------------------------
     def open(self, timeout: float = 60.0, *, enable: bool | None = None, setup: bool = True) -> str:
         """Reach a stable prompt (through any login dialog), enable if asked, then run setup commands."""
-        dialog = build_login_dialog(self.platform, self.creds, self.return_char)
+        dialog = build_login_dialog(self.platform, self.creds, lambda: self.return_char)
         hop = self.transport.info.get("hop_command")
         if hop:  # jump host in shell mode: its own ssh/telnet client carries us to the device
             self.jump_prompt = hop_through_shell(self, str(hop), min(timeout, 30.0))
