@@ -40,10 +40,13 @@ _V4_CLASS = [ipaddress.ip_network(n) for n in (
 _V6_KEEP = [ipaddress.ip_network(n) for n in ("::/8", "fe80::/10", "ff00::/8", "2001:db8::/32")]
 _V6_CLASS = [ipaddress.ip_network(n) for n in ("fd00::/8", "fc00::/8", "64:ff9b::/96")]
 
-_PH = rb"(?P<ph><redacted-secret-\d+>)"
-_V4 = rb"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\w|\.\d)"
-_V6 = rb"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])"
-_IP_RE = re.compile(_PH + rb"|(?P<v4>" + _V4 + rb")|(?P<v6>" + _V6 + rb")")
+_PLACEHOLDER = re.compile(rb"<redacted-secret-\d+>")
+_V4_RE = re.compile(rb"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}")  # boundaries and octets checked in code
+_V6_HINT = re.compile(rb":[0-9A-Fa-f]{0,4}:")  # cheap scan; the token around a hit is then validated
+_V6_LEFT = re.compile(rb"[0-9A-Fa-f:]*\Z")
+_V6_RIGHT = re.compile(rb"[0-9A-Fa-f:]*")
+_WORD = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+_NAME_EDGE = _WORD | frozenset(b"-")
 
 _NAME = rb"[A-Za-z][A-Za-z0-9_.-]{0,62}"
 _PROMPT_CMDS = (rb"show|sh|terminal|term|enable|exit|dir|more|ping|trace\w*|debug|undebug|no|cli|set|request|"
@@ -95,8 +98,9 @@ class Anonymizer:
         self._prf: dict[tuple[int, int, int], int] = {}
         self.ip_map: dict[int, dict[str, str]] = {4: {}, 6: {}}
         self.names: dict[str, dict[str, str]] = {"hostnames": {}, "domains": {}, "users": {}, "words": {}}
-        self._name_re: re.Pattern[bytes] | None = None
-        self._lookup: dict[bytes, bytes] = {}
+        self._bcache: dict[bytes, bytes] = {}  # textual address -> its rewrite (as in the text)
+        self._bounded: list[tuple[bytes, bytes]] = []
+        self._loose: list[tuple[bytes, bytes]] = []
         self._dirty = True
         if "words" in self.kinds:
             for w in words:
@@ -211,55 +215,127 @@ class Anonymizer:
         table[str(addr)] = mapped
         return mapped
 
-    # ---- rewriting ----------------------------------------------------------------------
-    def _names_re(self) -> re.Pattern[bytes] | None:
-        if self._dirty:
-            self._lookup = {}
-            for kind in ("hostnames", "domains", "users", "words"):
-                if kind == "domains" and "hostnames" not in self.kinds:
-                    continue
-                for name, pseudo in self.names[kind].items():
-                    self._lookup.setdefault(name.encode(), pseudo.encode())
-            bounded = sorted((k for k, _ in self._items("bounded")), key=len, reverse=True)
-            loose = sorted((k for k, _ in self._items("words")), key=len, reverse=True)
-            alts = [_PH]
-            if bounded:
-                alts.append(rb"(?<![\w-])(?P<name>" + b"|".join(re.escape(k) for k in bounded) + rb")(?![\w-])")
-            if loose:
-                alts.append(rb"(?P<word>" + b"|".join(re.escape(k) for k in loose) + rb")")
-            self._name_re = re.compile(b"|".join(alts), re.I) if len(alts) > 1 else None
-            self._dirty = False
-        return self._name_re
-
-    def _items(self, which: str) -> list[tuple[bytes, str]]:
-        kinds = ["words"] if which == "words" else ["hostnames", "domains", "users"]
-        return [(n.encode(), p) for k in kinds for n, p in self.names[k].items()]
+    # ---- rewriting ---------------------------------------------------------------------
+    def _protected(self, data: bytes) -> list[tuple[int, int]]:
+        if b"<redacted-secret-" not in data:
+            return []
+        return [m.span() for m in _PLACEHOLDER.finditer(data)]
 
     def rewrite(self, data: bytes) -> bytes:
         if not self.kinds:
             return data
         if "ips" in self.kinds:
-            data = _IP_RE.sub(self._ip_sub, data)
-        pat = self._names_re()
-        if pat is not None:
-            data = pat.sub(self._name_sub, data)
+            data = self._rewrite_v4(data)
+            if b":" in data:
+                data = self._rewrite_v6(data)
+        if self._dirty:
+            self._rebuild_names()
+        if self._bounded or self._loose:
+            data = self._rewrite_names(data)
         return data
 
-    def _ip_sub(self, m: re.Match[bytes]) -> bytes:
-        if m.group("ph") is not None:
-            return m.group(0)
-        raw = m.group(0).decode("ascii")
-        if m.group("v6") is not None:
-            if raw.count(":") < 2:
-                return m.group(0)
-            mapped = self.map_ip(raw)
-            return (mapped.upper() if raw.isupper() else mapped).encode()
-        return self.map_ip(raw).encode()
+    def _remember(self, raw: bytes, mapped: bytes) -> bytes:
+        if len(self._bcache) > 1_000_000:
+            self._bcache.clear()
+        self._bcache[raw] = mapped
+        return mapped
 
-    def _name_sub(self, m: re.Match[bytes]) -> bytes:
-        if m.group("ph") is not None:
-            return m.group(0)
-        return self._lookup.get(m.group(0).lower(), m.group(0))
+    def _rewrite_v4(self, data: bytes) -> bytes:
+        out: list[bytes] = []
+        last = 0
+        n = len(data)
+        for m in _V4_RE.finditer(data):
+            s, e = m.span()
+            if (s > 0 and (data[s - 1] in _WORD or data[s - 1] == 46)) or (e < n and data[e] in _WORD) or (
+                    e + 1 < n and data[e] == 46 and 48 <= data[e + 1] <= 57):
+                continue
+            raw = m.group(0)
+            mapped = self._bcache.get(raw)
+            if mapped is None:
+                parts = raw.split(b".")
+                if any(int(p) > 255 or (len(p) > 1 and p[0] == 48) for p in parts):
+                    continue
+                mapped = self._remember(raw, self.map_ip(raw.decode()).encode())
+            out.append(data[last:s])
+            out.append(mapped)
+            last = e
+        if not out:
+            return data
+        out.append(data[last:])
+        return b"".join(out)
+
+    def _rewrite_v6(self, data: bytes) -> bytes:
+        out: list[bytes] = []
+        last = 0
+        n = len(data)
+        for m in _V6_HINT.finditer(data):
+            i = m.start()
+            if i < last:
+                continue
+            left = _V6_LEFT.search(data, max(0, i - 40), i)
+            s = left.start() if left else i
+            right = _V6_RIGHT.match(data, i)
+            e = right.end() if right else m.end()
+            if s < last:
+                continue
+            token = data[s:e]
+            if e - s > 39 or (b"::" not in token and token.count(b":") != 7):
+                continue
+            if (s > 0 and (data[s - 1] in _WORD or data[s - 1] == 46)) or (
+                    e < n and (data[e] in _WORD or data[e] == 46)):
+                continue
+            mapped_b = self._bcache.get(token)
+            if mapped_b is None:
+                text = token.decode()
+                mapped = self.map_ip(text)
+                mapped_b = self._remember(token, (mapped.upper() if text.isupper() else mapped).encode())
+            if mapped_b == token:
+                continue
+            out.append(data[last:s])
+            out.append(mapped_b)
+            last = e
+        if not out:
+            return data
+        out.append(data[last:])
+        return b"".join(out)
+
+    def _rebuild_names(self) -> None:
+        bounded: dict[bytes, bytes] = {}
+        for kind in ("hostnames", "domains", "users"):
+            for name, pseudo in self.names[kind].items():
+                bounded.setdefault(name.encode(), pseudo.encode())
+        self._bounded = sorted(bounded.items(), key=lambda kv: len(kv[0]), reverse=True)
+        self._loose = sorted(((n.encode(), p.encode()) for n, p in self.names["words"].items()),
+                             key=lambda kv: len(kv[0]), reverse=True)
+        self._dirty = False
+
+    def _rewrite_names(self, data: bytes) -> bytes:
+        low = data.lower()
+        n = len(data)
+        hits: list[tuple[int, int, bytes]] = []
+        for names, bounded in ((self._bounded, True), (self._loose, False)):
+            for name, pseudo in names:
+                i = low.find(name)
+                while i >= 0:
+                    e = i + len(name)
+                    if not bounded or (
+                            (i == 0 or data[i - 1] not in _NAME_EDGE) and (e >= n or data[e] not in _NAME_EDGE)):
+                        hits.append((i, e, pseudo))
+                    i = low.find(name, e)
+        if not hits:
+            return data
+        taken = self._protected(data)
+        hits.sort(key=lambda h: (h[0], -(h[1] - h[0])))
+        out: list[bytes] = []
+        last = 0
+        for s, e, pseudo in hits:
+            if s < last or any(ps < e and s < pe for ps, pe in taken):
+                continue
+            out.append(data[last:s])
+            out.append(pseudo)
+            last = e
+        out.append(data[last:])
+        return b"".join(out)
 
     def text(self, s: str) -> str:
         return self.rewrite(s.encode("utf-8", "surrogateescape")).decode("utf-8", "surrogateescape")

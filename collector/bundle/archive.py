@@ -79,7 +79,8 @@ class _ChainReader:
         open_chunk = raw_dir / chunk_name(nxt)
         if open_chunk.exists():
             self.files.append((open_chunk, None, open_chunk.stat().st_size))
-        self.torn = sorted(p.name for p in raw_dir.glob("*.chunk.partial"))
+        # torn chunks (crash recovery) are sealed with torn=True and keep their offsets: they are included
+        self.torn = [s.file for s in seals if getattr(s, "torn", False)]
         self.chunks = len(self.files)
         self._iter = self._blocks()
         self._buf = b""
@@ -267,8 +268,10 @@ def build_bundle(
                 if isinstance(fh, _ChainReader):
                     raw_info = {"file": src.rel, "bytes": hw.size, "sha256": hw.hash.hexdigest(),
                                 "source_bytes": sum(f[2] for f in fh.files), "chunks": fh.chunks,
-                                "torn_chunks_not_included": fh.torn, "problems": fh.problems}
+                                "torn_chunks": fh.torn, "problems": fh.problems}
             info = {**info, "_source_dir": rd.path.name}
+            if anon.active:  # run directory names and ids embed the target name
+                info["_source_dir"] = info["run_id"] = label
             state = rd.state()
             runs.append(run_record(label, f"runs/{label}", info, state, staged, raw_info, clean,
                                    include_source_hash=redact is None and not anon.active))
@@ -305,7 +308,9 @@ def build_bundle(
         (staging / MANIFEST_NAME).write_bytes(manifest_bytes)
         sums = dict(staged)
         sums[MANIFEST_NAME] = {"size": len(manifest_bytes), "sha256": hashlib.sha256(manifest_bytes).hexdigest()}
-        sums_text = "".join(f"{v['sha256']}  {k}\n" for k, v in sorted(sums.items())).encode()
+        sums_body = "".join(f"{v['sha256']}  {k}\n" for k, v in sorted(sums.items())).encode()
+        # a comment line (ignored by sha256sum -c) lets verify tell a damaged SHA256SUMS from a damaged member
+        sums_text = sums_body + f"# self-check {hashlib.sha256(sums_body).hexdigest()}\n".encode()
         (staging / SUMS_NAME).write_bytes(sums_text)
 
         order = [README_NAME, MANIFEST_NAME, SUMS_NAME] + sorted(staged.keys() - {README_NAME})

@@ -38,10 +38,17 @@ def _archive_digest(path: Path) -> str:
 
 
 def _parse_sums(data: bytes) -> dict[str, str] | None:
+    """SHA256SUMS entries, or None when it is malformed or fails its own self-check line."""
+    text = data.decode("utf-8", "replace")
+    body, sep, check = text.rpartition("# self-check ")
+    if not sep or not check.endswith("\n") or check[:-1] != hashlib.sha256(body.encode()).hexdigest():
+        return None
     out: dict[str, str] = {}
-    for line in data.decode("utf-8", "replace").splitlines():
+    for line in body.split("\n")[:-1]:
         digest, sep, name = line.partition("  ")
         if not sep or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest) or not name:
+            return None
+        if any(ord(c) < 32 or c == "\ufffd" for c in name) or name in out:
             return None
         out[name] = digest
     return out
@@ -73,6 +80,7 @@ def verify_bundle(path: Path) -> VerifyReport:
     order: list[str] = []
     small: dict[str, bytes] = {}
     top: str | None = None
+    complete = False
     try:
         with tarfile.open(path, mode="r|*") as tar:
             for member in tar:
@@ -103,63 +111,60 @@ def verify_bundle(path: Path) -> VerifyReport:
                     small[rel] = b"".join(buf)
                 hashes[rel] = h.hexdigest()
                 order.append(rel)
+        complete = True
     except (tarfile.TarError, EOFError, zlib.error, lzma.LZMAError, OSError) as exc:
         problems.append(f"{path.name}: archive is corrupt or truncated after {len(order)} member(s): {exc}")
         archive_bad = True
 
+    # Trust chain: SHA256SUMS (self-checked) -> manifest.json -> members. Blame the first link that breaks.
+    sums = _parse_sums(small[SUMS_NAME]) if SUMS_NAME in small else None
+    if sums is None:
+        problems.append(f"{SUMS_NAME}: missing, malformed or fails its self-check")
+        bad_members.append(SUMS_NAME)
     manifest: dict[str, Any] | None = None
+    listed: dict[str, str] = {}
     if MANIFEST_NAME not in small:
         problems.append(f"{MANIFEST_NAME}: missing")
+        bad_members.append(MANIFEST_NAME)
+    elif sums is not None and sums.get(MANIFEST_NAME) != hashes.get(MANIFEST_NAME):
+        problems.append(f"{MANIFEST_NAME}: SHA-256 differs from {SUMS_NAME}")
         bad_members.append(MANIFEST_NAME)
     else:
         try:
             manifest = json.loads(small[MANIFEST_NAME])
-        except ValueError:
-            problems.append(f"{MANIFEST_NAME}: not valid JSON")
+            members = manifest.get("members") if isinstance(manifest, dict) else None
+            if not isinstance(members, dict):
+                raise ValueError("no member list")
+            listed = {rel: str(meta.get("sha256")) if isinstance(meta, dict) else "" for rel, meta in members.items()}
+            if manifest.get("top_folder") not in (None, top):
+                raise ValueError(f"top folder {manifest.get('top_folder')} but the archive has {top}")
+        except (ValueError, AttributeError) as exc:
+            problems.append(f"{MANIFEST_NAME}: unusable ({exc})")
             bad_members.append(MANIFEST_NAME)
-    sums = _parse_sums(small[SUMS_NAME]) if SUMS_NAME in small else None
-    if sums is None:
-        problems.append(f"{SUMS_NAME}: missing or malformed")
-        bad_members.append(SUMS_NAME)
-        sums = {}
-
-    listed: dict[str, str] = {}
-    if manifest is not None:
-        members = manifest.get("members")
-        if not isinstance(members, dict):
-            problems.append(f"{MANIFEST_NAME}: no member list")
-            bad_members.append(MANIFEST_NAME)
-        else:
-            for rel, meta in members.items():
-                listed[rel] = str(meta.get("sha256")) if isinstance(meta, dict) else ""
-        if manifest.get("top_folder") not in (None, top):
-            problems.append(f"{MANIFEST_NAME}: top folder {manifest.get('top_folder')} but archive has {top}")
+            manifest = None
+    reference = sums if sums is not None else listed
     for rel in order:
         if rel in (MANIFEST_NAME, SUMS_NAME):
-            if rel == MANIFEST_NAME and sums.get(rel) not in (None, hashes[rel]):
-                problems.append(f"{rel}: SHA-256 differs from {SUMS_NAME}")
-                bad_members.append(rel)
-            elif rel == MANIFEST_NAME and rel not in sums and sums:
-                problems.append(f"{rel}: not listed in {SUMS_NAME}")
-                bad_members.append(rel)
             continue
-        if manifest is not None and rel not in listed:
-            problems.append(f"{rel}: not listed in the manifest")
+        want = reference.get(rel)
+        if want is None:
+            problems.append(f"{rel}: not listed in the {'checksums' if sums is not None else 'manifest'}")
             bad_members.append(rel)
-        elif manifest is not None and listed[rel] != hashes[rel]:
-            problems.append(f"{rel}: SHA-256 differs from the manifest")
+        elif want != hashes[rel]:
+            problems.append(f"{rel}: SHA-256 differs from {SUMS_NAME if sums is not None else MANIFEST_NAME}")
             bad_members.append(rel)
-        elif sums and sums.get(rel) != hashes[rel]:
-            problems.append(f"{rel}: SHA-256 differs from {SUMS_NAME}")
-            bad_members.append(rel)
-    for rel in listed:
-        if rel not in hashes and not archive_bad:
-            problems.append(f"{rel}: listed in the manifest but missing from the archive")
-            bad_members.append(rel)
-    for rel in sums:
-        if rel not in hashes and rel not in listed and not archive_bad:
-            problems.append(f"{rel}: listed in {SUMS_NAME} but missing from the archive")
-            bad_members.append(SUMS_NAME)
+        elif manifest is not None and listed.get(rel) != hashes[rel]:
+            problems.append(f"{MANIFEST_NAME}: its entry for {rel} differs from the member")
+            bad_members.append(MANIFEST_NAME)
+    if complete:
+        for rel in reference:
+            if rel not in hashes and rel != SUMS_NAME:
+                problems.append(f"{rel}: listed but missing from the archive")
+                bad_members.append(rel)
+        if manifest is not None and sums is not None:
+            for rel in set(listed) - set(sums):
+                problems.append(f"{MANIFEST_NAME}: lists {rel}, which {SUMS_NAME} does not")
+                bad_members.append(MANIFEST_NAME)
 
     position = {rel: i for i, rel in enumerate(order)}
     first_bad: str | None = None
