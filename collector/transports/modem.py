@@ -79,6 +79,7 @@ class ModemTransport(Transport):
         self.command_timeout = parse_duration(opt.get("command_timeout", self.profile.command_timeout))
         self.dial_timeout = parse_duration(opt.get("dial_timeout", self.profile.dial_timeout), "dial_timeout")
         self.probe_after = parse_duration(opt.get("probe_after", "1s"), "probe_after")
+        self.use_dcd = (opt.get("carrier") or "watch").lower() != "ignore"
         init = opt.get("init")
         self.init: tuple[str, ...] = (init,) if init else self.profile.init
         self._sleep = sleep or time.sleep
@@ -114,7 +115,7 @@ class ModemTransport(Transport):
                 self.line.close()
             raise
         self._connected = True
-        self.line.carrier_watch = self.line.has_modem_lines
+        self.line.carrier_watch = self._dcd()
 
     def read(self, timeout: float | None) -> bytes:
         if not self._connected:
@@ -122,7 +123,7 @@ class ModemTransport(Transport):
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             wait = None if deadline is None else max(0.0, deadline - time.monotonic())
-            if self._suspect_since is not None and not self.line.has_modem_lines:
+            if self._suspect_since is not None and not self._dcd():
                 left = max(0.0, self._suspect_since + self.probe_after - time.monotonic())
                 wait = left if wait is None else min(wait, left)
             try:
@@ -134,7 +135,7 @@ class ModemTransport(Transport):
                 return self._got(data)
             if (
                 self._suspect_since is not None
-                and not self.line.has_modem_lines  # with DCD the line state decides, never a probe
+                and not self._dcd()  # with DCD the line state decides, never a probe
                 and time.monotonic() >= self._suspect_since + self.probe_after
             ):
                 probed = self._probe_after_no_carrier()
@@ -312,7 +313,7 @@ class ModemTransport(Transport):
             compression=facts.get("compression") or facts.get("dr"),
             carrier=facts.get("carrier") or facts.get("mcr"),
         )
-        if self.line.has_modem_lines and not self._wait_carrier(2.0):
+        if self._dcd() and not self._wait_carrier(2.0):
             self.hangup()
             raise DialFailed("CONNECT reported but DCD stays low", result="NO CARRIER")
         leftover = bytes(self._rx)
@@ -325,12 +326,21 @@ class ModemTransport(Transport):
             self.line.unread(leftover)
 
     def _wait_carrier(self, timeout: float) -> bool:
+        """DCD up after CONNECT (bytes arriving meanwhile are kept). A NO CARRIER already in them means the
+        carrier was up and is gone again: accept, so that data is delivered before the drop is reported."""
         deadline = time.monotonic() + timeout
         while not self.line.carrier():
+            if NO_CARRIER in self._rx:
+                self.line.assume_carrier_was_up()
+                return True
             if time.monotonic() >= deadline:
                 return False
-            self.line.read(0.05)  # nothing should arrive before CONNECT's data; this is a bounded wait
+            self._rx += self.line.read(0.05)
         return True
+
+    def _dcd(self) -> bool:
+        """Trust DCD: the line has modem status lines and the target did not say ?carrier=ignore (DCD not wired)."""
+        return self.use_dcd and self.line.has_modem_lines
 
     # -- command-mode I/O --------------------------------------------------------------------------------------------
     _last_term = b""
@@ -401,9 +411,7 @@ class ModemTransport(Transport):
         idx = window.rfind(NO_CARRIER)
         if idx >= 0 and not window[idx + len(NO_CARRIER) :].strip():
             if self._suspect_since is None:
-                log.info(
-                    "NO CARRIER seen in the data: confirming with %s", "DCD" if self.line.has_modem_lines else "AT"
-                )
+                log.info("NO CARRIER seen in the data: confirming with %s", "DCD" if self._dcd() else "AT")
             self._suspect_since = time.monotonic()
         elif self._suspect_since is not None and data.strip():
             self._suspect_since = None  # the device kept talking: it was just text

@@ -156,6 +156,10 @@ class SerialTransport(Transport):
             self._carrier_was_up = True
         return up
 
+    def assume_carrier_was_up(self) -> None:
+        """The caller knows the carrier was up (a modem said CONNECT): a low DCD now is a drop."""
+        self._carrier_was_up = True
+
     @property
     def lost(self) -> bool:
         """True once the line ended (end of stream, EIO, carrier drop): only close() is left to do."""

@@ -279,14 +279,17 @@ def test_pty_modem_error_path_still_sends_ath(emulators, events) -> None:  # typ
 
 
 # -- carrier loss in the middle of output -----------------------------------------------------------------------------
-@pytest.mark.parametrize("where", ["fakemodem-dcd", "pty-probe", "pty-close"])
+@pytest.mark.parametrize("where", ["fakemodem-dcd", "fakemodem-dcd-ignored", "pty-probe", "pty-close"])
 def test_carrier_drop_mid_output_delivers_everything_before_it(emulators, events, where) -> None:  # type: ignore[no-untyped-def]
     dev = Blob(20000)
     mode = "close" if where == "pty-close" else "command"
     emu = ModemEmulator(dev, ["CONNECT 9600"], events=events, guard_time=0.05, line_rate_bps=None,
                         drop_after_bytes=12345, drop_mode=mode)  # fmt: skip
     emulators.append(emu)
-    t = modem(emu.register()) if where == "fakemodem-dcd" else pty_modem(emu.start_pty())
+    if where.startswith("fakemodem"):
+        t = modem(emu.register(), "&carrier=ignore" if where.endswith("ignored") else "")
+    else:
+        t = pty_modem(emu.start_pty())
     t.open()
     got, exc = read_until_lost(t)
     assert "carrier" in str(exc) or "end of" in str(exc) or "no data" in str(exc) or "Input/output" in str(exc)
@@ -299,6 +302,8 @@ def test_carrier_drop_mid_output_delivers_everything_before_it(emulators, events
         t.read(0.1)
     t.close()
     assert events.count("modem-carrier-drop", after_bytes=12345) == 1
+    if where == "fakemodem-dcd-ignored":
+        assert "answers AT" in str(exc)  # DCD not trusted (?carrier=ignore): confirmed by the AT probe
 
 
 def test_carrier_drop_after_seconds(emulators, events) -> None:  # type: ignore[no-untyped-def]
