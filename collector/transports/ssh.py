@@ -9,6 +9,7 @@ import getpass
 import logging
 import socket
 import threading
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 WINDOW_SIZE = 16 << 20
 MAX_PACKET_SIZE = 32 << 10
 KEEPALIVE_INTERVAL = 30
+#: a write gives up when the peer's window stays closed this long
+WRITE_STALL_TIMEOUT = 120.0
 LEGACY_HINT = (
     "the device only speaks legacy SSH algorithms; re-run with --legacy-algorithms (or ?legacy=1 on the target)"
 )
@@ -312,8 +315,26 @@ class SSHTransport(Transport):
         chan = self._chan
         if chan is None:
             raise ConnectionLost(f"ssh {self.target.display()}: not open")
+        # Not Channel.sendall: its waits use the channel timeout that read() sets (possibly 0 from another
+        # thread), which would cut a write short. Send only into open window; wait for window ourselves.
+        sent = 0
+        deadline: float | None = None
         try:
-            chan.sendall(data)
+            while sent < len(data):
+                if chan.send_ready():
+                    n = chan.send(data[sent : sent + 65536])
+                    if n <= 0:  # end of input already sent, or closing
+                        raise self._lost("the channel no longer accepts input")
+                    sent += n
+                    deadline = None
+                    continue
+                if chan.closed or not self.alive():
+                    raise self._lost("connection closed while sending")
+                now = time.monotonic()
+                deadline = deadline or now + WRITE_STALL_TIMEOUT
+                if now > deadline:
+                    raise self._lost(f"the peer has not accepted input for {WRITE_STALL_TIMEOUT:g} s")
+                time.sleep(0.005)  # window full: the device is not reading (rare; never on the read path)
         except (OSError, EOFError, paramiko.SSHException) as exc:
             raise self._lost(f"cannot send ({describe(exc)})") from None
 

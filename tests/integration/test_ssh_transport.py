@@ -525,3 +525,19 @@ def test_exec_mode_against_the_simulator_is_byte_exact(make_opts: MakeOpts, know
             assert "interactive" in err.value.hint
         finally:
             t.close()
+
+
+def test_large_write_is_complete_even_with_a_zero_read_timeout(
+    sshd: SshdServer, known_hosts: Path, make_opts: MakeOpts
+) -> None:
+    """write() must not inherit read()'s channel timeout: 3 MB in one call arrive whole (sha256 on the far side)."""
+    trust(known_hosts, sshd)
+    with SSHTransport(parse_target(url(sshd)), make_opts(sshd.account.password)) as t:
+        read_until(t, b"$ ")
+        t.write(b"stty raw -echo; echo go-$((6*7)); head -c 3000000 | sha256sum; stty sane\n")
+        read_until(t, b"go-42")  # the tty is raw and head is about to read
+        payload = bytes(range(256)) * (3000000 // 256) + b"x" * (3000000 % 256)
+        t.read(0)  # leaves the channel timeout at 0
+        t.write(payload)
+        digest = hashlib.sha256(payload).hexdigest().encode()
+        read_until(t, digest, timeout=30)
