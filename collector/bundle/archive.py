@@ -34,6 +34,8 @@ BLOCK = 1 << 20
 
 @dataclass
 class BundleResult:
+    """What `build_bundle` made; the private map (if any) and the encrypted copy live beside, never inside."""
+
     path: Path
     sha256_path: Path
     sha256: str
@@ -196,7 +198,7 @@ def build_bundle(
     redact: str | None = "default",
     anonymize: set[str] | None = None,
     words_file: Path | None = None,
-    compression: str = "gz",
+    compression: str = "gz",  # "gz" | "xz" (checked at run time)
     encrypt_to: list[str] | None = None,
     extra_secrets: Iterable[Secret] = (),
     map_dir: Path | None = None,
