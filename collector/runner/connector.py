@@ -39,8 +39,8 @@ NEVER_RETRY = (AuthenticationError, HostKeyError, UsageError, DeviceError)
 
 
 def _retryable(exc: BaseException) -> bool:
-    if isinstance(exc, NEVER_RETRY):
-        return False
+    if isinstance(exc, NEVER_RETRY) or not getattr(exc, "retryable", True):
+        return False  # e.g. a jump host that forbids forwarding, no common algorithm
     if isinstance(exc, DialError):
         return False  # the dialer applies its own policy table; a final dial result is final
     return isinstance(exc, ConnectError | ConnectionLost | OSError | EOFError | TimeoutError)

@@ -27,7 +27,7 @@ from .ssh_hostkeys import HostKeyVerifier
 if TYPE_CHECKING:
     from .ssh_exec import SSHExecRunner
 
-WINDOW_SIZE = 16 << 20
+WINDOW_SIZE = 2 << 20  # bytes in flight; larger windows only grow RSS on loopback and LANs
 MAX_PACKET_SIZE = 32 << 10
 KEEPALIVE_INTERVAL = 30
 #: a write gives up when the peer's window stays closed this long
