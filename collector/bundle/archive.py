@@ -13,9 +13,9 @@ import shutil
 import tarfile
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
 from .. import __version__
@@ -23,9 +23,19 @@ from ..errors import BundleError, CollectorError
 from ..secrets import Secret
 from ..store.chunks import chunk_name, read_index
 from ..store.fsutil import utc_now, utc_stamp
+from ..store.records import RunState
 from ..store.rundir import RunDir, slugify
 from .anonymize import Anonymizer
-from .manifest import MANIFEST_FORMAT, MANIFEST_NAME, README_NAME, SUMS_NAME, Staged, run_record, target_parts
+from .manifest import (
+    MANIFEST_FORMAT,
+    MANIFEST_NAME,
+    README_NAME,
+    SUMS_NAME,
+    Staged,
+    clean_obj,
+    run_record,
+    target_parts,
+)
 from .readme import render_readme
 from .redact import Redactor
 
@@ -108,6 +118,9 @@ class _ChainReader:
             elif sha is not None and h.hexdigest() != sha:
                 self.problems.append(f"{path.name}: SHA-256 differs from its seal")
 
+    def close(self) -> None:
+        self._iter.close()  # type: ignore[attr-defined]
+
     def read(self, n: int = -1) -> bytes:
         while not self._buf:
             try:
@@ -145,20 +158,65 @@ class _Source:
     rel: str  # member path relative to the top folder
     path: Path | None = None  # a plain file
     raw_dir: Path | None = None  # the run's raw chunks
+    journal: bool = False  # JSON lines: strings cleaned field by field, file references renamed
 
 
-def _run_sources(rd: RunDir, prefix: str) -> list[_Source]:
+def _run_sources(rd: RunDir, prefix: str, rename: dict[str, str] | None = None) -> list[_Source]:
+    """Every file of a run to bundle; `rename` maps step file names to their sanitized names."""
+    rename = rename or {}
     sources: list[_Source] = []
     for sub in ("steps", "captures"):
         base = rd.path / sub
         if base.is_dir():
             for p in sorted(base.rglob("*")):
                 if p.is_file() and not p.is_symlink():
-                    sources.append(_Source(f"{prefix}/{sub}/{p.relative_to(base).as_posix()}", path=p))
+                    rel = p.relative_to(base).as_posix()
+                    sources.append(_Source(f"{prefix}/{sub}/{rename.get(rel, rel)}", path=p))
     if rd.journal_path.exists():
-        sources.append(_Source(f"{prefix}/journal.jsonl", path=rd.journal_path))
+        sources.append(_Source(f"{prefix}/journal.jsonl", path=rd.journal_path, journal=True))
     sources.append(_Source(f"{prefix}/raw/transcript.raw", raw_dir=rd.raw_dir))
     return sources
+
+
+def _renames(rd: RunDir, state: RunState, clean: Callable[[str], str]) -> dict[str, str]:
+    """Step files are named after their command; a command holding a secret or a real name gets a clean name.
+
+    Also covers names the runner lower-cased (a secret would no longer match its case-sensitive rule there).
+    """
+    out: dict[str, str] = {}
+    for rec in state.ordered():
+        cleaned = clean(rec.command)
+        files = [rec.file] + [a.partial_file for a in rec.attempts]
+        for f in files:
+            if not f:
+                continue
+            name = PurePosixPath(f).name
+            if cleaned == rec.command and clean(name) == name:
+                continue
+            stem, sep, rest = name.partition(".txt")
+            number = re.match(r"\d+", stem)
+            new = f"{number.group(0) if number else rec.step:03}-{slugify(cleaned)}.txt{rest}" if sep else clean(name)
+            out[name] = new
+    for p in sorted(rd.steps_dir.glob("*")) if rd.steps_dir.is_dir() else []:
+        if p.name not in out and clean(p.name) != p.name:
+            out[p.name] = slugify(clean(p.name), 120)
+    return out
+
+
+def _journal_line(line: bytes, clean: Callable[[str], str], rename: dict[str, str]) -> bytes:
+    try:
+        rec = json.loads(line)
+    except ValueError:
+        return clean(line.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
+    if not isinstance(rec, dict):
+        return clean(line.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
+    for key in ("file", "partial_file"):
+        value = rec.get(key)
+        if isinstance(value, str):
+            base = PurePosixPath(value)
+            if base.name in rename:
+                rec[key] = str(base.with_name(rename[base.name]))
+    return (json.dumps(clean_obj(rec, clean)) + "\n").encode()
 
 
 def _open(src: _Source) -> Any:
@@ -224,26 +282,27 @@ def build_bundle(
         anon.learn_target(host, user)
 
     # pass 1: learn secrets and names everywhere, so the first file already hides what a later one reveals
-    plans: list[tuple[RunDir, dict[str, Any], str, list[_Source]]] = []
-    for i, (rd, info) in enumerate(zip(rds, infos, strict=True), start=1):
+    for rd in rds:
         for src in _run_sources(rd, "x"):
             fh = _open(src)
             try:
                 redactor.learn(fh)
             finally:
-                if hasattr(fh, "close"):
-                    fh.close()
+                fh.close()
             if anon.active:
                 fh = _open(src)
                 try:
                     anon.learn(fh)
                 finally:
-                    if hasattr(fh, "close"):
-                        fh.close()
+                    fh.close()
+    plans: list[tuple[RunDir, dict[str, Any], str, RunState, dict[str, str], list[_Source]]] = []
+    for i, (rd, info) in enumerate(zip(rds, infos, strict=True), start=1):
         host, _ = target_parts(str(info.get("target", "")))
         slug_src = clean(host) if host else str((info.get("playbook") or {}).get("name") or rd.path.name)
         label = f"{i:02d}-{slugify(slug_src, 32)}"
-        plans.append((rd, info, label, _run_sources(rd, f"runs/{label}")))
+        state = rd.state()
+        rename = _renames(rd, state, clean)
+        plans.append((rd, info, label, state, rename, _run_sources(rd, f"runs/{label}", rename)))
 
     target_slug = plans[0][2].split("-", 1)[1] if len(plans) == 1 else "multi"
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -253,7 +312,7 @@ def build_bundle(
     try:
         staged: Staged = {}
         runs: list[dict[str, Any]] = []
-        for rd, info, label, sources in plans:
+        for rd, info, label, state, rename, sources in plans:
             raw_info: dict[str, Any] = {}
             for src in sources:
                 dest = staging / src.rel
@@ -262,10 +321,13 @@ def build_bundle(
                 try:
                     with dest.open("wb") as raw_out:
                         hw = _HashWriter(raw_out)
-                        redactor.stream(fh, hw, post=anon.rewrite if anon.active else None)  # type: ignore[arg-type]
+                        if src.journal:
+                            for line in fh:
+                                hw.write(_journal_line(line, clean, rename))
+                        else:
+                            redactor.stream(fh, hw, post=anon.rewrite if anon.active else None)  # type: ignore[arg-type]
                 finally:
-                    if hasattr(fh, "close"):
-                        fh.close()
+                    fh.close()
                 staged[src.rel] = {"size": hw.size, "sha256": hw.hash.hexdigest()}
                 if isinstance(fh, _ChainReader):
                     raw_info = {"file": src.rel, "bytes": hw.size, "sha256": hw.hash.hexdigest(),
@@ -274,9 +336,8 @@ def build_bundle(
             info = {**info, "_source_dir": rd.path.name}
             if anon.active:  # run directory names and ids embed the target name
                 info["_source_dir"] = info["run_id"] = label
-            state = rd.state()
             runs.append(run_record(label, f"runs/{label}", info, state, staged, raw_info, clean,
-                                   include_source_hash=redact is None and not anon.active))
+                                   include_source_hash=redact is None and not anon.active, rename=rename))
 
         manifest: dict[str, Any] = {
             "format": MANIFEST_FORMAT,

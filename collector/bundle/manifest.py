@@ -44,11 +44,13 @@ def target_parts(target: str) -> tuple[str | None, str | None]:
     return parts.hostname, parts.username
 
 
-def _member(run_prefix: str, file: str | None, staged: Staged) -> str | None:
+def _member(run_prefix: str, file: str | None, staged: Staged, rename: dict[str, str]) -> str | None:
     """Map a journal file reference (steps/x, x, or captures/...) to its bundled member path."""
     if not file:
         return None
     p = PurePosixPath(file)
+    if p.name in rename:
+        p = p.with_name(rename[p.name])
     for cand in (f"{run_prefix}/{p}", f"{run_prefix}/steps/{p.name}", f"{run_prefix}/{p.name}"):
         if cand in staged:
             return cand
@@ -56,8 +58,8 @@ def _member(run_prefix: str, file: str | None, staged: Staged) -> str | None:
 
 
 def step_record(rec: StepRecord, run_prefix: str, staged: Staged, clean: Clean,
-                include_source_hash: bool) -> dict[str, Any]:
-    member = _member(run_prefix, rec.file, staged)
+                include_source_hash: bool, rename: dict[str, str]) -> dict[str, Any]:
+    member = _member(run_prefix, rec.file, staged, rename)
     info = staged.get(member, {}) if member else {}
     out: dict[str, Any] = {
         "step": rec.step,
@@ -85,7 +87,7 @@ def step_record(rec: StepRecord, run_prefix: str, staged: Staged, clean: Clean,
                 "raw_range": [a.raw_start, a.raw_end],
                 "bytes": a.bytes,
                 "cause": clean(a.cause) if a.cause else None,
-                "partial_file": _member(run_prefix, a.partial_file, staged),
+                "partial_file": _member(run_prefix, a.partial_file, staged, rename),
                 "started_at": a.started_at,
                 "ended_at": a.ended_at,
             }
@@ -101,8 +103,9 @@ def step_record(rec: StepRecord, run_prefix: str, staged: Staged, clean: Clean,
 
 
 def run_record(label: str, run_prefix: str, info: dict[str, Any], state: RunState, staged: Staged,
-               raw: dict[str, Any], clean: Clean, include_source_hash: bool) -> dict[str, Any]:
-    steps = [step_record(r, run_prefix, staged, clean, include_source_hash) for r in state.ordered()]
+               raw: dict[str, Any], clean: Clean, include_source_hash: bool,
+               rename: dict[str, str] | None = None) -> dict[str, Any]:
+    steps = [step_record(r, run_prefix, staged, clean, include_source_hash, rename or {}) for r in state.ordered()]
     playbook = info.get("playbook") or {}
     main = [s for s in steps if s["kind"] != "cleanup"]
     summary = {

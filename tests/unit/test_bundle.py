@@ -124,7 +124,9 @@ def test_damaged_raw_chunk_is_reported_in_the_manifest(tmp_path: Path) -> None:
 
 def test_several_runs_share_one_pseudonym_map_kept_outside(tmp_path: Path) -> None:
     shared = b"neighbor 10.1.2.3 remote-as 65000\nlldp neighbor CORE-SW-02\n"
-    r1 = make_run(tmp_path / "runs", RunSpec(steps=[StepSpec("show run", CONFIG + shared)]))
+    r1 = make_run(tmp_path / "runs", RunSpec(steps=[StepSpec("show run", CONFIG + shared),
+                                                    StepSpec("show ip bgp neighbors 10.1.2.3", b"BGP state\n",
+                                                             interrupted_first=True)]))
     r2 = make_run(tmp_path / "runs", RunSpec(target="ssh://admin@CORE-SW-02", prompt="CORE-SW-02#", steps=[
         StepSpec("show run", b"hostname CORE-SW-02\n ip address 10.1.2.77 255.255.255.0\n" + shared)]))
     mapdir = tmp_path / "private"
@@ -140,6 +142,11 @@ def test_several_runs_share_one_pseudonym_map_kept_outside(tmp_path: Path) -> No
         assert real not in blob, real
     assert pmap["salt"].encode() not in blob
     assert not any("private-map" in n for n in got)
+    names = "\n".join(got)
+    assert "10.1.2.3" not in names and "br-rtr" not in names.lower() and "core-sw" not in names.lower()
+    bgp = [s for s in res.manifest["runs"][0]["steps"] if "bgp" in s["command"]][0]
+    assert bgp["file"] in got and bgp["attempts"][0]["partial_file"] in got
+    assert bgp["command"] == f"show ip bgp neighbors {pmap['ipv4']['10.1.2.3']}"
     m3 = pmap["ipv4"]["10.1.2.3"].encode()
     host = pmap["hostnames"]["core-sw-02"].encode()
     files = [v for k, v in got.items() if k.endswith("show-run.txt")]
