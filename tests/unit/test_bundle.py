@@ -188,6 +188,12 @@ def test_xz_and_age_encryption_roundtrip(tmp_path: Path) -> None:
     sha_file = res.encrypted_path.with_name(res.encrypted_path.name + ".sha256")
     assert sha_file.read_text() == f"{res.encrypted_sha256}  {res.encrypted_path.name}\n"
     assert pyrage.decrypt(enc, [ident]) == res.path.read_bytes()
+    assert verify_bundle(res.encrypted_path).ok
+    flipped = bytearray(enc)
+    flipped[len(enc) // 2] ^= 1
+    res.encrypted_path.write_bytes(bytes(flipped))
+    rep = verify_bundle(res.encrypted_path)
+    assert not rep.ok and rep.first_bad == res.encrypted_path.name
     with pytest.raises(BundleError):
         build_bundle([rd], tmp_path / "out3", encrypt_to=["age1notakey"])
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from collector.bundle.redact import Redactor, engine
+from collector.bundle.redact import LiveRedactor, Redactor, engine
 from collector.errors import UsageError
 from collector.secrets import Secret
 
@@ -232,3 +232,11 @@ def test_profiles() -> None:
 
 def test_text_api() -> None:
     assert Redactor().redact_text("enable secret 0 Abcdef12") == "enable secret 0 <redacted-secret-1>"
+
+
+def test_live_redactor_byte_by_byte_matches_batch() -> None:
+    text = b"".join(c[1].encode() + b"\r\n" for c in CASES) + b"-----BEGIN PRIVATE KEY-----\nQUJD\n-----END"
+    whole = Redactor().redact_bytes(text)
+    live = LiveRedactor()
+    out = b"".join(live.feed(text[i:i + 1]) for i in range(len(text))) + live.flush()
+    assert out == whole

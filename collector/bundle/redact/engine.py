@@ -282,3 +282,31 @@ class Redactor:
             return self.placeholder(m.group(0))
 
         return pat.sub(sub, data)
+
+
+class LiveRedactor:
+    """Incremental redaction for live streams: feed bytes as they arrive, get back redacted complete lines.
+
+    A line is held back until its newline arrives (or MAX_PENDING bytes), so a secret is never split.
+    """
+
+    def __init__(self, redactor: Redactor | None = None) -> None:
+        self.redactor = redactor or Redactor()
+        self._state = _BlockState()
+        self._carry = b""
+
+    def feed(self, data: bytes) -> bytes:
+        data = self._carry + data if self._carry else data
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:
+            if len(data) < MAX_PENDING:
+                self._carry = data
+                return b""
+            cut = len(data)
+        self._carry = data[cut:]
+        return self.redactor._process(data[:cut], self._state, True)
+
+    def flush(self) -> bytes:
+        """Everything still held back (end of stream)."""
+        data, self._carry = self._carry, b""
+        return self.redactor._process(data, self._state, True) if data else b""
