@@ -26,6 +26,7 @@ from ..store.stepfile import StepFile
 from ..target import Target
 from ..transports.base import ConnectOptions
 from .connector import Connector, ReconnectPolicy
+from .exec_step import run_exec
 from .observer import RunObserver
 from .plan import PlannedStep
 
@@ -224,8 +225,13 @@ class Runner:
                                attempt=attempt, raw_offset=self.raw.offset, mode=step.mode)
             sink = StepFile(self.rundir.step_path(step.filename))
             try:
-                result = session.run(step.command, sink, idle_timeout=step.idle_timeout, max_time=step.max_time,
-                                     allow_confirm=step.allow_changes and self.ropts.allow_changes)
+                if step.mode == "exec":
+                    result = run_exec(session, step.command, sink, idle_timeout=step.idle_timeout,
+                                      max_time=step.max_time)
+                else:
+                    result = session.run(step.command, sink, idle_timeout=step.idle_timeout,
+                                         max_time=step.max_time,
+                                         allow_confirm=step.allow_changes and self.ropts.allow_changes)
             except ConnectionLost as exc:
                 # CommandInterrupted carries what was delivered; a drop before the first byte has nothing
                 delivered = exc.partial.bytes if isinstance(exc, CommandInterrupted) else sink.bytes
@@ -246,7 +252,7 @@ class Runner:
             status = "ok"
             if result.timed_out:
                 status = "timeout"
-            elif result.error_marker and not step.expect_error:
+            elif (result.error_marker or result.exit_status not in (None, 0)) and not step.expect_error:
                 status = "error"
             self.journal.write(
                 "step-completed", step=step.index, kind=kind, status=status, attempt=attempt,
@@ -254,10 +260,11 @@ class Runner:
                 raw_start=result.raw_start, raw_end=result.raw_end, bytes=sink.bytes, sha256=sink.sha256,
                 error_marker=result.error_marker, timed_out=result.timed_out, truncated=result.capped,
                 confirm_refused=result.confirm_refused, duration=round(result.duration, 6), mode=step.mode,
+                exit_status=result.exit_status,
             )
             self._track_debug(step.command, status)
             self.obs.step_finished(step.index, step.name, status, sink.bytes, result.duration)
-            if result.timed_out:
+            if result.timed_out and step.mode != "exec":  # an exec channel ends with its command
                 try:
                     resynced = session.resync()
                 except ConnectionLost:

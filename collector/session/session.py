@@ -50,6 +50,7 @@ class CommandResult:
     confirm_refused: bool = False
     duration: float = 0.0
     prompt: str | None = None
+    exit_status: int | None = None  # exec mode only
 
 
 class CommandInterrupted(ConnectionLost):

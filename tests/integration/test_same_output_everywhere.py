@@ -23,7 +23,8 @@ from tests.servers.telnetd import TelnetdServer, telnetd  # noqa: F401  (fixture
 COMMANDS = ["uname -a", "seq 1 50000", "cat /etc/os-release", "printf 'a\\tb\\n'", "ls /no/such/dir"]
 
 
-def run(url: str, sshd: SshdServer, tmp: Path, *, jump: str | None = None, mode: str = "direct") -> RunOutcome:
+def run(url: str, sshd: SshdServer, tmp: Path, *, jump: str | None = None, mode: str = "direct",
+        step_mode: str = "interactive") -> RunOutcome:
     account = sshd.account
     tmp.mkdir(parents=True, exist_ok=True)
     known = tmp / "known_hosts"
@@ -31,7 +32,8 @@ def run(url: str, sshd: SshdServer, tmp: Path, *, jump: str | None = None, mode:
     creds = Credentials(username=account.name, password=Secret(account.password))
     opts = ConnectOptions(credentials=creds, known_hosts=str(known), system_known_hosts=None, ssh_config=None,
                           jumps=parse_jumps(jump), jump_mode=mode)
-    steps = [PlannedStep(index=i, name=c, command=c, idle_timeout=15) for i, c in enumerate(COMMANDS, 1)]
+    steps = [PlannedStep(index=i, name=c, command=c, idle_timeout=15, mode=step_mode)
+             for i, c in enumerate(COMMANDS, 1)]
     runner = Runner(steps, load_platform("linux"), parse_target(url), opts, RunOptions(runs_dir=tmp / "runs"),
                     playbook_info={"name": "same"})
     return runner.start()
@@ -88,3 +90,13 @@ def test_ssh_target_through_jump(sshd: SshdServer, tmp_path: Path, mode: str) ->
     outcome = run(url, sshd, tmp_path, jump=url, mode=mode)
     got = hashes(outcome)
     assert got["seq 1 50000"] == hashlib.sha256("".join(f"{i}\n" for i in range(1, 50001)).encode()).hexdigest()
+
+
+def test_exec_mode_gives_the_same_bytes_and_exit_status(sshd: SshdServer, tmp_path: Path) -> None:
+    url = f"ssh://{sshd.account.name}@127.0.0.1:{sshd.port}"
+    interactive = hashes(run(url, sshd, tmp_path / "pty"))
+    outcome = run(url, sshd, tmp_path / "exec", step_mode="exec")
+    assert hashes(outcome) == interactive
+    statuses = {r.command: (r.status, r.exit_status) for r in outcome.steps}
+    assert statuses["seq 1 50000"] == ("ok", 0)
+    assert statuses["ls /no/such/dir"] == ("error", 2)
