@@ -137,6 +137,7 @@ def test_5mb_through_a_pty_console_with_a_slow_reader_loses_no_byte() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # 5 MB at 11520 B/s is about 7.6 minutes
 def test_5mb_at_a_real_115200_bps_rate_loses_no_byte() -> None:
     size = 5 * 1024 * 1024
     dev = BlobDevice(size)
