@@ -69,12 +69,17 @@ _LEARN = {
         re.compile(rb"^[ \t]*user[ \t]+(?P<u>[A-Za-z_][\w.-]{0,31})[ \t]*\{", re.M),
         re.compile(rb"\bset[ \t]+system[ \t]+login[ \t]+user[ \t]+(?P<u>[A-Za-z_][\w.-]{0,31})", re.M),
         re.compile(rb"^\[?(?P<u>[A-Za-z_][\w.-]{0,31})@" + _NAME + rb"[:>#$ ]", re.M),
-        re.compile(rb"^(?P<u>[a-z_][\w.-]{0,31}):[^:\r\n]*:(?P<uid>\d+):\d+:", re.M),  # /etc/passwd
+        re.compile(rb"^(?P<u>[a-z_][\w.-]{0,31}):[^:\r\n]*:(?P<uid>\d+):\d+:[^:\r\n]*:/[^:\r\n]*:[^:\r\n]*\r?$",
+                   re.M),  # /etc/passwd (7 fields, home starts with /)
     ],
 }
 # Never pseudonymised even when seen as a name: CLI words that would wreck the text if replaced.
+# Generic account names (admin, monitor, backup...) identify nobody and are everyday CLI words: kept.
 _STOP = {b"router", b"switch", b"localhost", b"root", b"show", b"enable", b"config", b"user", b"admin-state",
-         b"default", b"none", b"local", b"system", b"interface", b"line", b"console", b"vty", b"ip", b"more"}
+         b"default", b"none", b"local", b"system", b"interface", b"line", b"console", b"vty", b"ip", b"more",
+         b"admin", b"administrator", b"operator", b"monitor", b"backup", b"guest", b"test", b"support", b"readonly",
+         b"read-only", b"network", b"service", b"cisco", b"juniper", b"arista", b"daemon", b"bin", b"nobody",
+         b"manager", b"super-user", b"remote", b"default-user"}
 
 
 def _is_mask(v: int, bits: int) -> bool:

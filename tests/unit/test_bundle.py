@@ -127,7 +127,7 @@ def test_several_runs_share_one_pseudonym_map_kept_outside(tmp_path: Path) -> No
     r1 = make_run(tmp_path / "runs", RunSpec(steps=[StepSpec("show run", CONFIG + shared),
                                                     StepSpec("show ip bgp neighbors 10.1.2.3", b"BGP state\n",
                                                              interrupted_first=True)]))
-    r2 = make_run(tmp_path / "runs", RunSpec(target="ssh://admin@CORE-SW-02", prompt="CORE-SW-02#", steps=[
+    r2 = make_run(tmp_path / "runs", RunSpec(target="ssh://jdoe@CORE-SW-02", prompt="CORE-SW-02#", steps=[
         StepSpec("show run", b"hostname CORE-SW-02\n ip address 10.1.2.77 255.255.255.0\n" + shared)]))
     mapdir = tmp_path / "private"
     res = build_bundle([r1, r2], tmp_path / "out", anonymize={"ips", "hostnames", "users"}, map_dir=mapdir)
@@ -138,7 +138,7 @@ def test_several_runs_share_one_pseudonym_map_kept_outside(tmp_path: Path) -> No
     pmap = json.loads(res.map_path.read_text())
     got = members(res.path)
     blob = b"".join(got.values())
-    for real in (b"10.1.2.3", b"10.1.2.77", b"CORE-SW-02", b"BR-RTR-01", b"br-rtr-01", b"netops", b"admin@"):
+    for real in (b"10.1.2.3", b"10.1.2.77", b"CORE-SW-02", b"BR-RTR-01", b"br-rtr-01", b"netops", b"jdoe"):
         assert real not in blob, real
     assert pmap["salt"].encode() not in blob
     assert not any("private-map" in n for n in got)
@@ -152,7 +152,7 @@ def test_several_runs_share_one_pseudonym_map_kept_outside(tmp_path: Path) -> No
     files = [v for k, v in got.items() if k.endswith("show-run.txt")]
     assert len(files) == 2 and all(m3 in f and b"lldp neighbor " + host in f for f in files)
     assert pmap["ipv4"]["10.1.2.77"].rsplit(".", 1)[0] == pmap["ipv4"]["10.1.2.3"].rsplit(".", 1)[0]
-    assert res.manifest["runs"][1]["target"] == f"ssh://{pmap['users']['admin']}@{host.decode()}"
+    assert res.manifest["runs"][1]["target"] == f"ssh://{pmap['users']['jdoe']}@{host.decode()}"
     assert verify_bundle(res.path).ok
 
 
