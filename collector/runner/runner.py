@@ -25,6 +25,7 @@ from ..store.rundir import RunDir
 from ..store.stepfile import StepFile
 from ..target import Target
 from ..transports.base import ConnectOptions
+from . import offset_resume
 from .connector import Connector, ReconnectPolicy
 from .exec_step import run_exec
 from .observer import RunObserver
@@ -220,6 +221,14 @@ class Runner:
                 self.obs.step_finished(step.index, step.name, "skipped", 0, 0.0)
                 return
             session = self._live_session()
+            if attempt > 1 and step.resume == "offset" and step.offset_command:
+                how = self._offset_resume(step, attempt)
+                if how == "done":
+                    return
+                if how in ("retry", "fallback"):
+                    attempt += 1
+                if how == "retry":
+                    continue
             self.obs.step_started(step.index, step.name)
             self.journal.write("step-started", step=step.index, name=step.name, command=step.command, kind=kind,
                                attempt=attempt, raw_offset=self.raw.offset, mode=step.mode)
@@ -272,6 +281,52 @@ class Runner:
                 if not resynced:
                     self._lost(f"no prompt after the step timed out ({step.name})")
             return
+
+    def _offset_resume(self, step: PlannedStep, attempt: int) -> str:
+        """Continue from the last partial with the step's offset command.
+
+        "done" when complete, "retry" when this attempt dropped too, "fallback" when the overlap did not match
+        (a full re-run follows as the next attempt), "rerun" when there was nothing to continue from.
+        """
+        assert self.journal is not None and self.rundir is not None and step.offset_command
+        partials = sorted(self.rundir.steps_dir.glob(f"{step.filename}.partial.*"),
+                          key=lambda p: int(p.name.rsplit(".", 1)[1]))
+        if not partials or partials[-1].stat().st_size == 0:
+            return "rerun"
+        target, expected, kept = offset_resume.prepare(partials[-1], self.rundir.step_path(step.filename))
+        command = offset_resume.continuation_command(step.offset_command, kept, len(expected))
+        session = self._live_session()
+        self.obs.step_started(step.index, step.name)
+        self.journal.write("step-started", step=step.index, name=step.name, command=command, kind="show",
+                           attempt=attempt, raw_offset=self.raw.offset, mode=step.mode, resume="offset",
+                           kept=kept, overlap=len(expected))
+        check = offset_resume.OverlapSink(target, expected)
+        try:
+            if step.mode == "exec":
+                result = run_exec(session, command, check, idle_timeout=step.idle_timeout, max_time=step.max_time)
+            else:
+                result = session.run(command, check, idle_timeout=step.idle_timeout, max_time=step.max_time)
+        except ConnectionLost as exc:
+            partial = target.keep_partial(attempt)
+            self.journal.write("step-interrupted", step=step.index, kind="show", attempt=attempt,
+                               raw_end=self.raw.offset, bytes=target.bytes, partial_file=f"steps/{partial.name}",
+                               cause=exc.message)
+            self._lost(exc.message)
+            return "retry"  # the next attempt continues from this longer partial
+        if check.mismatch or not check.verified or result.timed_out:
+            target.keep_partial(attempt)
+            self.journal.write("offset-resume-failed", step=step.index, attempt=attempt, kept=kept,
+                               cause="overlap mismatch" if check.mismatch else "no continuation")
+            return "fallback"
+        target.finish()
+        self.journal.write(
+            "step-completed", step=step.index, kind="show", status="ok", attempt=attempt, name=step.name,
+            command=step.command, file=f"steps/{step.filename}", raw_start=result.raw_start, raw_end=result.raw_end,
+            bytes=target.bytes, sha256=target.sha256, error_marker=None, timed_out=False, truncated=False,
+            duration=round(result.duration, 6), mode=step.mode, resumed_from=kept, resent=len(expected),
+        )
+        self.obs.step_finished(step.index, step.name, "ok", target.bytes, result.duration)
+        return "done"
 
     def _track_debug(self, command: str, status: str) -> None:
         assert self.journal is not None
