@@ -13,6 +13,8 @@ Mapping is Crypto-PAn style (Xu et al. 2001): output bit i = input bit i XOR PRF
 addresses sharing a k-bit prefix share a k-bit prefix after mapping; the low `host_bits` (8 for IPv4) are kept so
 .1 gateways, .255 broadcasts and /30 links stay readable. A public address whose image falls into a kept range
 is walked through the permutation again until it lands in public space (a bijection on public space).
+The private map lists the addresses seen (up to MAP_LIMIT) and the salt, from which `unmap_ip` reverses any
+pseudonym. MAC addresses, AS numbers and serial numbers are not pseudonymised.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ from typing import Any, BinaryIO
 from ..errors import BundleError
 
 KINDS = ("ips", "hostnames", "users", "words")
+PRF_CACHE = 200_000  # bounded caches keep memory flat on outputs with millions of addresses (full BGP tables)
+TEXT_CACHE = 100_000
+MAP_LIMIT = 500_000  # addresses listed in the private map; all of them can be reversed with the salt anyway
 
 _V4_KEEP = [ipaddress.ip_network(n) for n in (
     "0.0.0.0/8", "127.0.0.0/8", "169.254.0.0/16", "192.0.0.0/24", "224.0.0.0/4", "240.0.0.0/4")]
@@ -103,6 +108,7 @@ class Anonymizer:
         self._prf: dict[tuple[int, int, int], int] = {}
         self.ip_map: dict[int, dict[str, str]] = {4: {}, 6: {}}
         self.names: dict[str, dict[str, str]] = {"hostnames": {}, "domains": {}, "users": {}, "words": {}}
+        self.map_truncated = False
         self._bcache: dict[bytes, bytes] = {}  # textual address -> its rewrite (as in the text)
         self._bounded: list[tuple[bytes, bytes]] = []
         self._loose: list[tuple[bytes, bytes]] = []
@@ -180,7 +186,7 @@ class Anonymizer:
         if b is None:
             h = hashlib.blake2b(b"%d:%d:%x" % (version, i, prefix), key=self.salt[:64], digest_size=1).digest()
             b = self._prf[key] = h[0] & 1
-            if len(self._prf) > 2_000_000:
+            if len(self._prf) > PRF_CACHE:
                 self._prf.clear()
         return b
 
@@ -192,6 +198,35 @@ class Anonymizer:
                 out ^= 1 << (bits - 1 - i)
         return out
 
+    def _unpermute(self, version: int, value: int, keep: int) -> int:
+        bits = 32 if version == 4 else 128
+        for i in range(keep, bits - self.host_bits[version]):
+            if self._bit(version, i, value >> (bits - i)):  # the first i bits are already the original ones
+                value ^= 1 << (bits - 1 - i)
+        return value
+
+    def unmap_ip(self, text: str) -> str:
+        """The real address behind a pseudonym (needs the same salt): how the private map is never incomplete."""
+        try:
+            addr = ipaddress.ip_address(text)
+        except ValueError:
+            return text
+        version, value = addr.version, int(addr)
+        keep_nets, class_nets = (_V4_KEEP, _V4_CLASS) if version == 4 else (_V6_KEEP, _V6_CLASS)
+        if any(addr in n for n in keep_nets) or (version == 4 and _is_mask(value, 32)):
+            return text
+        cls = next((n for n in class_nets if addr in n), None)
+        if cls is not None:
+            out = self._unpermute(version, value, cls.prefixlen)
+        else:
+            out = self._unpermute(version, value, 0)
+            for _ in range(10_000):
+                cand = ipaddress.ip_address(out)
+                if not (any(cand in n for n in keep_nets + class_nets) or (version == 4 and _is_mask(out, 32))):
+                    break
+                out = self._unpermute(version, out, 0)
+        return str(ipaddress.ip_address(out)) if version == 4 else ipaddress.IPv6Address(out).compressed
+
     def map_ip(self, text: str) -> str:
         try:
             addr = ipaddress.ip_address(text)
@@ -199,7 +234,7 @@ class Anonymizer:
             return text
         version = addr.version
         table = self.ip_map[version]
-        cached = table.get(str(addr))
+        cached = table.get(str(addr)) if table else None
         if cached is not None:
             return cached
         value = int(addr)
@@ -217,7 +252,10 @@ class Anonymizer:
                     break
                 out = self._permute(version, out, 0)
         mapped = str(ipaddress.ip_address(out)) if version == 4 else ipaddress.IPv6Address(out).compressed
-        table[str(addr)] = mapped
+        if len(table) < MAP_LIMIT:
+            table[str(addr)] = mapped
+        else:
+            self.map_truncated = True
         return mapped
 
     # ---- rewriting ---------------------------------------------------------------------
@@ -240,7 +278,7 @@ class Anonymizer:
         return data
 
     def _remember(self, raw: bytes, mapped: bytes) -> bytes:
-        if len(self._bcache) > 1_000_000:
+        if len(self._bcache) > TEXT_CACHE:
             self._bcache.clear()
         self._bcache[raw] = mapped
         return mapped
@@ -368,6 +406,9 @@ class Anonymizer:
             "policy": {"ipv4_host_bits_kept": self.host_bits[4], "ipv6_host_bits_kept": self.host_bits[6],
                        "kept": [str(n) for n in _V4_KEEP + _V6_KEEP] + ["netmasks and wildcard masks"],
                        "class_kept": [str(n) for n in _V4_CLASS + _V6_CLASS]},
+            "ip_note": "every pseudonymised address can be turned back with the salt: "
+                       "collector.bundle.Anonymizer({'ips'}, salt=bytes.fromhex(SALT)).unmap_ip(ADDRESS)",
+            "ip_map_truncated": self.map_truncated,
             "ipv4": dict(self.ip_map[4]),
             "ipv6": dict(self.ip_map[6]),
             **{k: dict(v) for k, v in self.names.items()},

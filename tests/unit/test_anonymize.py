@@ -142,3 +142,14 @@ def test_private_map_has_everything_and_mode_0600(tmp_path: object) -> None:
 def test_unknown_kind_is_refused() -> None:
     with pytest.raises(BundleError):
         Anonymizer({"macs"})
+
+
+def test_unmap_reverses_every_pseudonym() -> None:
+    anon = Anonymizer({"ips"}, salt=SALT)
+    rnd = random.Random(5)
+    addrs = [str(ipaddress.IPv4Address(rnd.getrandbits(32))) for _ in range(2000)]
+    addrs += [str(ipaddress.IPv6Address(rnd.getrandbits(128))) for _ in range(200)]
+    addrs += ["10.1.2.3", "172.16.0.1", "192.168.9.9", "fd00::1", "2a00:1450::1", "8.8.8.8"]
+    fresh = Anonymizer({"ips"}, salt=SALT)  # only the salt is shared, no cached table
+    for a in addrs:
+        assert fresh.unmap_ip(anon.map_ip(a)) == ipaddress.ip_address(a).compressed
