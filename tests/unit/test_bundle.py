@@ -254,3 +254,26 @@ def test_bundle_memory_is_flat_200mb(tmp_path: Path) -> None:
     print(f"200 MB step: bundle {took:.1f}s, peak RSS growth {growth / 2**20:.1f} MiB, "
           f"total {time.monotonic() - t:.1f}s")
     assert growth < 48 * 1024 * 1024, f"peak RSS grew by {growth / 2**20:.1f} MiB"
+
+
+def test_torn_chunk_after_a_crash_and_captures_are_bundled(tmp_path: Path) -> None:
+    from collector.store import RunDir
+
+    rd_path = make_run(tmp_path / "runs", RunSpec(steps=[StepSpec("show clock", b"10:00\n")], chunk_size=1 << 20))
+    rd = RunDir.open(rd_path)
+    stream = rd.raw_stream(chunk_size=1 << 20)
+    stream.append(b"R1#debug ip ospf\r\nenable secret 0 TornSecret55\r\n")  # never sealed: the process "dies"
+    os.close(stream._fd)
+    rd.raw_stream(chunk_size=1 << 20).close()  # reopening recovers the torn chunk into the index
+    cap = rd.captures_dir / "ospf-debug"
+    cap.mkdir(parents=True)
+    (cap / "part-0001.log").write_bytes(b"12:00:01 neighbor 10.0.0.2 key-string 7 0835495D1D4A\n")
+    res = build_bundle([rd_path], tmp_path / "out")
+    got = members(res.path)
+    raw = got["runs/01-br-rtr-01/raw/transcript.raw"]
+    assert b"R1#debug ip ospf" in raw and b"TornSecret55" not in raw
+    assert res.manifest["runs"][0]["raw"]["torn_chunks"] == ["000002.chunk.partial"]
+    capture = got["runs/01-br-rtr-01/captures/ospf-debug/part-0001.log"]
+    assert re.fullmatch(rb"12:00:01 neighbor 10.0.0.2 key-string 7 <redacted-secret-\d+>\n", capture)
+    assert "runs/01-br-rtr-01/captures/ospf-debug/part-0001.log" in res.manifest["members"]
+    assert verify_bundle(res.path).ok
