@@ -136,6 +136,8 @@ def run(
     reconnect_for: Annotated[str, typer.Option("--reconnect-for", help="give up reconnecting after, e.g. 30m")] = "30m",
     login_timeout: Annotated[str, typer.Option("--login-timeout", help="time to reach a prompt")] = "60s",
     bundle: Annotated[bool, typer.Option("--bundle/--no-bundle", help="bundle the run when it ends")] = False,
+    send_break: Annotated[bool, typer.Option("--send-break", help="send BREAK on a console before waking it")]
+    = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Run PLAYBOOK against a target and write a run directory."""
@@ -173,7 +175,12 @@ def _run(a: dict[str, Any]) -> int:
         policy=ReconnectPolicy(attempts=a["reconnect_attempts"], within=parse_duration(a["reconnect_for"])),
         login_timeout=parse_duration(a["login_timeout"]), case=a["case"], allow_changes=a["allow_changes"],
     )
-    observer: RunObserver = RunObserver() if a["as_json"] else RichObserver(err)
+    from .runner.history import expected_sizes
+
+    if a["send_break"]:
+        opts.extra["send_break"] = True
+    sizes = expected_sizes(a["runs_dir"], tgt.slug(), loaded.model.name)
+    observer: RunObserver = RunObserver() if a["as_json"] else RichObserver(err, sizes)
     runner = Runner(plan_steps(loaded.model), platform, tgt, opts, ropts, observer,
                     playbook_info=playbook_info(loaded, overrides))
     outcome = runner.start()

@@ -119,6 +119,8 @@ class Session:
     def open(self, timeout: float = 60.0, *, enable: bool | None = None, setup: bool = True) -> str:
         """Reach a stable prompt (through any login dialog), enable if asked, then run setup commands."""
         dialog = build_login_dialog(self.platform, self.creds, lambda: self.return_char)
+        if self.transport.options.extra.get("send_break"):
+            self.transport.send_break()  # a console stuck in a dialog or a hung line: BREAK first
         hop = self.transport.info.get("hop_command")
         if hop:  # jump host in shell mode: its own ssh/telnet client carries us to the device
             self.jump_prompt = hop_through_shell(self, str(hop), min(timeout, 30.0))
