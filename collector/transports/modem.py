@@ -174,7 +174,8 @@ class ModemTransport(Transport):
         self._rx.clear()
         if self.line.lost:
             self.info["hangup"] = methods
-            return methods  # the line itself is gone (port closed under us): nothing to send
+            return methods  # the port itself is gone (pty closed, unplugged): nothing can be sent
+        self.line.rearm()  # after a DCD drop the port still talks to the modem
         dtr = "dtr" in self.profile.hangup and self.line.set_dtr(False)
         if dtr:
             self._sleep(self.dtr_hold)

@@ -99,6 +99,7 @@ class SerialTransport(Transport):
         self.carrier_watch = carrier_watch
         self.port: Any = None
         self._lost: str | None = None
+        self._dead = False  # the port itself failed (EIO, end of stream), not just the carrier
         self._pushback = b""
         self._next_cd_check = 0.0
         self._modem_lines: bool | None = None  # None: not probed yet
@@ -121,6 +122,7 @@ class SerialTransport(Transport):
         except (serial.SerialException, OSError, ValueError) as exc:
             raise ConnectError(f"cannot open {self.info['port']}: {exc}") from exc
         self._lost = None
+        self._dead = False
         if self._fileno() is None and self._queue() is None:
             self.port.timeout = 0.05  # fallback reads: pyserial's own wait, bounded
         log.debug(
@@ -162,8 +164,15 @@ class SerialTransport(Transport):
 
     @property
     def lost(self) -> bool:
-        """True once the line ended (end of stream, EIO, carrier drop): only close() is left to do."""
-        return self._lost is not None
+        """True once the port itself ended (end of stream, EIO, socket closed): only close() is left to do."""
+        return self._lost is not None and self._dead
+
+    def rearm(self) -> None:
+        """After a carrier drop the port still works (the modem is in command mode): allow I/O again, unwatched."""
+        if not self._dead:
+            self._lost = None
+            self.carrier_watch = False
+            self._carrier_was_up = False
 
     @property
     def has_modem_lines(self) -> bool:
@@ -211,7 +220,7 @@ class SerialTransport(Transport):
                     data = self._wait(0.0)  # deliver what arrived before the drop, then report it
                     if data:
                         return data
-                    raise self._lose("carrier lost (DCD dropped)")
+                    raise self._lose("carrier lost (DCD dropped)", dead=False)
             remaining = None if deadline is None else max(0.0, deadline - now)
             wait = remaining
             if self.carrier_watch and self._modem_lines is not False:
@@ -237,8 +246,9 @@ class SerialTransport(Transport):
             raise ConnectionLost(f"{self.info['port']} is not open")
         return self.port
 
-    def _lose(self, why: str) -> ConnectionLost:
+    def _lose(self, why: str, dead: bool = True) -> ConnectionLost:
         self._lost = f"{self.info['port']}: {why}"
+        self._dead = dead
         log.info("connection lost: %s", self._lost)
         return ConnectionLost(self._lost)
 
