@@ -160,6 +160,8 @@ class Runner:
                     if resumed and (self.debug_on or self.state.cleanup == "pending"):
                         self.obs.notice("cleaning up what the previous run left on (debug off) before continuing")
                         self._debug_off("resume")
+                    if resumed:
+                        self._restore_session_state()  # e.g. terminal monitor, marked session_state
                     for step in self.steps:
                         rec = self.state.steps.get(("main", step.index))
                         if rec is not None and rec.done:
