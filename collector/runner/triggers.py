@@ -1,0 +1,75 @@
+"""Debounced on_match triggers of a capture: which trigger fires for a captured line, and how often.
+
+Pure logic over a clock: the capture engine runs the commands; this module only decides.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class TriggerState:
+    """One on_match entry: its compiled regex, runs so far, when it last fired and what it ignored."""
+
+    number: int  # 1-based position in on_match (names the step files)
+    spec: Any  # collector.playbook.schema.Trigger (match, run, debounce, max_runs, then)
+    regex: re.Pattern[str]
+    runs: int = 0
+    last: float | None = None  # clock time of the last run's end (debounce starts there)
+    ignored: int = 0  # matches ignored by debounce or max_runs
+    fired_at: list[float] = field(default_factory=list)
+
+    @property
+    def exhausted(self) -> bool:
+        return self.runs >= int(self.spec.max_runs)
+
+
+@dataclass
+class Firing:
+    """A decision to run a trigger now: which trigger, its run number (1-based) and the line that matched."""
+
+    trigger: TriggerState
+    run: int
+    line: str
+
+
+class Triggers:
+    """`check(line, now)` says which triggers fire; `done(firing, now)` starts their debounce window.
+
+    A trigger fires when its regex matches a line, it has run fewer than max_runs times, and at least
+    `debounce` seconds passed since its previous run ended. Other matches are counted as ignored.
+    """
+
+    def __init__(self, specs: list[Any]) -> None:
+        self.states = [TriggerState(i, s, re.compile(s.match)) for i, s in enumerate(specs, start=1)]
+
+    def __bool__(self) -> bool:
+        return bool(self.states)
+
+    def check(self, line: str, now: float) -> list[Firing]:
+        out: list[Firing] = []
+        for st in self.states:
+            if st.regex.search(line) is None:
+                continue
+            if st.exhausted or (st.last is not None and now - st.last < float(st.spec.debounce)):
+                st.ignored += 1
+                continue
+            st.runs += 1
+            st.last = now  # also blocks a second firing for a line later in the same read
+            st.fired_at.append(now)
+            out.append(Firing(st, st.runs, line))
+        return out
+
+    def done(self, firing: Firing, now: float) -> None:
+        """The firing's commands finished at `now`: the debounce window starts here."""
+        firing.trigger.last = now
+
+    @property
+    def fired(self) -> int:
+        return sum(st.runs for st in self.states)
+
+
+__all__ = ["Firing", "TriggerState", "Triggers"]
