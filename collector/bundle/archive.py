@@ -424,6 +424,7 @@ def _write_tar(staging: Path, top: str, order: list[str], path: Path, compressio
                         tar.addfile(ti, fh)
             raw.flush()
             os.fsync(raw.fileno())
+        os.chmod(tmp, 0o600)  # configs and transcripts, even redacted, are for the case only
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -40,8 +40,11 @@ def render_readme(manifest: dict[str, Any]) -> str:
         add("Redaction: OFF (only the credentials given to collector were removed)")
     anon = manifest["anonymization"]
     if anon["kinds"]:
-        add(f"Pseudonyms: {', '.join(anon['kinds'])} replaced consistently across all files "
-            "(IP prefixes preserved); the customer keeps the private map")
+        add(f"Pseudonyms: {', '.join(anon['kinds'])} replaced consistently across all files; the customer keeps"
+            " the private map")
+        if "ips" in anon["kinds"]:
+            add("  IP addresses: prefix-preserving (same subnet before = same subnet after), last octet kept;"
+                " private ranges stay private; loopback, link-local, multicast, documentation and netmasks unchanged")
     add("")
     for run in manifest["runs"]:
         s = run["summary"]

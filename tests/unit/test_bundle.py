@@ -50,6 +50,7 @@ def test_layout_name_checksum_and_manifest(tmp_path: Path) -> None:
     res = build_bundle([rd], tmp_path / "out", case="SR 6123,4")
     assert re.fullmatch(r"collector-SR-6123,4-br-rtr-01-\d{8}T\d{6}Z\.tar\.gz", res.path.name)
     # the .sha256 beside it is sha256sum format and true
+    assert res.path.stat().st_mode & 0o777 == 0o600
     digest = hashlib.sha256(res.path.read_bytes()).hexdigest()
     assert res.sha256 == digest
     assert res.sha256_path.read_text() == f"{digest}  {res.path.name}\n"
