@@ -1,0 +1,299 @@
+"""`collector schedule add|list|remove|run-now|history` (the typer `app`) and `collector scheduler` (the daemon).
+
+Jobs hold credential references only: there is no --password flag; --password-env/--enable-env take variable NAMES.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shlex
+import signal
+import sys
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ..errors import CollectorError, UsageError
+from .jobs import Job, default_store_path, local_tz
+
+app = typer.Typer(
+    name="schedule",
+    help="Scheduled runs: add, list, remove, run-now, history (the `collector scheduler` daemon runs them).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
+
+StoreOpt = Annotated[Path | None, typer.Option("--store", help="schedule store (default $COLLECTOR_HOME/schedule.db, "
+                                               "COLLECTOR_HOME default ~/.local/share/collector)")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON instead of tables")]
+
+
+def _fail(exc: CollectorError) -> NoReturn:
+    err.print(f"[bold red]error:[/] {exc.message}")
+    if exc.hint:
+        err.print(f"[dim]hint:[/] {exc.hint}")
+    raise typer.Exit(exc.exit_code)
+
+
+def _store(path: Path | None) -> Any:
+    from .store import ScheduleStore
+
+    return ScheduleStore(path or default_store_path())
+
+
+def _when(ts: float | None) -> str:
+    if ts is None:
+        return "-"
+    return datetime.fromtimestamp(ts, UTC).astimezone(local_tz()).strftime("%Y-%m-%d %H:%M:%S%z")
+
+
+def _next_run(job: Job, nxt: dict[str, float | None], registered: set[str]) -> tuple[str, float | None]:
+    if job.id in nxt:
+        ts = nxt[job.id]
+        return (_when(ts), ts) if ts is not None else ("paused", None)
+    if job.id in registered:
+        return "done", None
+    return f"{_when(job.first_run)} (when the scheduler picks it up)", job.first_run
+
+
+# -- add -----------------------------------------------------------------------------------------
+@app.command()
+def add(
+    playbook: Annotated[Path, typer.Argument(help="playbook YAML (validated now)")],
+    target: Annotated[str, typer.Option("--target", "-t", help="ssh://user@host[:port], telnet://, serial://, ...")],
+    at: Annotated[str | None, typer.Option("--at", help="once, at this local time: 2026-12-01T02:00")] = None,
+    cron: Annotated[str | None, typer.Option("--cron", help="crontab fields (local time): '0 2 * * *'")] = None,
+    every: Annotated[str | None, typer.Option("--every", help="repeat at this interval: 6h, 30m")] = None,
+    for_: Annotated[str | None, typer.Option("--for", help="cap each run: SIGTERM after this long (the run "
+                                             "switches debug off and ends interrupted), e.g. 2h")] = None,
+    grace: Annotated[str | None, typer.Option("--grace", help="run a missed fire late if the scheduler starts "
+                                              "within this window, else record it missed (default 10m)")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="a label (default PLAYBOOK@HOST)")] = None,
+    password_env: Annotated[str | None, typer.Option("--password-env", help="NAME of the env variable holding the "
+                                                     "password (the scheduler's environment)")] = None,
+    password_command: Annotated[str | None, typer.Option("--password-command", help="command printing the "
+                                                         "password (e.g. a password manager)")] = None,
+    enable_env: Annotated[str | None, typer.Option("--enable-env", help="NAME of the env variable holding the "
+                                                   "enable secret")] = None,
+    enable_command: Annotated[str | None, typer.Option("--enable-command", help="command printing the enable "
+                                                       "secret")] = None,
+    key: Annotated[str | None, typer.Option("--key", help="SSH private key file")] = None,
+    known_hosts: Annotated[str | None, typer.Option("--known-hosts", help="collector's own known_hosts file")] = None,
+    accept_new_host_key: Annotated[bool, typer.Option("--accept-new-host-key", help="trust an unknown host key "
+                                                      "on first use")] = False,
+    no_ssh_config: Annotated[bool, typer.Option("--no-ssh-config", help="ignore ~/.ssh/config")] = False,
+    runs_dir: Annotated[Path | None, typer.Option("--runs-dir", help="where run directories go (default "
+                                                  "$COLLECTOR_HOME/runs)")] = None,
+    bundle: Annotated[bool, typer.Option("--bundle/--no-bundle", help="bundle each run when it ends")] = False,
+    case: Annotated[str | None, typer.Option("--case", help="support case number")] = None,
+    platform: Annotated[str | None, typer.Option("--platform", help="override the playbook's platform")] = None,
+    var: Annotated[list[str] | None, typer.Option("--var", help="playbook variable: name=value")] = None,
+    launcher: Annotated[str | None, typer.Option("--launcher", hidden=True, help="run this command instead of "
+                                                 "`python -m collector` (wrappers, tests)")] = None,
+    store: StoreOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Schedule PLAYBOOK against a target: --at TIME | --cron 'M H D M W' | --every 6h [--for 2h]."""
+    try:
+        job = _add(locals())
+    except CollectorError as exc:
+        _fail(exc)
+    st = _store(store)
+    text, ts = _next_run(job, st.next_run_times(), st.registered_ids())
+    if as_json:
+        print(json.dumps({"id": job.id, "name": job.name, "trigger": job.describe_trigger(), "next_run": ts,
+                          "store": str(st.path)}))
+    else:
+        out.print(f"job [bold]{job.id}[/] ({job.name}) added: {job.describe_trigger()}; next run {text}")
+    for ref in job.env_refs():
+        if ref not in os.environ:
+            err.print(f"[yellow]note:[/] {ref} is not set here; the scheduler must have it in its environment "
+                      "(systemd: Environment=/EnvironmentFile=)")
+
+
+def _add(a: dict[str, Any]) -> Job:
+    from ..platforms import load_platform
+    from ..playbook import check_playbook, load_playbook
+    from ..playbook.variables import parse_var_overrides
+    from .jobs import make_job
+
+    overrides = parse_var_overrides(a["var"] or [])
+    loaded = load_playbook(a["playbook"], overrides)
+    check_playbook(loaded, load_platform(a["platform"] or loaded.model.platform), False)
+    try:
+        launcher = shlex.split(a["launcher"]) if a["launcher"] else None
+    except ValueError as exc:
+        raise UsageError(f"--launcher: {exc}") from exc
+    job = make_job(
+        a["playbook"], a["target"], at=a["at"], cron=a["cron"], every=a["every"], for_=a["for_"], grace=a["grace"],
+        name=a["name"], password_env=a["password_env"], password_command=a["password_command"],
+        enable_env=a["enable_env"], enable_command=a["enable_command"], key=a["key"], known_hosts=a["known_hosts"],
+        accept_new_host_key=a["accept_new_host_key"], no_ssh_config=a["no_ssh_config"], runs_dir=a["runs_dir"],
+        bundle=a["bundle"], case=a["case"], platform=a["platform"], vars=a["var"], launcher=launcher,
+    )
+    _store(a["store"]).add_job(job)
+    return job
+
+
+# -- list / remove / history -----------------------------------------------------------------------
+@app.command("list")
+def list_jobs(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
+    """Scheduled jobs: id, name, trigger, next run, last result."""
+    try:
+        st = _store(store)
+        jobs = st.list_jobs()
+        nxt, registered = st.next_run_times(), st.registered_ids()
+        lasts = {j.id: st.last_execution(j.id) for j in jobs}
+    except CollectorError as exc:
+        _fail(exc)
+    if as_json:
+        rows = []
+        for j in jobs:
+            last = lasts[j.id]
+            rows.append({"id": j.id, "name": j.name, "trigger": j.describe_trigger(), "target": j.target,
+                         "playbook": j.playbook, "next_run": _next_run(j, nxt, registered)[1],
+                         "next_run_text": _next_run(j, nxt, registered)[0],
+                         "last": last.to_json() if last else None})
+        print(json.dumps(rows, indent=2))
+        return
+    table = Table(title=f"scheduled jobs ({st.path})")
+    for col in ("id", "name", "trigger", "next run", "last result"):
+        table.add_column(col)
+    for j in jobs:
+        last = lasts[j.id]
+        last_text = "-" if last is None else f"{last.status}" + (
+            f" (exit {last.exit_code})" if last.exit_code is not None else "") + \
+            f" {_when(last.ended or last.started or last.scheduled_for)}"
+        table.add_row(j.id, j.name, j.describe_trigger(), _next_run(j, nxt, registered)[0], last_text)
+    out.print(table)
+
+
+@app.command()
+def remove(job_ref: Annotated[str, typer.Argument(help="job id (or unique name)")], store: StoreOpt = None) -> None:
+    """Remove a job (a run in progress is not stopped; its history is kept)."""
+    try:
+        st = _store(store)
+        job = st.get_job(job_ref)
+        st.remove_job(job.id)
+    except CollectorError as exc:
+        _fail(exc)
+    out.print(f"removed job {job.id} ({job.name})")
+
+
+@app.command()
+def history(
+    job_ref: Annotated[str | None, typer.Argument(help="job id (or unique name); all jobs if omitted")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="rows to show")] = 20,
+    store: StoreOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Executions (run, exit code, run directory), missed and skipped fires; newest first."""
+    try:
+        st = _store(store)
+        job_id = st.get_job(job_ref).id if job_ref else None
+        rows = st.executions(job_id, limit)
+    except CollectorError as exc:
+        _fail(exc)
+    if as_json:
+        print(json.dumps([r.to_json() for r in rows], indent=2))
+        return
+    table = Table(title="schedule history")
+    for col in ("#", "job", "kind", "status", "scheduled", "started", "ended", "exit", "run directory / note"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(str(r.id), f"{r.job_id} {r.job_name}", r.kind, r.status, _when(r.scheduled_for),
+                      _when(r.started), _when(r.ended), "-" if r.exit_code is None else str(r.exit_code),
+                      r.run_dir or r.message or "")
+    out.print(table)
+
+
+# -- run-now ---------------------------------------------------------------------------------------
+@app.command("run-now")
+def run_now(
+    job_ref: Annotated[str, typer.Argument(help="job id (or unique name)")],
+    stop_timeout: Annotated[str, typer.Option("--stop-timeout", help="after Ctrl-C/SIGTERM, wait this long for "
+                                              "the run's cleanup before killing it")] = "60s",
+    store: StoreOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run a job now, in the foreground (same subprocess as the scheduler uses); exits with the run's code."""
+    from ..playbook.durations import parse_duration
+    from .executor import execute
+
+    try:
+        st = _store(store)
+        job = st.get_job(job_ref)
+        busy = st.running(job.id)
+        if busy:
+            raise UsageError(f"job {job.id} is running now (execution #{busy[0].id}, pid {busy[0].pid})",
+                             hint="wait for it to end (see `collector schedule history`)")
+        timeout = parse_duration(stop_timeout)
+    except ValueError as exc:
+        _fail(UsageError(f"--stop-timeout: {exc}"))
+    except CollectorError as exc:
+        _fail(exc)
+    stop = threading.Event()
+    old = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        if not as_json:
+            err.print(f"running job {job.id} ({job.name}): {shlex.join(job.argv())}")
+        result = execute(job, st, kind="run-now", stop=stop, stop_timeout=timeout)
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+    if as_json:
+        print(json.dumps(result.to_json()))
+    else:
+        out.print(f"{job.id} ({job.name}): {result.status} (exit {result.exit_code})")
+        if result.run_dir:
+            out.print(f"run directory: {result.run_dir}")
+        if result.message:
+            err.print(f"[dim]{result.message}[/]")
+    code = result.exit_code
+    raise typer.Exit(code if code is not None and code >= 0 else 1)
+
+
+# -- the daemon ------------------------------------------------------------------------------------
+def scheduler(
+    store: StoreOpt = None,
+    poll: Annotated[str, typer.Option("--poll", help="how often to pick up jobs added/removed by "
+                                      "`collector schedule`")] = "5s",
+    stop_timeout: Annotated[str, typer.Option("--stop-timeout", help="on SIGTERM, how long running runs get for "
+                                              "their cleanup before they are killed")] = "60s",
+    max_workers: Annotated[int, typer.Option("--max-workers", help="runs at the same time (different jobs)")] = 10,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="also log APScheduler's own messages")] = False,
+) -> None:
+    """Run scheduled jobs in the foreground until SIGTERM/SIGINT (systemd-friendly: logs to stderr, Type=notify)."""
+    from ..playbook.durations import parse_duration
+    from .daemon import SchedulerDaemon
+
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
+                        force=True)
+    logging.getLogger("apscheduler").setLevel(logging.INFO if verbose else logging.WARNING)
+    try:
+        daemon = SchedulerDaemon(_store(store), poll=parse_duration(poll), stop_timeout=parse_duration(stop_timeout),
+                                 max_workers=max_workers)
+        code = daemon.serve()
+    except ValueError as exc:
+        _fail(UsageError(str(exc)))
+    except CollectorError as exc:
+        _fail(exc)
+    raise typer.Exit(code)
+
+
+def standalone() -> typer.Typer:
+    """`python -m collector.schedule schedule ...|scheduler`: the same commands before/without the main CLI."""
+    root = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+    root.add_typer(app, name="schedule")
+    root.command("scheduler")(scheduler)
+    return root
