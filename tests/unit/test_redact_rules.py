@@ -6,6 +6,8 @@ import io
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from collector.bundle.redact import LiveRedactor, Redactor, engine
 from collector.errors import UsageError
@@ -240,3 +242,27 @@ def test_live_redactor_byte_by_byte_matches_batch() -> None:
     live = LiveRedactor()
     out = b"".join(live.feed(text[i:i + 1]) for i in range(len(text))) + live.flush()
     assert out == whole
+
+
+_CORPUS_TEXT = (b"".join(c[1].encode() + b"\r\n" for c in CASES) + b"".join(n.encode() + b"\n" for n in NOT_SECRETS)
+                + b"-----BEGIN EC PRIVATE KEY-----\nQUJD\nREVG\n-----END EC PRIVATE KEY-----\n")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 300), st.integers(0, 2**31))
+def test_any_read_size_gives_the_same_bytes_and_line_count(block: int, seed: int) -> None:
+    import random
+
+    lines = _CORPUS_TEXT.split(b"\n")
+    random.Random(seed).shuffle(lines)
+    text = b"\n".join(lines)
+    whole = Redactor().redact_bytes(text)
+    assert whole.count(b"\n") == text.count(b"\n")
+
+    class Chunky(io.BytesIO):
+        def read(self, n: int | None = -1) -> bytes:
+            return super().read(block)
+
+    out = io.BytesIO()
+    Redactor().stream(Chunky(text), out)
+    assert out.getvalue() == whole
