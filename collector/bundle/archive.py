@@ -317,6 +317,7 @@ def build_bundle(
             for src in sources:
                 dest = staging / src.rel
                 dest.parent.mkdir(parents=True, exist_ok=True)
+                before = sum(redactor.counts.values())
                 fh = _open(src)
                 try:
                     with dest.open("wb") as raw_out:
@@ -328,7 +329,8 @@ def build_bundle(
                             redactor.stream(fh, hw, post=anon.rewrite if anon.active else None)  # type: ignore[arg-type]
                 finally:
                     fh.close()
-                staged[src.rel] = {"size": hw.size, "sha256": hw.hash.hexdigest()}
+                fired = sum(redactor.counts.values()) - before
+                staged[src.rel] = {"size": hw.size, "sha256": hw.hash.hexdigest(), "redactions": fired}
                 if isinstance(fh, _ChainReader):
                     raw_info = {"file": src.rel, "bytes": hw.size, "sha256": hw.hash.hexdigest(),
                                 "source_bytes": sum(f[2] for f in fh.files), "chunks": fh.chunks,

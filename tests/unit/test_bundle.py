@@ -86,6 +86,9 @@ def test_layout_name_checksum_and_manifest(tmp_path: Path) -> None:
     # redaction: counts only, never values; the secret is gone from every member
     # step file, partial file of the first attempt, and both attempts in the raw transcript
     assert man["redaction"]["rules"] == {"enable-secret": 4}
+    assert man["members"]["runs/01-br-rtr-01/steps/002-show-running-config.txt"]["redactions"] == 1
+    assert man["members"]["runs/01-br-rtr-01/raw/transcript.raw"]["redactions"] == 2
+    assert man["members"]["runs/01-br-rtr-01/steps/001-show-version.txt"]["redactions"] == 0
     assert b"EnablePlain77" not in b"".join(got.values())
     # every member (but the manifest and the sums file) is listed with its checksum
     listed = man["members"]
