@@ -270,7 +270,8 @@ def build_bundle(
     kinds = set(anonymize or ())
     if words_file is not None:
         kinds.add("words")
-    redactor = Redactor(redact or "credentials", extra_secrets=extra_secrets)
+    credentials = list(extra_secrets)
+    redactor = Redactor(redact or "credentials", extra_secrets=credentials)
     anon = Anonymizer(kinds, _read_words(words_file))
 
     def clean(s: str) -> str:
@@ -355,7 +356,7 @@ def build_bundle(
                 "rules": dict(sorted(redactor.counts.items())),
                 "total": sum(redactor.counts.values()),
                 "distinct": redactor.distinct_secrets,
-                "credentials_given": len(list(extra_secrets)) if isinstance(extra_secrets, list | tuple) else None,
+                "credentials_given": len(credentials),
                 "note": "counts only; secret values are never recorded. Raw unredacted data stays in the run dir.",
             },
             "anonymization": {
