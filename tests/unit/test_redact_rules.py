@@ -183,6 +183,14 @@ def test_pem_key_block_keeps_structure() -> None:
     assert r.counts["pem-private-key"] == 1
 
 
+def test_pem_body_line_that_looks_like_a_keyword_stays_in_the_block() -> None:
+    r = Redactor()
+    out = r.redact_bytes(b"-----BEGIN PRIVATE KEY-----\nMIIEvkeyQIBADANBgkqpsk\nsnmpAAsecretB\n"
+                         b"-----END PRIVATE KEY-----\n")
+    assert out == (b"-----BEGIN PRIVATE KEY-----\n<redacted-secret-1>\n<redacted-secret-1>\n"
+                   b"-----END PRIVATE KEY-----\n")
+
+
 def test_truncated_pem_block_returns_to_normal_lines() -> None:
     r = Redactor()
     out = r.redact_bytes(b"-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\nR1#show run | i secret\n"

@@ -164,8 +164,8 @@ class Redactor:
         for start in self._candidates(data):
             if start < pos:
                 continue
-            if st.kind:  # inside a multi-line block: line by line up to this candidate
-                while st.kind and pos < start:
+            if st.kind:  # inside a multi-line block: line by line up to and including this candidate
+                while st.kind and pos <= start and pos < n:
                     end = data.find(b"\n", pos)
                     end = n if end < 0 else end + 1
                     out.append(self._block_line(data[pos:end], st, emit))
