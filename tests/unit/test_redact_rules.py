@@ -191,6 +191,16 @@ def test_pem_body_line_that_looks_like_a_keyword_stays_in_the_block() -> None:
                    b"-----END PRIVATE KEY-----\n")
 
 
+def test_pem_block_on_one_line() -> None:
+    r = Redactor()
+    line = (b'set security pki local-certificate C certificate "-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADAN\\nBgkq'
+            b'\\n-----END PRIVATE KEY-----\\n"\nshow version\n')
+    out = r.redact_bytes(line)
+    assert b"MIIEvQIBADAN" not in out and b"Bgkq" not in out
+    assert out.endswith(b'<redacted-secret-1>-----END PRIVATE KEY-----\\n"\nshow version\n')
+    assert r.counts["pem-private-key"] == 1
+
+
 def test_truncated_pem_block_returns_to_normal_lines() -> None:
     r = Redactor()
     out = r.redact_bytes(b"-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\nR1#show run | i secret\n"

@@ -192,8 +192,17 @@ class Redactor:
         if self.profile.blocks:
             pm = PEM_BEGIN.search(line)
             if pm:
-                st.kind, st.key = "pem", b""
-                st.rule = RULE_PEM_KEY if b"PRIVATE" in pm.group(2) else RULE_PEM_CERT
+                rule = RULE_PEM_KEY if b"PRIVATE" in pm.group(2) else RULE_PEM_CERT
+                end = PEM_END.search(line, pm.end())
+                body = line.rstrip(b"\r\n")
+                inner = line[pm.end():end.start()] if end else body[pm.end():]
+                if inner.strip(b" \t\"'\\n"):  # key material on the BEGIN line itself (e.g. "\n"-escaped)
+                    if emit:
+                        self.counts[rule] += 1
+                    stop = end.start() if end else len(body)
+                    line = line[:pm.end()] + self.placeholder(b"block:" + inner) + line[stop:]
+                if end is None:
+                    st.kind, st.key, st.rule = "pem", b"", rule
                 return line
             if IOS_CERT_BEGIN.match(line):
                 st.kind, st.key, st.rule = "ios", b"", RULE_IOS_CERT
