@@ -80,6 +80,8 @@ CASES = [
     ("wifi-psk", " security wpa psk set-key ascii 0 WlanPskCorp2026!", "WlanPskCorp2026!"),
     ("wifi-psk-file", '    psk="LinuxWifiPsk2026"', "LinuxWifiPsk2026"),
     ("wifi-psk-file", "wpa_passphrase=HostapdPass2026", "HostapdPass2026"),
+    ("asa-passwd", "passwd 2KFQnbNIdI.2KYOU encrypted", "2KFQnbNIdI.2KYOU"),
+    ("enable-secret", "enable password 8Ry2YjIyt7RRXU24 encrypted", "8Ry2YjIyt7RRXU24"),
     ("password", " password 7 030752180500", "030752180500"),
     ("password", "password FrrVtyPass01", "FrrVtyPass01"),
     ("password", "    password 3 3f4e5d6c7b8a9a0b", "3f4e5d6c7b8a9a0b"),

@@ -95,6 +95,7 @@ RULES: list[Rule] = [
          rf"\b(?:wpa-psk\s+(?:ascii|hex)|psk\s+set-key\s+(?:ascii|hex))\s+(?:[0-9]\s+)?+{T1}"),
     rule("wifi-psk-file", ["psk", "passphrase", "sae_password"],
          r'\b(?:psk|wpa_passphrase|sae_password)\s*=\s*(?:"(?P<q1>[^"\r\n]+)"|(?P<s1>\S+))'),
+    rule("asa-passwd", ["passwd"], rf"^\s*passwd\s+{T1}"),
     rule("password", ["password"], rf"(?<![\w-])password\s+{WORDS_AFTER_PASSWORD}{TYPE}{T1}", generic=True),
     rule("shadow-hash", [":"],
          r"^[a-z_][a-z0-9_.-]*\$?:!?(?P<s1>[^:\s!*][^:\s]{3,}):\d*:\d*:\d*:\d*:\d*:\d*:",
@@ -112,8 +113,8 @@ RULES: list[Rule] = [
 
 # Fast gate: every rule above needs one of these substrings in its line (or has its own trigger regex);
 # the engine finds them with bytes.find (C speed) so lines without any are never looked at.
-TRIGGER_LITERALS = (b"key", b"password", b"secret", b"community", b"Community ", b"snmp", b"psk", b"passphrase",
-                    b"authentication")
+TRIGGER_LITERALS = (b"key", b"password", b"passwd", b"secret", b"community", b"Community ", b"snmp", b"psk",
+                    b"passphrase", b"authentication")
 
 # Multi-line blocks: handled by the engine's small state machine, counted under these names.
 PEM_BEGIN = re.compile(rb"-----BEGIN ([A-Z0-9 ]*?)(PRIVATE KEY|CERTIFICATE|PRIVATE KEY BLOCK)-----")
