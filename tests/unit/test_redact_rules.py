@@ -286,3 +286,9 @@ def test_any_read_size_gives_the_same_bytes_and_line_count(block: int, seed: int
     out = io.BytesIO()
     Redactor().stream(Chunky(text), out)
     assert out.getvalue() == whole
+
+
+def test_every_rule_of_the_default_profile_has_a_case() -> None:
+    from collector.bundle.redact import RULES
+
+    assert {r.name for r in RULES if not r.strict_only} <= {c[0] for c in CASES}
