@@ -171,6 +171,8 @@ class SchedulerDaemon:
             registered = self.store.registered_ids()
             known = {j.id for j in sched.get_jobs(jobstore="default")}
             for job_id, job in defs.items():
+                if job_id in known and job_id not in registered:
+                    self.store.mark_registered(job_id)  # scheduled by a scheduler that died before noting it
                 if job_id in known or job_id in registered:
                     continue  # scheduled, or already finished (a past --at job)
                 try:

@@ -143,10 +143,12 @@ class ScheduleStore:
                          hint="use the job id")
 
     def remove_job(self, job_id: str) -> bool:
+        """Delete the definition; the scheduler drops its trigger at its next sync (or start).
+
+        APScheduler's own table is left to the scheduler: a running one may be updating that row at this moment.
+        """
         with self._tx() as conn:
             gone = conn.execute("DELETE FROM schedule_jobs WHERE id = ?", (job_id,)).rowcount
-            if self._has_aps_table(conn):
-                conn.execute(f"DELETE FROM {APS_TABLE} WHERE id = ?", (job_id,))
         return bool(gone)
 
     def mark_registered(self, job_id: str) -> None:
