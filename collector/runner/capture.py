@@ -91,6 +91,59 @@ class _Collect:
             self.data += data[: self.limit - len(self.data)]
 
 
+Chunk = tuple[bytes, float, float]  # bytes, monotonic and epoch receive time
+
+
+class _Tee:
+    """Keeps what a command read (with receive times) so lines that raced the command stay in the capture."""
+
+    def __init__(self, session: Session, clock: Callable[[], float], limit: int = 256 * 1024) -> None:
+        self.session = session
+        self.clock = clock
+        self.limit = limit
+        self.size = 0
+        self.chunks: list[Chunk] = []
+        self._orig = session._read
+
+    def __enter__(self) -> _Tee:
+        orig = self._orig
+
+        def read(timeout: float) -> bytes:
+            data = orig(timeout)
+            if data and self.size < self.limit:
+                self.chunks.append((data, self.clock(), time.time()))
+                self.size += len(data)
+            return data
+
+        setattr(self.session, "_read", read)  # noqa: B010 - an instance attribute shadows the method
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with contextlib.suppress(AttributeError):
+            delattr(self.session, "_read")
+
+    def around_echo(self, command: str) -> tuple[list[Chunk], list[Chunk]]:
+        """The chunks (cut) before the line where `command` was echoed, and those after that line."""
+        joined = b"".join(c for c, _, _ in self.chunks)
+        at = joined.find(command.encode()[:24])
+        if at < 0:
+            return [], []
+        start = joined.rfind(b"\n", 0, at) + 1
+        nl = joined.find(b"\n", at)
+        end = nl + 1 if nl >= 0 else len(joined)
+        before: list[Chunk] = []
+        after: list[Chunk] = []
+        pos = 0
+        for data, mono, utc in self.chunks:
+            lo, hi = pos, pos + len(data)
+            pos = hi
+            if lo < start:
+                before.append((data[: min(hi, start) - lo], mono, utc))
+            if hi > end:
+                after.append((data[max(lo, end) - lo :], mono, utc))
+        return before, after
+
+
 class _Stop(Exception):
     """Internal: a stop condition was reached (self.status says which)."""
 
@@ -262,7 +315,10 @@ class CaptureRunner:
         for cmd in self.spec.start:
             if self.mode == "buffer-poll" and _MONITOR.match(cmd):
                 continue  # the point of buffer mode: debug is not streamed to this line
-            result = self._command(cmd)
+            with _Tee(self._live(), self.clock) as tee:
+                result = self._command(cmd)
+            if self.mode == "stream":  # the command's output and debug lines that raced it belong to the capture
+                self._ingest_around(tee, cmd, after=True)
             sent.append(cmd)
             if is_debug_on(cmd) and not result.error_marker:
                 self.debug_on = True
@@ -330,6 +386,8 @@ class CaptureRunner:
                 self._gap(exc.message)
 
     def _until(self, now: float) -> None:
+        if self.status is not None:
+            raise _Stop()
         if self.stop_event.is_set():
             self._stop("interrupted", "stop requested (signal or user)")
         until = self.spec.until
@@ -437,6 +495,15 @@ class CaptureRunner:
                 self._pending_at = (mono, utc)
             self._pending += data[start:]
 
+    def _ingest_around(self, tee: _Tee, command: str, *, after: bool) -> None:
+        """Lines a command's read loop saw: before its echo line (and after it, with `after`); never the echo."""
+        before, rest = tee.around_echo(command)
+        for data, mono, utc in before:
+            self._ingest(data, mono, utc)
+        self._pending.clear()  # what is left before the echo is the prompt the command was typed at
+        for data, mono, utc in rest if after else []:
+            self._ingest(data, mono, utc)
+
     def _line(self, line: bytes, mono: float, utc: float) -> None:
         assert self.files is not None
         if not line.strip() or (len(line) <= 300 and self._live_matcher_is_prompt(line)):
@@ -496,8 +563,11 @@ class CaptureRunner:
                 fname = f"{name}.txt"
                 sink = StepFile(self.rundir.step_path(fname))
                 session = self._live()
+                tee = _Tee(session, self.clock)
                 try:
-                    result = session.run(cmd, sink, idle_timeout=self.step.idle_timeout, max_time=self.step.max_time)
+                    with tee:
+                        result = session.run(cmd, sink, idle_timeout=self.step.idle_timeout,
+                                             max_time=self.step.max_time)
                 except ConnectionLost as exc:
                     partial = sink.keep_partial(1)
                     self._j("trigger-step-interrupted", kind="trigger", trigger=t.number, run=firing.run,
@@ -507,6 +577,7 @@ class CaptureRunner:
                     sink.keep_partial(1)
                     raise
                 sink.finish()
+                self._ingest_around(tee, cmd, after=False)  # debug lines that arrived just before the echo
                 self.trigger_files.append(f"steps/{fname}")
                 status = "timeout" if result.timed_out else ("error" if result.error_marker else "ok")
                 self._j("trigger-step-completed", kind="trigger", trigger=t.number, run=firing.run, command=cmd,
