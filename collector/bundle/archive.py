@@ -270,6 +270,8 @@ def build_bundle(
     kinds = set(anonymize or ())
     if words_file is not None:
         kinds.add("words")
+    if redact in ("none", "off", ""):
+        redact = None  # only the credentials given to collector are still removed
     credentials = list(extra_secrets)
     redactor = Redactor(redact or "credentials", extra_secrets=credentials)
     anon = Anonymizer(kinds, _read_words(words_file))

@@ -202,6 +202,18 @@ def test_xz_and_age_encryption_roundtrip(tmp_path: Path) -> None:
         build_bundle([rd], tmp_path / "out3", encrypt_to=["age1notakey"])
 
 
+def test_redaction_off_still_removes_credentials_and_keeps_source_hashes(tmp_path: Path) -> None:
+    rd = sample_run(tmp_path / "runs")
+    res = build_bundle([rd], tmp_path / "out", redact="none", extra_secrets=[Secret("EnablePlain77")])
+    got = members(res.path)
+    assert b"EnablePlain77" not in b"".join(got.values())
+    assert res.manifest["redaction"]["profile"] is None
+    assert res.redaction_counts == {"collector-credential": 4}
+    step = res.manifest["runs"][0]["steps"][0]
+    assert step["source_sha256"] == step["sha256"]  # nothing changed, so the bundled file is the source file
+    assert "Redaction: OFF" in got["README.txt"].decode()
+
+
 def test_bad_inputs(tmp_path: Path) -> None:
     with pytest.raises(CollectorError):
         build_bundle([tmp_path], tmp_path / "out")
