@@ -13,6 +13,7 @@ Stopping (SIGTERM/SIGINT): no new runs start; each running run gets SIGTERM (it 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import os
 import signal
@@ -83,12 +84,15 @@ class SchedulerDaemon:
         self._stop_requested = threading.Event()
         self._sync_lock = threading.Lock()
         self._scheduler: BackgroundScheduler | None = None
+        self._lock_fd: int | None = None
 
     # -- life cycle -------------------------------------------------------------------------------
     def start(self) -> None:
         global _active
+        self._take_lock()
         with _active_lock:
             if _active is not None:
+                self._release_lock()
                 raise UsageError("a scheduler is already running in this process")
             _active = self
         try:
@@ -112,6 +116,7 @@ class SchedulerDaemon:
         except BaseException:
             with _active_lock:
                 _active = None
+            self._release_lock()
             raise
         jobs = self.store.list_jobs()
         nxt = self.store.next_run_times()
@@ -135,7 +140,28 @@ class SchedulerDaemon:
         with _active_lock:
             if _active is self:
                 _active = None
+        self._release_lock()
         log.info("scheduler stopped")
+
+    def _take_lock(self) -> None:
+        """One scheduler per store (two would run every job twice): an exclusive flock on `<store>.lock`."""
+        path = self.store.path.with_name(self.store.path.name + ".lock")
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.read(fd, 32).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise UsageError(f"another scheduler is running on {self.store.path} (pid {holder})",
+                             hint="stop it first, or give this one its own --store") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._lock_fd = fd
+
+    def _release_lock(self) -> None:
+        fd, self._lock_fd = self._lock_fd, None
+        if fd is not None:
+            os.close(fd)
 
     def request_stop(self) -> None:
         self._stop_requested.set()

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from collector.errors import UsageError
 from collector.schedule.daemon import SchedulerDaemon
 from collector.schedule.executor import execute
 from collector.schedule.jobs import Job, make_job
@@ -295,3 +296,14 @@ def test_for_cap_stops_a_real_run_that_hangs_at_login(tmp_path: Path, store: Sch
     assert result.status == "stopped-at-cap" and result.exit_code == 130, result.message
     assert result.run_status == "interrupted" and result.run_dir
     assert json.loads((Path(result.run_dir) / "run.json").read_text())["status"] == "interrupted"
+
+
+def test_one_scheduler_per_store(tmp_path: Path, store: ScheduleStore,
+                                 daemons: Callable[..., SchedulerDaemon]) -> None:
+    daemons(store, fake_env(tmp_path))
+    other = subprocess.run([sys.executable, "-m", "collector.schedule", "scheduler", "--store", str(store.path)],
+                           capture_output=True, text=True, timeout=30)
+    assert other.returncode == 2 and f"another scheduler is running on {store.path} (pid {os.getpid()})" \
+        in other.stderr
+    with pytest.raises(UsageError, match="another scheduler"):
+        SchedulerDaemon(ScheduleStore(store.path)).start()
