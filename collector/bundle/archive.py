@@ -261,7 +261,13 @@ def build_bundle(
     extra_secrets: Iterable[Secret] = (),
     map_dir: Path | None = None,
 ) -> BundleResult:
-    """Bundle one or more run directories into one verified archive (see the module docstring)."""
+    """Bundle one or more run directories into one archive with manifest, README, SHA256SUMS and `.sha256`.
+
+    redact: profile name (default/strict/credentials) or None (only `extra_secrets` removed);
+    anonymize: subset of {"ips", "hostnames", "users", "words"} (words come from `words_file`), one map for all
+    runs, written with mode 0600 to `map_dir` or beside the bundle, never inside; encrypt_to: age recipients.
+    Raises BundleError (or StoreError for a directory that is not a run directory).
+    """
     if not run_dirs:
         raise BundleError("no run directory given", hint="pass the directory `collector run` printed")
     if compression not in ("gz", "xz"):
