@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..errors import CollectorError, UsageError
+from ..playbook.durations import format_duration
 from .jobs import Job, default_store_path, local_tz
 
 app = typer.Typer(
@@ -63,7 +64,7 @@ def _next_run(job: Job, nxt: dict[str, float | None], registered: set[str]) -> t
         return (_when(ts), ts) if ts is not None else ("paused", None)
     if job.id in registered:
         return "done", None
-    return f"{_when(job.first_run)} (when the scheduler picks it up)", job.first_run
+    return f"{_when(job.first_run)} (pending)", job.first_run
 
 
 # -- add -----------------------------------------------------------------------------------------
@@ -175,7 +176,7 @@ def list_jobs(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
             f" (exit {last.exit_code})" if last.exit_code is not None else "") + \
             f" {_when(last.ended or last.started or last.scheduled_for)}"
         table.add_row(j.id, j.name, j.describe_trigger(), _next_run(j, nxt, registered)[0], last_text)
-    out.print(table)
+    _print_table(table)
 
 
 @app.command()
@@ -207,14 +208,27 @@ def history(
     if as_json:
         print(json.dumps([r.to_json() for r in rows], indent=2))
         return
-    table = Table(title="schedule history")
-    for col in ("#", "job", "kind", "status", "scheduled", "started", "ended", "exit", "run directory / note"):
-        table.add_column(col)
+    table = Table(title=f"schedule history (times {datetime.now(local_tz()).strftime('%Z')})")
+    for col in ("#", "job", "kind", "status", "scheduled", "started", "took", "exit"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("run directory / note", overflow="fold", min_width=30)
     for r in rows:
-        table.add_row(str(r.id), f"{r.job_id} {r.job_name}", r.kind, r.status, _when(r.scheduled_for),
-                      _when(r.started), _when(r.ended), "-" if r.exit_code is None else str(r.exit_code),
-                      r.run_dir or r.message or "")
-    out.print(table)
+        took = format_duration(round(r.ended - r.started)) if r.ended is not None and r.started is not None else "-"
+        table.add_row(str(r.id), r.job_id, r.kind, r.status, _short(r.scheduled_for), _short(r.started), took,
+                      "-" if r.exit_code is None else str(r.exit_code), r.run_dir or r.message or "")
+    _print_table(table)
+
+
+def _print_table(table: Table) -> None:
+    """Tables at the terminal's width; piped or captured output gets 160 columns (paths stay whole)."""
+    console = out if out.is_terminal else Console(highlight=False, width=max(out.width, 160))
+    console.print(table)
+
+
+def _short(ts: float | None) -> str:
+    if ts is None:
+        return "-"
+    return datetime.fromtimestamp(ts, UTC).astimezone(local_tz()).strftime("%m-%d %H:%M:%S")
 
 
 # -- run-now ---------------------------------------------------------------------------------------

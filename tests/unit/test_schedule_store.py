@@ -150,6 +150,15 @@ def test_cli_add_list_history_remove_and_no_secret_in_the_store(tmp_path: Path, 
     assert code == 0 and added["id"] in text
     code, text = cli("history", added["id"], "--store", db, "--json")
     assert code == 0 and json.loads(text) == []
+    store = ScheduleStore(db)
+    job = store.get_job(added["id"])
+    ex = store.start_execution(job, "scheduled", 1000.0)
+    store.finish_execution(ex, "step-errors", 5, run_dir="/runs/r1", run_status="completed-with-errors")
+    store.record_event(job.id, MISSED, 2000.0, "not run: past the grace window")
+    code, text = cli("history", "--store", db)
+    assert code == 0 and "/runs/r1" in text and "step-errors" in text and "missed" in text
+    code, text = cli("list", "--store", db)
+    assert code == 0 and "missed" in text  # the last result
     blob = b"".join(p.read_bytes() for p in tmp_path.glob("s.db*"))
     assert b"UT_PW" in blob and b"pw-value-7f3a9" not in blob and b"en-value-41c2e" not in blob
     assert cli("remove", added["id"], "--store", db)[0] == 0
