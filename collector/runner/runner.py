@@ -106,6 +106,7 @@ class Runner:
         self.state = RunState()
         self.rundir: RunDir | None = None
         self.journal: Journal | None = None
+        self.cleaning = False  # during cleanup, a reconnect never restores session state (no debug back on)
 
     # -- public ---------------------------------------------------------------------------
     def start(self) -> RunOutcome:
@@ -372,7 +373,8 @@ class Runner:
             try:
                 if self.debug_on:
                     self._debug_off("reconnect")
-                self._restore_session_state()
+                if not self.cleaning:
+                    self._restore_session_state()
             except ConnectionLost as exc:
                 self.journal.write("connection-lost", cause=f"while restoring the session: {exc.message}",
                                    raw_offset=self.raw.offset, debug_on=self.debug_on, durable=True)
@@ -422,27 +424,38 @@ class Runner:
         if not needed:
             return "none"
         self.journal.write("cleanup-started", debug_on=self.debug_on)
-        try:
-            if self.session is None or not self.session.transport.alive():
-                self.connector.policy = self.ropts.cleanup_policy
+        self.cleaning = True
+        self.connector.policy = self.ropts.cleanup_policy
+        cause = ""
+        for _ in range(2):  # a link that dies during cleanup gets one more round
+            try:
+                if self.session is None or not self.session.transport.alive():
+                    self.session = None
+                    self.session = self._reconnect_for_cleanup()
+                if self.debug_on:
+                    self._debug_off("cleanup")
+                done = self.rundir.state() if self.rundir else RunState()
+                for step in self.cleanup_steps:
+                    rec = done.steps.get(("cleanup", step.index))
+                    if rec is not None and rec.done:
+                        continue
+                    self._run_step(step, kind="cleanup")
+            except ConnectionLost as exc:
+                cause = exc.message
+                if self.session is not None:
+                    with contextlib.suppress(Exception):
+                        self.session.close()
                 self.session = None
-                self.session = self._reconnect_for_cleanup()
-            if self.debug_on:
-                self._debug_off("cleanup")
-            done = self.rundir.state() if self.rundir else RunState()
-            for step in self.cleanup_steps:
-                rec = done.steps.get(("cleanup", step.index))
-                if rec is not None and rec.done:
-                    continue
-                self._run_step(step, kind="cleanup")
-        except (CollectorError, OSError, KeyboardInterrupt) as exc:
-            cause = exc.message if isinstance(exc, CollectorError) else repr(exc)
-            self.journal.write("cleanup-pending", cause=cause, durable=True)
-            self.obs.notice("CLEANUP PENDING: debug/monitor may still be on; run `collector resume` as soon as "
-                            "the device is reachable")
-            return "pending"
-        self.journal.write("cleanup-completed", durable=True)
-        return "done"
+                continue
+            except (CollectorError, OSError, KeyboardInterrupt) as exc:
+                cause = exc.message if isinstance(exc, CollectorError) else repr(exc)
+                break
+            self.journal.write("cleanup-completed", durable=True)
+            return "done"
+        self.journal.write("cleanup-pending", cause=cause, durable=True)
+        self.obs.notice("CLEANUP PENDING: debug/monitor may still be on; run `collector resume` as soon as "
+                        "the device is reachable")
+        return "pending"
 
     def _reconnect_for_cleanup(self) -> Session:
         assert self.journal is not None

@@ -24,6 +24,13 @@ from .prompt import MAX_PROMPT, PromptMatcher
 HOLD = 2 * MAX_PROMPT + 8  # post-echo bytes held back so a prompt is never written into a step file
 MARKER_HEAD = 4096  # error markers are looked for in the first bytes of an output
 DEFAULT_PROMPT = r"[\w.\-@()/:~\[\] ]{1,80}[>#$%] ?"
+# syslog / debug lines a device prints asynchronously: "000123: *Nov 27 ...", "*Nov 27 10:00:00", "%LINK-3-UPDOWN:"
+ASYNC_LINE = re.compile(
+    rb"^(?:\d+: |\*?[A-Z][a-z]{2} +\d+ \d\d:\d\d:\d\d|%[A-Z0-9_]+-\d-[A-Z0-9_]+:|[A-Z][a-z]{2} +\d+ \d\d:\d\d:\d\d)"
+)
+ASYNC_WINDOW = 16384
+ECHO_WAIT_UNKNOWN = 4096  # bytes to wait for an echo from a device not yet seen to echo
+ECHO_WAIT_ECHOING = 1 << 16  # ... and from one that does (async log lines may come first)
 CONFIRM = re.compile(rb"(?:\[confirm\]|\[yes/no\]|\[y/n\]|\(y/n\)|\[no\]|\? \[y(?:es)?\])\s*:?\s*$", re.IGNORECASE)
 
 
@@ -93,6 +100,7 @@ class Session:
         self.desynced = False
         self.setup_log: list[CommandResult] = []
         self.jump_prompt: PromptMatcher | None = None  # set in jump shell mode
+        self.echoes: bool | None = None  # learned: does this device echo what we type?
 
     @property
     def return_char(self) -> bytes:
@@ -302,23 +310,27 @@ class Session:
                 if not echo_done:
                     echo += data
                     at = echo.find(cmd_head)
-                    nl = echo.find(b"\n", at if at != -1 else 0)
-                    if nl == -1 or (at == -1 and len(echo) <= 512 + len(command)):
-                        if matcher.find_at_end(echo) is not None and at == -1:
-                            data, echo_done = bytes(echo), True  # no echo and no output: just the prompt
-                        elif len(echo) <= 4096 + len(command):
-                            continue
-                        else:
-                            data, echo_done = bytes(echo), True  # no echo line at all: everything is output
+                    nl = echo.find(b"\n", at) if at != -1 else -1
+                    if nl != -1:
+                        data, echo_done = bytes(echo[nl + 1 :]), True  # the echo line ends here
+                        self.echoes = True
+                    elif at == -1 and self.echoes is not True and matcher.find_at_end(echo) is not None:
+                        # a device that does not echo, and a command with no output: just the prompt.
+                        # (once a device has echoed, a prompt before the echo is a stale one reprinted
+                        # after an asynchronous log line, never the end of this command)
+                        data, echo_done = bytes(echo), True
+                    elif len(echo) > (ECHO_WAIT_ECHOING if self.echoes else ECHO_WAIT_UNKNOWN):
+                        data, echo_done = bytes(echo), True  # no echo came: everything is output
                     else:
-                        data, echo_done = bytes(echo[nl + 1 :]), True
+                        continue
                     echo.clear()
                 pending += data
                 found = matcher.find_at_end(pending)
                 if self.jump_prompt is not None and self.jump_prompt.find_at_end(pending) is not None:
                     check_hop_closed(bytes(pending[-MAX_PROMPT * 2 :]))
                 if found is not None:
-                    emit(pending[: found.start])
+                    end = self._end_before_async(pending, found.start)
+                    emit(pending[:end])
                     result.prompt = found.text
                     self.prompt = found.text
                     return finish()
@@ -340,6 +352,27 @@ class Session:
             emit(pending)
             partial = finish()
             raise CommandInterrupted(str(exc) or "connection lost", partial) from exc
+
+    def _end_before_async(self, buf: bytearray, prompt_start: int) -> int:
+        """Where the output really ended when log/debug lines and a reprinted prompt followed the prompt.
+
+        Devices print asynchronous messages (syslog, debug) after a prompt and then reprint it; when both
+        arrive in one read, the first prompt ends the command and the rest is async noise (kept in raw).
+        """
+        lo = max(0, prompt_start - ASYNC_WINDOW)
+        pos = prompt_start
+        best = prompt_start
+        while pos > lo:
+            nl = buf.rfind(b"\n", lo, pos - 1)
+            line = strip_for_match(bytes(buf[nl + 1 : pos - 1]))
+            if self.matcher.is_prompt(line):
+                best = nl + 1  # an earlier prompt, followed only by async lines and reprints
+            elif line and not ASYNC_LINE.match(line):
+                break
+            if nl == -1:
+                break
+            pos = nl + 1
+        return best
 
     def _marker(self, head: bytes) -> str | None:
         for marker in self.error_markers:

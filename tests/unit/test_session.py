@@ -163,3 +163,18 @@ def test_rommon_is_refused(tmp_path: Path) -> None:
     session = Session(tr, IOS, Credentials(), RawStream(tmp_path / "raw"), wake_after=0.2)
     with pytest.raises(DeviceError, match="ROMMON"):
         session.open(timeout=5)
+
+
+def test_async_debug_lines_and_reprinted_prompts_do_not_end_a_command_early(tmp_path: Path) -> None:
+    profile = DeviceProfile.load("cisco_ios", show_tech_bytes=100_000, debug_rate=500)
+    session, tr = make(tmp_path, profile, creds_for(profile))
+    session.open(timeout=15)
+    session.run("terminal monitor", NullSink(), idle_timeout=5)
+    session.run("debug ip ospf adj", NullSink(), idle_timeout=5)
+    for _ in range(5):
+        for command in ("show clock", "show tech-support", "show ip interface brief"):
+            sink = Sink()
+            session.run(command, sink, idle_timeout=5)
+            assert hashlib.sha256(sink.getvalue()).hexdigest() == expected_sha(profile, command), command
+    session.run("undebug all", NullSink(), idle_timeout=5)
+    tr.close()
