@@ -234,14 +234,17 @@ class ScheduleStore:
     def reap_stale(self) -> int:
         """Rows left `running` by a scheduler that died (kill -9, power loss) become `lost`; returns how many."""
         with closing(self._connect()) as conn:
-            rows = conn.execute("SELECT id, pid FROM schedule_executions WHERE status = ?", (RUNNING,)).fetchall()
-        stale = [r["id"] for r in rows if r["pid"] is None or not _alive(r["pid"])]
+            rows = conn.execute("SELECT id, pid, child_pid FROM schedule_executions WHERE status = ?",
+                                (RUNNING,)).fetchall()
+        stale = [r for r in rows if r["pid"] is None or not _alive(r["pid"])]
         with self._tx() as conn:
-            for exec_id in stale:
+            for r in stale:
+                message = ("the scheduler running it ended without recording a result; check the runs directory "
+                           "and `collector resume` the run if it was cut short")
+                if r["child_pid"] and _alive(r["child_pid"]):
+                    message += f" (the run, pid {r['child_pid']}, was still going, unsupervised, when this was noted)"
                 conn.execute("UPDATE schedule_executions SET status = ?, message = ? WHERE id = ? AND status = ?",
-                             (LOST, "the process running it ended without recording a result; "
-                              "check the runs directory and `collector resume` the run if it was cut short",
-                              exec_id, RUNNING))
+                             (LOST, message, r["id"], RUNNING))
         return len(stale)
 
 

@@ -220,9 +220,14 @@ def test_run_now_cli_runs_in_the_foreground_with_the_run_exit_code(tmp_path: Pat
 
 def test_sigterm_to_the_daemon_stops_the_running_job_and_exits_0(tmp_path: Path, fake: list[str],
                                                                  store: ScheduleStore) -> None:
+    import socket
+
     job = new_job(tmp_path, fake, every="1s")
     store.add_job(job)
-    env = fake_env(tmp_path, FAKE_SLEEP="60")
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)  # systemd's Type=notify socket
+    notify.bind(str(tmp_path / "notify.sock"))
+    notify.settimeout(10)
+    env = fake_env(tmp_path, FAKE_SLEEP="60", NOTIFY_SOCKET=str(tmp_path / "notify.sock"))
     daemon = subprocess.Popen([sys.executable, "-m", "collector.schedule", "scheduler", "--store", str(store.path),
                                "--poll", "0.2s", "--stop-timeout", "10s"], env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
@@ -238,6 +243,8 @@ def test_sigterm_to_the_daemon_stops_the_running_job_and_exits_0(tmp_path: Path,
         _, log = daemon.communicate(timeout=5)
     assert code == 0, log
     assert elapsed < 5, log
+    with notify:
+        assert [notify.recv(64), notify.recv(64)] == [b"READY=1", b"STOPPING=1"]
     (term,) = marks(tmp_path, "sigterm")
     assert term["pid"] == start["pid"]
     (ex,) = store.executions(job.id)
