@@ -30,6 +30,7 @@ TICK = 0.2  # longest read wait: stop file, stop event and rotation are looked a
 COMMAND_IDLE = 30.0  # idle timeout of start/stop/slow-line commands
 POLL_INTERVAL = 5.0  # buffer-poll mode: seconds between `show logging` polls
 MARKER_LINES = 3  # buffer-poll mode: lines of the previous poll that locate the new ones
+MAX_LINE = 64 * 1024  # a longer run of bytes without a newline is stored as pieces of this size
 RESTART_ATTEMPTS = 3  # reconnects tried when the link drops again while the capture is restarted
 STATUS_STEP = {"rate-guard": "error", "precheck-failed": "failed"}  # capture status -> step status (else ok)
 
@@ -494,6 +495,11 @@ class CaptureRunner:
             if not self._pending:
                 self._pending_at = (mono, utc)
             self._pending += data[start:]
+            if len(self._pending) > MAX_LINE:  # a stream without newlines: keep it in bounded pieces
+                at = self._pending_at or (mono, utc)
+                piece = bytes(self._pending)
+                self._pending.clear()
+                self._line(piece, at[0], at[1])
 
     def _ingest_around(self, tee: _Tee, command: str, *, after: bool) -> None:
         """Lines a command's read loop saw: before its echo line (and after it, with `after`); never the echo."""
