@@ -305,9 +305,15 @@ def scheduler(
     raise typer.Exit(code)
 
 
+def mount(root: typer.Typer) -> None:
+    """Add `schedule ...` and `scheduler` to a CLI (collector/cli.py: `mount_schedule(app)`)."""
+    root.add_typer(app, name="schedule", help="Scheduled runs: add, list, remove, run-now, history "
+                   "(run by `collector scheduler`).")
+    root.command("scheduler")(scheduler)
+
+
 def standalone() -> typer.Typer:
     """`python -m collector.schedule schedule ...|scheduler`: the same commands before/without the main CLI."""
     root = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-    root.add_typer(app, name="schedule")
-    root.command("scheduler")(scheduler)
+    mount(root)
     return root

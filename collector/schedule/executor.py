@@ -114,6 +114,7 @@ def _execute(job: Job, store: ScheduleStore, exec_id: int, stop: threading.Event
     argv = job.argv()
     tag = f"[{job.name} {job.id}#{exec_id}]"
     try:
+        os.makedirs(job.runs_dir, exist_ok=True)  # its parent is the run's working directory (bundles/ go there)
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 cwd=job.workdir if os.path.isdir(job.workdir) else None,
                                 env=dict(env) if env is not None else None, start_new_session=True)

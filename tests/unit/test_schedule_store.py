@@ -192,3 +192,17 @@ def test_default_store_is_under_collector_home(tmp_path: Path, monkeypatch: pyte
     with sqlite3.connect(tmp_path / "home" / "schedule.db") as conn:
         assert conn.execute("SELECT count(*) FROM schedule_jobs").fetchone()[0] == 1
     assert os.environ["COLLECTOR_HOME"] == str(tmp_path / "home")
+
+
+def test_mount_adds_schedule_and_scheduler_to_a_cli() -> None:
+    import typer
+
+    from collector.schedule.cli import mount
+
+    root = typer.Typer()
+    root.command()(lambda: None)
+    mount(root)
+    runner = CliRunner()
+    assert runner.invoke(root, ["schedule", "--help"]).exit_code == 0
+    helped = runner.invoke(root, ["scheduler", "--help"])
+    assert helped.exit_code == 0 and "--stop-timeout" in helped.output
