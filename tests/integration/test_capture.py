@@ -43,13 +43,21 @@ START = ["terminal monitor", "debug ip ospf adj"]
 STOP = ["undebug all", "terminal no monitor"]
 
 
+class SlowMemoryTransport(MemoryTransport):
+    """The in-memory transport dressed as a 9600-bps console line."""
+
+    @property
+    def line_rate(self) -> int | None:
+        return 9600
+
+
 class Rig:
     """A logged-in session on a simulated router (in memory), a run directory and the device's event log."""
 
-    def __init__(self, tmp: Path, **profile: Any) -> None:
+    def __init__(self, tmp: Path, transport: type[MemoryTransport] = MemoryTransport, **profile: Any) -> None:
         self.events = EventLog()
         self.profile = DeviceProfile.load("cisco_ios", **profile)
-        self.transport = MemoryTransport(self.profile, events=self.events)
+        self.transport = transport(self.profile, events=self.events)
         self.transport.open()
         self.rundir = RunDir.create(tmp / "runs", "sim", "capture")
         self.journal = self.rundir.journal()
@@ -230,7 +238,7 @@ def test_keyboard_interrupt_still_switches_debug_off(rig_factory: Callable[..., 
 def test_trigger_debounce_and_max_runs(rig_factory: Callable[..., Rig]) -> None:
     rig = rig_factory(debug_rate=40)
     trigger = {"match": "HELLO", "run": ["show clock"], "debounce": "0.3s", "max_runs": 3}
-    out = rig.capture(until={"duration": "2.5s"}, on_match=[trigger])
+    out = rig.capture(until={"duration": "1.6s"}, on_match=[trigger])
     files = sorted(rig.rundir.steps_dir.glob("001-ospf-trigger-1-*-show-clock.txt"))
     assert len(files) == 3 == out.triggers_fired
     expected = hashlib.sha256(b"".join(SimDevice(rig.profile).expected_output("show clock"))).hexdigest()
@@ -329,7 +337,7 @@ def test_keepalive_while_quiet(rig_factory: Callable[..., Rig]) -> None:
     out = rig.capture(start=["terminal monitor"], stop=["terminal no monitor"], until={"duration": "1.1s"},
                       keepalive="0.2s")
     empties = [t for t, d in writes if d == b"\n"]
-    assert 4 <= len(empties) <= 6 == out.keepalives or 4 <= out.keepalives == len(empties)
+    assert len(empties) == out.keepalives and 4 <= out.keepalives <= 6
     gaps = [b - a for a, b in zip(empties, empties[1:], strict=False)]
     assert all(g >= 0.19 for g in gaps), gaps
     assert out.lines == 0  # the prompts the keepalives produce are not captured
@@ -361,6 +369,16 @@ def test_auto_mode_streams_on_a_fast_link(rig_factory: Callable[..., Rig]) -> No
     rig = rig_factory(debug_rate=20)
     out = rig.capture(until={"duration": "0.3s"})
     assert out.mode == "stream" and rig.records("capture-mode")[0]["reason"] == "not a slow line"
+
+
+def test_auto_mode_on_a_slow_line(rig_factory: Callable[..., Rig]) -> None:
+    rig = rig_factory(transport=SlowMemoryTransport, debug_rate=20)
+    out = rig.capture(until={"duration": "0.3s"})  # changes not allowed: stream, and say why
+    assert out.mode == "stream" and "not allowed" in rig.records("capture-mode")[0]["reason"]
+    rig2 = rig_factory(transport=SlowMemoryTransport, debug_rate=20)
+    out2 = rig2.capture(until={"duration": "0.3s"}, runner_kw={"slow_line_allowed": True, "poll_interval": 0.1})
+    assert out2.mode == "buffer-poll" and "9600 bps" in rig2.records("capture-mode")[0]["reason"]
+    assert "no logging console" in rig2.events.commands()
 
 
 def test_new_log_lines_after_marker() -> None:
@@ -432,3 +450,19 @@ def test_resume_during_capture_keeps_every_line_once(tmp_path: Path) -> None:
         cmds = events.commands()
         assert cmds.count("debug ip ospf adj") == 2 and undebug_after_last_debug(events)
         assert cmds[-2:] == STOP
+
+
+def test_unreachable_after_a_drop_raises_for_cleanup_pending(rig_factory: Callable[..., Rig]) -> None:
+    rig = rig_factory(debug_rate=50)
+
+    def drop() -> None:
+        rig.events.wait_count("debug-on", 1, timeout=10)
+        rig.transport.close()
+
+    threading.Thread(target=drop, daemon=True).start()
+    with pytest.raises(ConnectionLost):
+        rig.capture(until={"duration": "20s"})
+    names = [e["event"] for e in rig.records()]
+    assert "capture-gap" in names and "capture-stop-failed" in names and "step-interrupted" in names
+    assert "debug-off" not in names and rig.rundir.state().debug_active  # resume must switch debug off
+    assert read_seals(rig.capture_dir())[-1].reason == "gap"  # what arrived is sealed

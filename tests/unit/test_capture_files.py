@@ -87,7 +87,7 @@ def test_index_stays_small_for_big_reads(tmp_path: Path) -> None:
     cf = CaptureFiles(d, rotate_size=1 << 30, rotate_interval=3600)
     per_read = 300
     for r in range(10_000 // per_read + 1):
-        for k in range(per_read):
+        for _ in range(per_read):
             cf.append(b"x" * 100, T0 + r * 0.03, U0 + r * 0.03)
     cf.close()
     index = (d / "lines.jsonl").stat().st_size
