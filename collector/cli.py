@@ -18,6 +18,7 @@ from . import __version__
 from .errors import BundleError, CollectorError, UsageError
 from .runner.observer import RunObserver
 from .runner.runner import RunOptions, RunOutcome
+from .schedule.cli import mount as mount_schedule
 from .target import parse_jumps, parse_target
 
 app = typer.Typer(
@@ -85,10 +86,12 @@ def _print_outcome(outcome: RunOutcome, as_json: bool) -> int:
 
     total = sum(r.bytes for r in outcome.steps)
     if as_json:
+        from .runner.runner import peak_rss_kib
+
         print(json.dumps({
             "run_dir": str(outcome.run_dir), "status": outcome.status,
             "error": outcome.error.message if outcome.error else None,
-            "bytes": total, "steps": [r.to_json() for r in outcome.steps],
+            "bytes": total, "peak_rss_kib": peak_rss_kib(), "steps": [r.to_json() for r in outcome.steps],
         }, indent=2, default=str))
     else:
         out.print(summary_table(outcome.steps, f"{outcome.run_dir.name}: {outcome.status}"))
@@ -409,6 +412,7 @@ def _mount_sim() -> None:
 
 
 _mount_sim()
+mount_schedule(app)
 
 
 @app.command()

@@ -188,7 +188,7 @@ class Runner:
                     self.session.close()
             raw.close()
             journal.write("run-ended", status=status, error=error.message if error else None, durable=True)
-            info: dict[str, Any] = {"status": status, "ended_at": utc_now()}
+            info: dict[str, Any] = {"status": status, "ended_at": utc_now(), "peak_rss_kib": peak_rss_kib()}
             if self.session is not None:
                 info["link"] = dict(self.session.transport.info)
             with contextlib.suppress(CollectorError):
@@ -259,6 +259,10 @@ class Runner:
                 self.journal.write("step-interrupted", step=step.index, kind=kind, attempt=attempt,
                                    raw_end=self.raw.offset, bytes=sink.bytes,
                                    partial_file=f"steps/{partial.name}", cause=type(exc).__name__)
+                # the device is still mid-output: cleanup gets a fresh session instead of waiting behind it
+                with contextlib.suppress(Exception):
+                    session.close()
+                self.session = None
                 raise
             sink.finish()
             status = "ok"
@@ -481,6 +485,17 @@ class Runner:
                           attempt=attempt, bytes=partial.stat().st_size, partial_file=f"steps/{partial.name}",
                           cause="collector process died")
         self.state = rd.state()
+
+
+def peak_rss_kib() -> int | None:
+    """This process image's peak RSS (VmHWM; unlike ru_maxrss it does not inherit the parent's before exec)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
 
 
 def _platform_says_state(platform: Any, command: str) -> bool:
