@@ -125,7 +125,7 @@ def retry_call(
 
     retrying = Retrying(
         stop=stop_after_attempt(max(0, retries) + 1),
-        wait=wait_exponential(multiplier=backoff, max=max(backoff, 60.0)) + wait_random(0, backoff),
+        wait=wait_exponential(multiplier=backoff, max=min(60.0, 64 * backoff)) + wait_random(0, backoff),
         retry=retry_if_exception_type(Retryable),
         before_sleep=_before_sleep,
         reraise=True,

@@ -41,7 +41,7 @@ class DestState:
     manifest_confirmed: bool = False
     remote_path: str = ""  # sftp: file being appended; tus: upload URL (Location)
     remote_offset: int = 0  # sftp/tus: bytes the server has, as last seen
-    sent_upto: int = 0  # sftp/tus: bytes we had written when we last stopped
+    sent_upto: int = 0  # sftp/tus: high-water mark of the offsets written (bytes below it, written again, are re-sent)
     bytes_sent: int = 0  # cumulative over all runs, including re-sent bytes
     bytes_resent: int = 0  # cumulative bytes that were sent in attempts that failed
     runs: int = 0
