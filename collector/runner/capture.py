@@ -289,6 +289,8 @@ class CaptureRunner:
                 sink.keep_partial(tries + 1)
                 if tries:
                     raise
+                with contextlib.suppress(Exception):
+                    self._live().close()
                 self.session = None
                 self.session = self._reconnect(f"during the pre-check: {exc.message}")
                 continue
@@ -316,14 +318,14 @@ class CaptureRunner:
         for cmd in self.spec.start:
             if self.mode == "buffer-poll" and _MONITOR.match(cmd):
                 continue  # the point of buffer mode: debug is not streamed to this line
+            if is_debug_on(cmd) and not self.debug_on:
+                self.debug_on = True  # journaled before it is sent: a crash right after still gets debug off
+                self._j("debug-on", command=cmd, durable=True)
             with _Tee(self._live(), self.clock) as tee:
                 result = self._command(cmd)
             if self.mode == "stream":  # the command's output and debug lines that raced it belong to the capture
                 self._ingest_around(tee, cmd, after=True)
             sent.append(cmd)
-            if is_debug_on(cmd) and not result.error_marker:
-                self.debug_on = True
-                self._j("debug-on", command=cmd)
             if result.error_marker:
                 self._j("capture-start-error", command=cmd, error_marker=result.error_marker)
         self._j("capture-restarted" if again else "capture-started", commands=sent, dir=f"captures/{self.slug}",
