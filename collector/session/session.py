@@ -397,5 +397,11 @@ class Session:
                 return True
         return False
 
-    def close(self) -> None:
+    def close(self, logout: bool = True) -> None:
+        """Close; on a console line (serial, modem) log out first, so no shell is left open on the port."""
+        if logout and self.transport.line_rate is not None and self.prompt is not None:
+            try:
+                self.write(_attr(self.platform, "logout_command", "exit").encode() + self.return_char)
+            except Exception:  # noqa: BLE001 - the line may already be gone; closing is what matters
+                pass
         self.transport.close()
