@@ -5,6 +5,7 @@ Every byte read goes to the raw stream first; command output streams to a sink w
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections.abc import Callable
@@ -400,8 +401,6 @@ class Session:
     def close(self, logout: bool = True) -> None:
         """Close; on a console line (serial, modem) log out first, so no shell is left open on the port."""
         if logout and self.transport.line_rate is not None and self.prompt is not None:
-            try:
+            with contextlib.suppress(Exception):  # the line may already be gone; closing is what matters
                 self.write(_attr(self.platform, "logout_command", "exit").encode() + self.return_char)
-            except Exception:  # noqa: BLE001 - the line may already be gone; closing is what matters
-                pass
         self.transport.close()
