@@ -213,6 +213,7 @@ class CaptureFiles:
     def _write_out(self) -> None:
         if not self._buf:
             return
+        self._hash.update(self._buf)
         view = memoryview(self._buf)
         try:
             while view:
@@ -260,7 +261,6 @@ class CaptureFiles:
             b.runs.append([1, ms])
         b.count += 1
         self._buf += data
-        self._hash.update(data)
         self._len += len(data)
         self._file_lines += 1
         self.lines += 1
