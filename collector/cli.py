@@ -39,6 +39,8 @@ TargetOpt = Annotated[str, typer.Option("--target", "-t", help="ssh://user@host[
 JumpOpt = Annotated[str | None, typer.Option("--jump", "-J", help="jump host(s): ssh://ops@dmz[,ssh://hop2]")]
 JumpModeOpt = Annotated[str, typer.Option("--jump-mode", help="direct (SSH direct-tcpip) or shell (run the jump "
                                           "host's ssh/telnet client)")]
+JumpPwOpt = Annotated[list[str] | None, typer.Option("--jump-password-env", help="password for jump hosts from an "
+                                                     "env variable: VAR (every hop) or HOST=VAR (one hop)")]
 PwEnv = Annotated[str | None, typer.Option("--password-env", help="read the password from this environment variable")]
 PwCmd = Annotated[str | None, typer.Option("--password-command", help="run this command; first line = password")]
 AskPw = Annotated[bool, typer.Option("--ask-password", help="prompt for the password (no echo)")]
@@ -61,8 +63,24 @@ def _fail(exc: CollectorError) -> None:
     raise typer.Exit(exc.exit_code)
 
 
+def _hop_credentials(specs: list[str] | None, jumps: list[Any], creds: Any) -> dict[str, Any]:
+    """--jump-password-env VAR | HOST=VAR → the per-hop table the SSH jump code looks up."""
+    from .secrets import secret_from_env
+
+    table: dict[str, Any] = {}
+    for spec in specs or []:
+        host, _, var = spec.rpartition("=")
+        secret = secret_from_env(var, "jump host password")
+        creds.masker.add(secret)
+        for hop in jumps:
+            if not host or host in (hop.host, hop.display(), f"{hop.host}:{hop.port}"):
+                table[hop.display()] = secret
+    return table
+
+
 def _options(target: str, jump: str | None, jump_mode: str, creds: Any, accept: bool, known: str | None,
-             legacy: bool, use_agent: bool, no_ssh_config: bool) -> tuple[Any, Any]:
+             legacy: bool, use_agent: bool, no_ssh_config: bool, jump_passwords: list[str] | None = None
+             ) -> tuple[Any, Any]:
     from .transports.base import ConnectOptions
 
     tgt = parse_target(target)
@@ -78,6 +96,8 @@ def _options(target: str, jump: str | None, jump_mode: str, creds: Any, accept: 
         jump_mode=jump_mode,
         ssh_config=None if no_ssh_config else "~/.ssh/config",
     )
+    if jump_passwords:
+        opts.extra["hop_credentials"] = _hop_credentials(jump_passwords, opts.jumps, creds)
     return tgt, opts
 
 
@@ -114,6 +134,7 @@ def run(
     target: TargetOpt,
     jump: JumpOpt = None,
     jump_mode: JumpModeOpt = "direct",
+    jump_password_env: JumpPwOpt = None,
     password_env: PwEnv = None,
     password_command: PwCmd = None,
     ask_password: AskPw = False,
@@ -172,7 +193,7 @@ def _run(a: dict[str, Any]) -> int:
         ask_enable=a["ask_enable"], key_file=a["key"], otp_command=a["otp_command"], interactive=not a["as_json"],
     )
     tgt, opts = _options(a["target"], a["jump"], a["jump_mode"], creds, a["accept_new_host_key"], a["known_hosts"],
-                         a["legacy_algorithms"], a["use_agent"], a["no_ssh_config"])
+                         a["legacy_algorithms"], a["use_agent"], a["no_ssh_config"], a["jump_password_env"])
     ropts = RunOptions(
         runs_dir=a["runs_dir"], chunk_size=parse_size(a["chunk_size"]),
         policy=ReconnectPolicy(attempts=a["reconnect_attempts"], within=parse_duration(a["reconnect_for"])),
@@ -216,6 +237,7 @@ def resume(
     known_hosts: KnownOpt = None,
     jump: JumpOpt = None,
     jump_mode: JumpModeOpt = "direct",
+    jump_password_env: JumpPwOpt = None,
     target: Annotated[str | None, typer.Option("--target", help="override the recorded target")] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -251,8 +273,14 @@ def _resume(a: dict[str, Any]) -> int:
         ask_enable=a["ask_enable"], key_file=a["key"], otp_command=a["otp_command"], interactive=not a["as_json"],
     )
     jumps = a["jump"] if a["jump"] is not None else ",".join(info.get("jumps") or []) or None
-    tgt, opts = _options(target_text, jumps, a["jump_mode"], creds, a["accept_new_host_key"], a["known_hosts"],
-                         False, False, False)
+    connect = info.get("connect") or {}
+    if connect.get("target_options") and not a["target"] and "?" not in target_text:
+        from urllib.parse import urlencode
+
+        target_text = f"{target_text}?{urlencode(connect['target_options'])}"
+    tgt, opts = _options(target_text, jumps, connect.get("jump_mode", a["jump_mode"]), creds,
+                         a["accept_new_host_key"], a["known_hosts"], bool(connect.get("legacy_algorithms")),
+                         bool(connect.get("use_agent")), not connect.get("ssh_config", True), a["jump_password_env"])
     observer: RunObserver = RunObserver() if a["as_json"] else RichObserver(err)
     runner = Runner(plan_steps(loaded.model), platform, tgt, opts,
                     RunOptions(runs_dir=rd.path.parent, case=info.get("case")), observer, playbook_info=pb)

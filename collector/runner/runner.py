@@ -130,6 +130,13 @@ class Runner:
             "target_url": self.target.display(),
             "transport": self.target.scheme,
             "jumps": [j.display() for j in self.options.jumps],
+            "connect": {  # the non-secret connection choices, so `collector resume` reconnects the same way
+                "jump_mode": self.options.jump_mode,
+                "legacy_algorithms": self.options.legacy_algorithms,
+                "use_agent": self.options.use_agent,
+                "ssh_config": self.options.ssh_config is not None,
+                "target_options": dict(self.target.options),
+            },
             "platform": getattr(self.platform, "name", str(self.platform)),
             "playbook": self.playbook_info,
             "case": self.ropts.case,
