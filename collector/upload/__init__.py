@@ -9,7 +9,11 @@ the whole file under its own name and resume from the server's offset (see sftp.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -106,6 +110,23 @@ def _prepare(
     return state, dest, plan
 
 
+@contextlib.contextmanager
+def _exclusive(bundle: Path) -> Iterator[None]:
+    """One upload per bundle at a time: an flock on the bundle itself (no lock file left behind)."""
+    fd = os.open(bundle, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UploadError(
+                f"another upload of {bundle.name} is running",
+                hint="wait for it to finish (or stop it); two uploads of one bundle would overwrite each other's state",
+            ) from None
+        yield
+    finally:
+        os.close(fd)
+
+
 def upload_bundle(
     bundle: Path,
     *,
@@ -131,6 +152,47 @@ def upload_bundle(
     """
     bundle = Path(bundle)
     scheme = _check_args(bundle, to, case, part_size)
+    if sftp_verify not in ("full", "size"):
+        raise UploadError(f"sftp_verify must be 'full' or 'size', not {sftp_verify!r}")
+    with _exclusive(bundle):
+        return _upload(
+            bundle,
+            scheme,
+            to,
+            case,
+            token,
+            part_size,
+            ca_bundle,
+            retries,
+            progress,
+            known_hosts,
+            accept_new_host_key,
+            password,
+            key_file,
+            backoff,
+            timeout,
+            sftp_verify,
+        )
+
+
+def _upload(
+    bundle: Path,
+    scheme: str,
+    to: str,
+    case: str,
+    token: Secret | None,
+    part_size: int,
+    ca_bundle: Path | None,
+    retries: int,
+    progress: bool,
+    known_hosts: Path | None,
+    accept_new_host_key: bool,
+    password: Secret | None,
+    key_file: Path | None,
+    backoff: float,
+    timeout: float,
+    sftp_verify: str,
+) -> UploadResult:
     url = strip_credentials(to)
     opts = UploadOptions(
         case=case,

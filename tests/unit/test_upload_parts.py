@@ -5,6 +5,7 @@ Everything is compared by SHA-256 against the source bytes.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import io
 import json
@@ -134,3 +135,14 @@ def test_bad_arguments_refused_before_any_io(bundle: Path, to: str, case: str, w
         upload_bundle(bundle, to=to, case=case, token=Secret("tok"), progress=False)
     assert words in ei.value.message and "tok@" not in ei.value.message
     assert not state_path(bundle).exists()
+
+
+def test_one_upload_per_bundle_at_a_time(bundle: Path) -> None:
+    fd = os.open(bundle, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        with pytest.raises(UploadError) as ei:
+            upload_bundle(bundle, to="https://127.0.0.1:9/home/", case="123", token=Secret("tok"), progress=False)
+        assert "another upload" in ei.value.message
+    finally:
+        os.close(fd)
