@@ -54,6 +54,7 @@ def plan_steps(playbook: Any, render: Any = None) -> list[PlannedStep]:
     defaults = _get(playbook, "defaults")
     d_idle = _seconds(_get(defaults, "idle_timeout"), DEFAULT_IDLE) or DEFAULT_IDLE
     d_max = _seconds(_get(defaults, "max_time"), None)
+    playbook_allows = bool(_get(playbook, "allow_changes", False))
     out: list[PlannedStep] = []
     sources = [("show", s) for s in _get(playbook, "steps", [])]
     sources += [("cleanup", s) for s in _get(playbook, "cleanup", [])]
@@ -78,6 +79,7 @@ def plan_steps(playbook: Any, render: Any = None) -> list[PlannedStep]:
                 allow_changes=bool(_get(step, "allow_changes", False)),
                 session_state=bool(_get(step, "session_state", False)),
                 spec=step,
+                extra={"playbook_allow_changes": playbook_allows},
             )
         )
     return out

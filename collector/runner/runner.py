@@ -220,9 +220,41 @@ class Runner:
         return "ok"
 
     # -- steps ----------------------------------------------------------------------------
+    def _run_capture(self, step: PlannedStep) -> None:
+        """A long capture: the engine streams, rotates, triggers and always stops; we lend it reconnects."""
+        assert self.journal is not None and self.rundir is not None
+        from .capture import CaptureRunner
+
+        session = self._live_session()
+        spec = step.spec
+        slow_ok = getattr(self.platform, "slow_line", None) is not None and spec.slow_line != "off" and (
+            not self.platform.slow_line.config_mode
+            or ((step.extra.get("playbook_allow_changes") or step.allow_changes) and self.ropts.allow_changes))
+        engine = CaptureRunner(step, self.platform, self.rundir, self.journal, self.obs, slow_line_allowed=slow_ok)
+        self.debug_on = True  # from its first start command until the engine proves it stopped
+        try:
+            engine.run(session, self._capture_reconnect)  # journals its own step records and observer calls
+        finally:
+            self.debug_on = engine.debug_on
+
+    def _capture_reconnect(self, cause: str) -> Session:
+        """For the capture engine: the link dropped mid-capture; journal it, reconnect, debug off, state back."""
+        assert self.journal is not None
+        self.journal.write("connection-lost", cause=cause, raw_offset=self.raw.offset, debug_on=True, durable=True)
+        self.obs.notice(f"connection lost during the capture ({cause}); reconnecting")
+        if self.session is not None:
+            with contextlib.suppress(Exception):
+                self.session.close()
+        self.session = None
+        self.debug_on = True  # IOS keeps debugging after our session is gone: switch it off first
+        return self._reconnect()
+
     def _run_step(self, step: PlannedStep, *, kind: str | None = None) -> None:
         assert self.journal is not None and self.rundir is not None
         kind = kind or step.kind
+        if kind == "capture":
+            self._run_capture(step)
+            return
         prior = self.state.steps.get(("cleanup" if kind == "cleanup" else "main", step.index))
         attempt = len(prior.attempts) + 1 if prior else 1
         while True:
