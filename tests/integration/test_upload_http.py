@@ -258,6 +258,7 @@ def _cut_runs(srv: NginxDav, proxy: FaultProxy, bundle_src: Path, tmp_path: Path
     assert clean.complete  # type: ignore[attr-defined]
     clean_up = proxy.bytes_up - before
     worst_resent = 0
+    total_resent = 0
     for i in range(runs):
         bundle = _bundle_copy(bundle_src, tmp_path / f"run{i}")
         url = f"https://127.0.0.1:{proxy.port}/home/run{i}/"
@@ -284,7 +285,8 @@ def _cut_runs(srv: NginxDav, proxy: FaultProxy, bundle_src: Path, tmp_path: Path
         # independent check on the wire: extra bytes = at most one part plus one new TLS connection's overhead
         assert proxy.bytes_up - up0 <= clean_up + PART + 64 * 1024, f"run {i}"
         worst_resent = max(worst_resent, resent)
-    return {"clean_up": clean_up, "worst_resent": worst_resent}
+        total_resent += resent
+    return {"clean_up": clean_up, "worst_resent": worst_resent, "mean_resent": total_resent / runs}
 
 
 def test_random_cut_points_sample(nginx_dav: NginxDav, proxy: FaultProxy, bundle_src: Path, tmp_path: Path) -> None:  # noqa: F811
@@ -294,4 +296,7 @@ def test_random_cut_points_sample(nginx_dav: NginxDav, proxy: FaultProxy, bundle
 @pytest.mark.slow
 def test_random_cut_points_full(nginx_dav: NginxDav, proxy: FaultProxy, bundle_src: Path, tmp_path: Path) -> None:  # noqa: F811
     out = _cut_runs(nginx_dav, proxy, bundle_src, tmp_path, runs=20)
-    print(f"20 cuts: clean upload {out['clean_up']} bytes up, worst re-sent per cut {out['worst_resent']}")
+    print(
+        f"https, 20 cuts: clean upload {out['clean_up']} bytes up; re-sent per cut: worst {out['worst_resent']}, "
+        f"mean {out['mean_resent']:.0f} (part size {PART})"
+    )

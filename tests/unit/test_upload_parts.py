@@ -65,7 +65,7 @@ def test_part_name_width_grows() -> None:
 def test_reader_streams_exact_slice(bundle: Path) -> None:
     data = bundle.read_bytes()
     plan = plan_parts(bundle, 300 * KiB)
-    seen = []
+    seen: list[int] = []
     for p in plan.parts:
         with PartReader(bundle, p.offset, p.size, block=7 * KiB, on_read=seen.append) as r:
             assert len(r) == p.size
