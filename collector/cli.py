@@ -101,7 +101,7 @@ def _options(target: str, jump: str | None, jump_mode: str, creds: Any, accept: 
     return tgt, opts
 
 
-def _print_outcome(outcome: RunOutcome, as_json: bool) -> int:
+def _print_outcome(outcome: RunOutcome, as_json: bool, extra: dict[str, Any] | None = None) -> int:
     from .ui.progress import summary_table
 
     total = sum(r.bytes for r in outcome.steps)
@@ -111,7 +111,8 @@ def _print_outcome(outcome: RunOutcome, as_json: bool) -> int:
         print(json.dumps({
             "run_dir": str(outcome.run_dir), "status": outcome.status,
             "error": outcome.error.message if outcome.error else None,
-            "bytes": total, "peak_rss_kib": peak_rss_kib(), "steps": [r.to_json() for r in outcome.steps],
+            "bytes": total, "peak_rss_kib": peak_rss_kib(), **(extra or {}),
+            "steps": [r.to_json() for r in outcome.steps],
         }, indent=2, default=str))
     else:
         out.print(summary_table(outcome.steps, f"{outcome.run_dir.name}: {outcome.status}"))
@@ -160,6 +161,8 @@ def run(
     reconnect_for: Annotated[str, typer.Option("--reconnect-for", help="give up reconnecting after, e.g. 30m")] = "30m",
     login_timeout: Annotated[str, typer.Option("--login-timeout", help="time to reach a prompt")] = "60s",
     bundle: Annotated[bool, typer.Option("--bundle/--no-bundle", help="bundle the run when it ends")] = False,
+    bundle_dir: Annotated[Path | None, typer.Option("--bundle-dir", help="where --bundle writes (default: bundles/ "
+                                                    "beside the runs directory)")] = None,
     send_break: Annotated[bool, typer.Option("--send-break", help="send BREAK on a console before waking it")]
     = False,
     as_json: JsonOpt = False,
@@ -208,11 +211,13 @@ def _run(a: dict[str, Any]) -> int:
     runner = Runner(plan_steps(loaded.model), platform, tgt, opts, ropts, observer,
                     playbook_info=playbook_info(loaded, overrides))
     outcome = runner.start()
-    code = _print_outcome(outcome, a["as_json"])
+    extra: dict[str, Any] = {}
     if a["bundle"] and outcome.steps:
-        _bundle([outcome.run_dir], Path("bundles"), a["case"], "default", None, None, "gz", None,
-                [s for s in (creds.password, creds.enable) if s], a["as_json"])
-    return code
+        bundle_dir = a["bundle_dir"] or a["runs_dir"].parent / "bundles"
+        result = _bundle([outcome.run_dir], bundle_dir, a["case"], "default", None, None, "gz", None,
+                         [s for s in (creds.password, creds.enable) if s], a["as_json"], quiet=a["as_json"])
+        extra["bundle"] = str(result.path)
+    return _print_outcome(outcome, a["as_json"], extra)
 
 
 def _load_platform(name: str) -> Any:
@@ -347,7 +352,7 @@ def bundle(
 
 def _bundle(run_dirs: list[Path], out_dir: Path, case: str | None, redact: str, anonymize: str | None,
             map_dir: Path | None, compression: str, encrypt_to: list[str] | None, extra: Any,
-            as_json: bool) -> Any:
+            as_json: bool, quiet: bool = False) -> Any:
     from .bundle import build_bundle
 
     kinds: set[str] = set()
@@ -363,6 +368,8 @@ def _bundle(run_dirs: list[Path], out_dir: Path, case: str | None, redact: str, 
         run_dirs, out_dir, case=case, redact=None if redact == "none" else redact, anonymize=kinds or None,
         words_file=words, compression=compression, encrypt_to=encrypt_to, extra_secrets=extra or [], map_dir=map_dir,
     )
+    if quiet:
+        return result
     if as_json:
         print(json.dumps({"bundle": str(result.path), "sha256": result.sha256,
                           "map": str(result.map_path) if result.map_path else None,

@@ -88,12 +88,21 @@ def test_changed_host_key_is_refused_even_with_the_flag(tmp_path: Path) -> None:
         second.stop()
 
 
-def test_no_credential_reaches_any_file(sim: SimProcess, tmp_path: Path) -> None:
-    done = collector(*run_args(sim, tmp_path, "--accept-new-host-key", "--bundle"), env={"HOME": str(tmp_path)})
+def test_no_credential_reaches_any_file(tmp_path: Path) -> None:
+    otp = "731904"
+    sim = start_sim(tmp_path, extra=["--otp", otp])
+    try:
+        done = collector(*run_args(sim, tmp_path, "--accept-new-host-key", "--bundle", "--bundle-dir",
+                                   str(tmp_path / "bundles"), "--otp-command", f"printf {otp}"),
+                         env={"HOME": str(tmp_path)})
+    finally:
+        sim.stop()
     assert done.returncode in (0, 5), done.stderr
-    secrets = [SIM_PASSWORD.encode(), SIM_ENABLE.encode()]
+    assert json.loads(done.stdout)["status"] == "ok"
+    secrets = [SIM_PASSWORD.encode(), SIM_ENABLE.encode(), otp.encode()]
     scanned = 0
-    for root in (tmp_path / "runs", Path("bundles")):
+    assert list((tmp_path / "bundles").glob("*.tar.gz"))
+    for root in (tmp_path / "runs", tmp_path / "bundles"):
         for path in root.rglob("*"):
             if path.is_file():
                 data = path.read_bytes()
