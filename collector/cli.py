@@ -182,7 +182,6 @@ def _run(a: dict[str, Any]) -> int:
     from .runner.connector import ReconnectPolicy
     from .runner.plan import plan_steps, playbook_info
     from .runner.runner import Runner
-    from .ui.credentials import build_credentials
     from .ui.progress import RichObserver
 
     overrides = parse_var_overrides(a["var"] or [])
@@ -190,11 +189,7 @@ def _run(a: dict[str, Any]) -> int:
     platform = _load_platform(a["platform"] or loaded.model.platform)
     check_playbook(loaded, platform, a["allow_changes"])
     target_url = parse_target(a["target"])
-    creds = build_credentials(
-        username=target_url.user, password_env=a["password_env"], password_command=a["password_command"],
-        ask_password=a["ask_password"], enable_env=a["enable_env"], enable_command=a["enable_command"],
-        ask_enable=a["ask_enable"], key_file=a["key"], otp_command=a["otp_command"], interactive=not a["as_json"],
-    )
+    creds = _credentials(a, target_url.user)
     tgt, opts = _options(a["target"], a["jump"], a["jump_mode"], creds, a["accept_new_host_key"], a["known_hosts"],
                          a["legacy_algorithms"], a["use_agent"], a["no_ssh_config"], a["jump_password_env"])
     ropts = RunOptions(
@@ -218,6 +213,17 @@ def _run(a: dict[str, Any]) -> int:
                          [s for s in (creds.password, creds.enable) if s], a["as_json"], quiet=a["as_json"])
         extra["bundle"] = str(result.path)
     return _print_outcome(outcome, a["as_json"], extra)
+
+
+def _credentials(a: dict[str, Any], username: str | None) -> Any:
+    """Credentials from the shared flags of `run` and `resume` (env, command or prompt; never the command line)."""
+    from .ui.credentials import build_credentials
+
+    return build_credentials(
+        username=username, password_env=a["password_env"], password_command=a["password_command"],
+        ask_password=a["ask_password"], enable_env=a["enable_env"], enable_command=a["enable_command"],
+        ask_enable=a["ask_enable"], key_file=a["key"], otp_command=a["otp_command"], interactive=not a["as_json"],
+    )
 
 
 def _load_platform(name: str) -> Any:
@@ -259,7 +265,6 @@ def _resume(a: dict[str, Any]) -> int:
     from .runner.plan import plan_steps
     from .runner.runner import Runner
     from .store.rundir import RunDir
-    from .ui.credentials import build_credentials
     from .ui.progress import RichObserver
 
     rd = RunDir.open(a["run_dir"])
@@ -272,11 +277,7 @@ def _resume(a: dict[str, Any]) -> int:
     platform = _load_platform(info.get("platform") or loaded.model.platform)
     target_text = a["target"] or info.get("target_url") or info["target"]
     tgt = parse_target(target_text)
-    creds = build_credentials(
-        username=tgt.user, password_env=a["password_env"], password_command=a["password_command"],
-        ask_password=a["ask_password"], enable_env=a["enable_env"], enable_command=a["enable_command"],
-        ask_enable=a["ask_enable"], key_file=a["key"], otp_command=a["otp_command"], interactive=not a["as_json"],
-    )
+    creds = _credentials(a, tgt.user)
     jumps = a["jump"] if a["jump"] is not None else ",".join(info.get("jumps") or []) or None
     connect = info.get("connect") or {}
     if connect.get("target_options") and not a["target"] and "?" not in target_text:
