@@ -18,6 +18,7 @@ from dataclasses import dataclass
 UP = "up"
 DOWN = "down"
 BOTH = "both"
+_BUF = 256 * 1024  # per direction: stop reading when this much waits to be sent (back-pressure)
 
 
 @dataclass
@@ -33,8 +34,12 @@ class _Conn:
         self.upstream = upstream
         self.stalled = False
         self.closed = False
-        self.kill: str | None = None  # "cut" | "reset", set by other threads
-        self.pending: list[tuple[socket.socket, bytes, str]] = []  # held back by a stall, sent on unstall
+        self.kill: str | None = None  # "cut" | "reset", set by other threads: act now
+        self.kill_when_flushed: str | None = None  # a byte trigger fired: deliver the allowed bytes, then act
+        self.buf = {UP: bytearray(), DOWN: bytearray()}  # received, to be sent on
+        self.held = {UP: bytearray(), DOWN: bytearray()}  # received after a stall trigger, sent on unstall
+        self.eof = {UP: False, DOWN: False}  # the sending side of that direction closed
+        self.shut = {UP: False, DOWN: False}  # we passed that EOF on
 
 
 def _rst_close(sock: socket.socket) -> None:
@@ -251,80 +256,80 @@ class FaultProxy:
         self.faults += 1
         return allowed, trig
 
-    def _flush_pending(self, conn: _Conn) -> bool:
-        while conn.pending:
-            dst, data, direction = conn.pending.pop(0)
-            try:
-                dst.sendall(data)
-            except OSError:
-                return False
-            with self._lock:
-                if direction == UP:
-                    self.bytes_up += len(data)
-                else:
-                    self.bytes_down += len(data)
-        return True
-
     def _pump(self, conn: _Conn) -> None:
+        """Non-blocking, buffered forwarding with back-pressure; half-closes are passed on."""
+        src_of = {UP: conn.client, DOWN: conn.upstream}
+        dst_of = {UP: conn.upstream, DOWN: conn.client}
         sel = selectors.DefaultSelector()
-        pairs = {conn.client: (conn.upstream, UP), conn.upstream: (conn.client, DOWN)}
-        registered = False
+        conn.client.setblocking(False)
+        conn.upstream.setblocking(False)
+        flush_deadline: float | None = None
         try:
-            for s in pairs:
-                s.setblocking(True)
-                s.settimeout(5)
-            while self._running:
-                if conn.kill:
-                    break
-                if conn.stalled:
-                    if registered:
-                        for s in pairs:
-                            sel.unregister(s)
-                        registered = False
+            while self._running and not conn.kill:
+                if not conn.stalled and any(conn.held.values()):
+                    for d in (UP, DOWN):
+                        conn.buf[d] += conn.held[d]
+                        conn.held[d].clear()
+                if conn.kill_when_flushed:
+                    flush_deadline = flush_deadline or time.monotonic() + 2.0
+                    if not any(conn.buf.values()) or time.monotonic() > flush_deadline:
+                        conn.kill = conn.kill_when_flushed
+                        break
+                interest: dict[socket.socket, int] = {conn.client: 0, conn.upstream: 0}
+                for d in (UP, DOWN):
+                    if not conn.stalled and not conn.kill_when_flushed and not conn.eof[d] and len(conn.buf[d]) < _BUF:
+                        interest[src_of[d]] |= selectors.EVENT_READ
+                    if conn.buf[d]:
+                        interest[dst_of[d]] |= selectors.EVENT_WRITE
+                for want_sock, ev in interest.items():
+                    self._interest(sel, want_sock, ev)
+                if not any(interest.values()):
+                    if all(conn.shut.values()):
+                        break
                     time.sleep(self._poll)
+                    self._pass_eofs(conn, dst_of)
                     continue
-                if conn.pending and not self._flush_pending(conn):
-                    break
-                if not registered:
-                    for s in pairs:
-                        sel.register(s, selectors.EVENT_READ)
-                    registered = True
-                events = sel.select(self._poll)
-                eof = False
-                for key, _ in events:
-                    src = key.fileobj
-                    assert isinstance(src, socket.socket)
-                    dst, direction = pairs[src]
-                    try:
-                        data = src.recv(65536)
-                    except OSError:
-                        eof = True
-                        break
-                    if not data:
-                        eof = True
-                        break
-                    with self._lock:
-                        allowed, fired = self._allowance(direction, len(data))
-                    try:
-                        if allowed:
-                            dst.sendall(data[:allowed])
-                    except OSError:
-                        eof = True
-                        break
-                    with self._lock:
-                        if direction == UP:
-                            self.bytes_up += allowed
-                        else:
-                            self.bytes_down += allowed
-                    if fired is not None:
-                        if fired.action == "stall":
-                            conn.stalled = True
-                            if allowed < len(data):
-                                conn.pending.append((dst, data[allowed:], direction))
-                        else:
-                            conn.kill = fired.action
-                        break
-                if eof:
+                for key, ev in sel.select(self._poll):
+                    sock = key.fileobj
+                    assert isinstance(sock, socket.socket)
+                    if ev & selectors.EVENT_READ:
+                        d = UP if sock is conn.client else DOWN
+                        try:
+                            data = sock.recv(_BUF)
+                        except BlockingIOError:
+                            data = None
+                        except OSError:
+                            conn.kill = "cut"
+                            break
+                        if data == b"":
+                            conn.eof[d] = True
+                        elif data:
+                            with self._lock:
+                                allowed, fired = self._allowance(d, len(data))
+                            conn.buf[d] += data[:allowed]
+                            if fired is not None:
+                                if fired.action == "stall":
+                                    conn.stalled = True
+                                    conn.held[d] += data[allowed:]
+                                else:
+                                    conn.kill_when_flushed = fired.action
+                    if ev & selectors.EVENT_WRITE:
+                        d = UP if sock is conn.upstream else DOWN
+                        try:
+                            n = sock.send(conn.buf[d])
+                        except BlockingIOError:
+                            n = 0
+                        except OSError:
+                            conn.kill = "cut"
+                            break
+                        del conn.buf[d][:n]
+                        with self._lock:
+                            if d == UP:
+                                self.bytes_up += n
+                            else:
+                                self.bytes_down += n
+                self._pass_eofs(conn, dst_of)
+                if all(conn.shut.values()):
                     break
         finally:
             sel.close()
@@ -337,3 +342,21 @@ class FaultProxy:
             with self._lock:
                 conn.closed = True
                 self._conns = [c for c in self._conns if not c.closed]
+
+    @staticmethod
+    def _interest(sel: selectors.BaseSelector, sock: socket.socket, ev: int) -> None:
+        registered = sock in {k.fileobj for k in sel.get_map().values()}
+        if ev and registered:
+            sel.modify(sock, ev)
+        elif ev:
+            sel.register(sock, ev)
+        elif registered:
+            sel.unregister(sock)
+
+    @staticmethod
+    def _pass_eofs(conn: _Conn, dst_of: dict[str, socket.socket]) -> None:
+        for d in (UP, DOWN):
+            if conn.eof[d] and not conn.buf[d] and not conn.held[d] and not conn.shut[d]:
+                conn.shut[d] = True
+                with contextlib.suppress(OSError):
+                    dst_of[d].shutdown(socket.SHUT_WR)

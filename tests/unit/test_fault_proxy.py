@@ -123,6 +123,15 @@ def test_forwards_both_ways_and_counts(proxy: FaultProxy) -> None:
     assert proxy.connections == 1 and proxy.faults == 0
 
 
+def test_half_close_is_passed_on(proxy: FaultProxy) -> None:
+    payload = os.urandom(1_000_000)
+    with _connect(proxy) as s:
+        s.sendall(payload)
+        s.shutdown(socket.SHUT_WR)  # the echo server sees EOF, echoes the rest, then closes
+        got, ended = _recv_until_closed(s)
+    assert ended and got == payload
+
+
 def test_cut_up_after_exact_bytes(proxy: FaultProxy, backend: Backend) -> None:
     proxy.cut_after_bytes(12_345, direction="up")
     with _connect(proxy) as s:
