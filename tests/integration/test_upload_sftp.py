@@ -7,6 +7,7 @@ and the file on the server matches the bundle's SHA-256.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import random
 import shutil
@@ -84,7 +85,14 @@ def _up(bundle: Path, sshd: SshdServer, remote_dir: Path, port: int, kh: Path, *
     return upload_bundle(bundle, **args)  # type: ignore[arg-type]
 
 
-def test_sftp_upload_and_verify(sshd: SshdServer, bundle: Path, remote_dir: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_sftp_upload_and_verify(
+    sshd: SshdServer,  # noqa: F811
+    bundle: Path,
+    remote_dir: Path,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
     kh = _known_hosts(tmp_path, sshd)
     res = _up(bundle, sshd, remote_dir, sshd.port, kh)
     assert res.complete and res.bytes_sent == SIZE and res.bytes_resent == 0
@@ -93,6 +101,7 @@ def test_sftp_upload_and_verify(sshd: SshdServer, bundle: Path, remote_dir: Path
     assert again.complete and again.bytes_sent == 0
     assert upload_status(bundle)["destinations"][0]["bytes_done"] == SIZE
     assert sshd.account.password not in state_path(bundle).read_text()
+    assert "paramiko" in caplog.text and sshd.account.password not in caplog.text
 
 
 def test_host_key_policy(sshd: SshdServer, bundle: Path, remote_dir: Path, tmp_path: Path) -> None:  # noqa: F811
