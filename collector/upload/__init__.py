@@ -50,8 +50,10 @@ def _check_args(bundle: Path, to: str, case: str, part_size: int) -> str:
     try:
         parts = urlsplit(to)
         _ = parts.port
-    except ValueError as exc:
-        raise UploadError(f"upload URL is not valid: {exc}", hint="e.g. https://cxd.cisco.com/home/") from None
+    except ValueError:  # its message may quote a mistyped token: not shown
+        raise UploadError(
+            "the upload URL is not valid (bad host or port)", hint="e.g. https://cxd.cisco.com/home/"
+        ) from None
     scheme = parts.scheme.lower()
     if scheme == "http":
         raise UploadError(

@@ -125,15 +125,16 @@ def test_strip_credentials() -> None:
     ("to", "case", "words"),
     [
         ("http://h/home/", "123", "in clear"),
-        ("https://123:tok@h/home/", "123", "carries a password"),
+        ("https://123:s3cr3t@h/home/", "123", "carries a password"),
         ("ftp://h/", "123", "unsupported"),
         ("https://h/home/", "12 3; rm", "not valid"),
+        ("https://123:s3cr3t/home/", "123", "not valid"),
     ],
 )
 def test_bad_arguments_refused_before_any_io(bundle: Path, to: str, case: str, words: str) -> None:
     with pytest.raises(UploadError) as ei:
         upload_bundle(bundle, to=to, case=case, token=Secret("tok"), progress=False)
-    assert words in ei.value.message and "tok@" not in ei.value.message
+    assert words in ei.value.message and "s3cr3t" not in f"{ei.value.message} {ei.value.hint}"
     assert not state_path(bundle).exists()
 
 
