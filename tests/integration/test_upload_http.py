@@ -12,6 +12,10 @@ import json
 import logging
 import os
 import random
+import re
+import socket
+import ssl
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,9 +26,10 @@ from collector.errors import Interrupted, UploadError
 from collector.secrets import Secret
 from collector.upload import format_status, upload_bundle, upload_status
 from collector.upload import parts as parts_mod
+from collector.upload.http_put import HttpPutSender
 from collector.upload.state import state_path
 from tests.servers.fault_proxy import FaultProxy
-from tests.servers.nginx_dav import NginxDav, make_ca, nginx_dav  # noqa: F401  (fixture)
+from tests.servers.nginx_dav import NginxDav, issue_server_cert, make_ca, nginx_dav  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.servers
 
@@ -139,6 +144,9 @@ def test_wrong_token_fails_at_once_without_retries(nginx_dav: NginxDav, bundle_s
     assert "not-the-token" not in ei.value.message
     lines = nginx_dav.access_lines()
     assert len(lines) == 1 and " 401 " in lines[0]
+    # Expect: 100-continue: the 401 came back before the 1 MiB body was sent
+    assert int(lines[0].split()[-2]) < 2048  # $request_length: headers only
+    assert upload_status(bundle)["destinations"][0]["bytes_sent_total"] == 0
     assert not any(p.name.startswith(bundle.name) for p in nginx_dav.home.iterdir())
 
 
@@ -177,7 +185,7 @@ def test_token_never_in_state_logs_or_errors(
     assert oct(state_path(bundle).stat().st_mode & 0o777) == "0o600"
     for blob in (state_text, caplog.text, *messages, repr(res), json.dumps(upload_status(bundle))):
         assert token not in blob and basic not in blob
-    assert "urllib3" in caplog.text  # the wire-level logs were captured, and were clean
+    assert "-> HTTP 201" in caplog.text  # the per-request debug logs were captured, and were clean
 
 
 def test_interrupted_upload_resends_only_missing_parts(
@@ -300,3 +308,41 @@ def test_random_cut_points_full(nginx_dav: NginxDav, proxy: FaultProxy, bundle_s
         f"https, 20 cuts: clean upload {out['clean_up']} bytes up; re-sent per cut: worst {out['worst_resent']}, "
         f"mean {out['mean_resent']:.0f} (part size {PART})"
     )
+
+
+def test_server_ignoring_expect_still_gets_the_body(tmp_path: Path) -> None:
+    """An HTTP/1.0-minded server that never sends 100 Continue: the body follows after the wait, once."""
+    ca = make_ca(tmp_path / "ca")
+    cert, key = issue_server_cert(ca, tmp_path)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    got: list[bytes] = []
+
+    def serve() -> None:
+        for _ in range(2):
+            raw, _ = listener.accept()
+            with ctx.wrap_socket(raw, server_side=True) as c:
+                fp = c.makefile("rb")
+                head = b""
+                while not head.endswith(b"\r\n\r\n"):
+                    head += fp.readline()
+                n = int(re.search(rb"Content-Length: (\d+)", head).group(1))  # type: ignore[union-attr]
+                got.append(fp.read(n))
+                c.sendall(b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    sender = HttpPutSender(f"https://127.0.0.1:{port}/home/", "123", Secret("tok"), ca.cert_path, 5.0, 0.2)
+    try:
+        for i in range(2):
+            t0 = time.monotonic()
+            assert sender.put(f"p{i}", b"x" * 1000, hashlib.sha256(b"x" * 1000).hexdigest()) == 201
+            waited = time.monotonic() - t0
+            assert (waited >= 0.2) if i == 0 else (waited < 0.2)  # waits once, then stops asking
+    finally:
+        sender.close()
+        listener.close()
+    t.join(timeout=5)
+    assert got == [b"x" * 1000] * 2
