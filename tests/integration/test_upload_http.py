@@ -26,6 +26,7 @@ from collector.errors import Interrupted, UploadError
 from collector.secrets import Secret
 from collector.upload import format_status, upload_bundle, upload_status
 from collector.upload import parts as parts_mod
+from collector.upload.common import UploadResult
 from collector.upload.http_put import HttpPutSender
 from collector.upload.state import state_path
 from tests.servers.fault_proxy import FaultProxy
@@ -80,7 +81,7 @@ def _reassembled_sha(server_dir: Path, name: str) -> str:
     return h.hexdigest()
 
 
-def _up(bundle: Path, srv: NginxDav, url: str | None = None, **kw: object) -> object:
+def _up(bundle: Path, srv: NginxDav, url: str | None = None, **kw: object) -> UploadResult:
     args: dict[str, object] = {
         "to": url or srv.url,
         "case": srv.user,
@@ -107,8 +108,8 @@ def proxy(nginx_dav: NginxDav) -> Iterator[FaultProxy]:  # noqa: F811
 def test_parts_reassemble_to_original(nginx_dav: NginxDav, bundle_src: Path, tmp_path: Path) -> None:  # noqa: F811
     bundle = _bundle_copy(bundle_src, tmp_path / "b")
     res = _up(bundle, nginx_dav)
-    assert res.complete and res.parts_total == 21 and res.parts_sent == 21  # type: ignore[attr-defined]
-    assert res.bytes_resent == 0  # type: ignore[attr-defined]
+    assert res.complete and res.parts_total == 21 and res.parts_sent == 21
+    assert res.bytes_resent == 0
     assert _reassembled_sha(nginx_dav.home, bundle.name) == _sha(bundle_src)
     names = sorted(os.listdir(nginx_dav.home))
     assert names[0] == f"{bundle.name}.part0001" and names[-1] == f"{bundle.name}.parts.json"
@@ -117,7 +118,7 @@ def test_parts_reassemble_to_original(nginx_dav: NginxDav, bundle_src: Path, tmp
     assert len(puts) == 22 and ".parts.json" in puts[-1] and all(" 201 " in ln for ln in puts)
     # a re-run of a finished upload sends nothing
     again = _up(bundle, nginx_dav)
-    assert again.complete and again.bytes_sent == 0  # type: ignore[attr-defined]
+    assert again.complete and again.bytes_sent == 0
     assert len([ln for ln in nginx_dav.access_lines() if '"PUT ' in ln]) == 22
     st = upload_status(bundle)
     d = st["destinations"][0]
@@ -129,7 +130,7 @@ def test_small_bundle_goes_under_its_own_name(nginx_dav: NginxDav, tmp_path: Pat
     bundle = tmp_path / "small.tar.gz"
     bundle.write_bytes(os.urandom(100_000))
     res = _up(bundle, nginx_dav)
-    assert res.complete and res.parts_total == 1  # type: ignore[attr-defined]
+    assert res.complete and res.parts_total == 1
     assert sorted(os.listdir(nginx_dav.home)) == ["small.tar.gz"]
     assert _sha(nginx_dav.home / "small.tar.gz") == _sha(bundle)
 
@@ -178,7 +179,7 @@ def test_token_never_in_state_logs_or_errors(
         _up(bundle, nginx_dav, url=url, retries=0)
     messages.append(f"{ei.value.message} {ei.value.hint} {ei.value!r}")
     res = _up(bundle, nginx_dav, url=url)
-    assert res.complete  # type: ignore[attr-defined]
+    assert res.complete
     token = nginx_dav.token
     basic = base64.b64encode(f"{nginx_dav.user}:{token}".encode()).decode()
     state_text = state_path(bundle).read_text()
@@ -202,7 +203,7 @@ def test_interrupted_upload_resends_only_missing_parts(
     st = upload_status(bundle)["destinations"][0]
     assert st["parts_done"] == 7 and not st["complete"]
     res = _up(bundle, nginx_dav, url=url, retries=0)
-    assert res.complete and res.parts_skipped == 7 and res.bytes_resent == 0  # type: ignore[attr-defined]
+    assert res.complete and res.parts_skipped == 7 and res.bytes_resent == 0
     puts = [ln.split()[2] for ln in nginx_dav.access_lines() if '"PUT ' in ln and " 201 " in ln]
     assert len(puts) == len(set(puts)) == 22  # every part stored exactly once
     assert _reassembled_sha(nginx_dav.home, bundle.name) == _sha(bundle_src)
@@ -233,7 +234,7 @@ def test_ctrl_c_keeps_state_and_rerun_resumes(
     assert "5/21 parts" in ei.value.message
     monkeypatch.setattr(parts_mod.PartReader, "read", real_read)
     res = _up(bundle, nginx_dav)
-    assert res.complete and res.parts_skipped == 5  # type: ignore[attr-defined]
+    assert res.complete and res.parts_skipped == 5
     assert _reassembled_sha(nginx_dav.home, bundle.name) == _sha(bundle_src)
 
 
@@ -249,8 +250,8 @@ def test_refused_and_stalled_connections_are_retried(
     proxy.cut_after_bytes(2 * MiB + 100, action="stall")  # a black-holed connection: only a timeout shows it
     t0 = time.monotonic()
     res = _up(bundle, nginx_dav, url=url, retries=4, timeout=1.5)
-    assert res.complete and res.attempts_failed == 3  # type: ignore[attr-defined]
-    assert res.bytes_resent <= PART  # type: ignore[attr-defined]
+    assert res.complete and res.attempts_failed == 3
+    assert res.bytes_resent <= PART
     assert time.monotonic() - t0 < 20
     assert proxy.refused == 2 and proxy.faults == 1
     proxy.unstall()
@@ -263,7 +264,7 @@ def _cut_runs(srv: NginxDav, proxy: FaultProxy, bundle_src: Path, tmp_path: Path
     # one clean run through the proxy measures the bytes a cut point is drawn from
     before = proxy.bytes_up
     clean = _up(_bundle_copy(bundle_src, tmp_path / "clean"), srv, url=f"https://127.0.0.1:{proxy.port}/home/clean/")
-    assert clean.complete  # type: ignore[attr-defined]
+    assert clean.complete
     clean_up = proxy.bytes_up - before
     worst_resent = 0
     total_resent = 0
@@ -286,7 +287,7 @@ def _cut_runs(srv: NginxDav, proxy: FaultProxy, bundle_src: Path, tmp_path: Path
                 continue
             resent = upload_status(bundle)["destinations"][0]["bytes_resent_total"]
             break
-        assert res.complete, f"run {i}"  # type: ignore[attr-defined]
+        assert res.complete, f"run {i}"
         assert proxy.faults - faults0 == 1 and not proxy.armed
         assert _reassembled_sha(srv.home / f"run{i}", bundle.name) == want, f"run {i} cut at {point}"
         assert resent <= PART, f"run {i}: {resent} bytes re-sent for one cut"
