@@ -51,6 +51,7 @@ class TusClient:
         self.verify: str | bool = str(opts.ca_bundle) if opts.ca_bundle else True
         self.timeout = (min(opts.timeout, 30.0), opts.timeout)
         self.checksum = False
+        self.discovered = False
 
     def close(self) -> None:
         self.session.close()
@@ -85,6 +86,7 @@ class TusClient:
         ext = {e.strip() for e in resp.headers.get("Tus-Extension", "").split(",")}
         algos = {a.strip().lower() for a in resp.headers.get("Tus-Checksum-Algorithm", "").split(",")}
         self.checksum = "checksum" in ext and "sha1" in algos
+        self.discovered = True
         if resp.ok and "creation" not in ext:
             raise UploadError(f"the tus server {self.host} does not offer the creation extension")
 
@@ -154,7 +156,7 @@ def upload_tus(
     shown = [min(dest.remote_offset, total)]
 
     def attempt() -> None:
-        if not client.checksum:
+        if not client.discovered:
             client.discover()
         offset = client.offset(dest.remote_path) if dest.remote_path else None
         if offset is None:
