@@ -38,8 +38,10 @@ FAKE_RUN = textwrap.dedent("""
     marks = os.environ["FAKE_DIR"]
     os.makedirs(marks, exist_ok=True)
     def mark(kind, **extra):
-        with open(os.path.join(marks, f"{time.time_ns()}-{os.getpid()}-{kind}.json"), "w") as f:
+        final = os.path.join(marks, f"{time.time_ns()}-{os.getpid()}-{kind}.json")
+        with open(final + ".tmp", "w") as f:  # written whole, then renamed: a reader never sees half a mark
             json.dump(dict(kind=kind, t=time.time(), pid=os.getpid(), argv=sys.argv[1:], **extra), f)
+        os.replace(final + ".tmp", final)
     def summary(status):
         print(json.dumps({"run_dir": os.path.join(marks, f"run-{os.getpid()}"), "status": status, "steps": []},
                          indent=2), flush=True)
