@@ -93,8 +93,14 @@ def test_sftp_upload_and_verify(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="paramiko")
+    plog = logging.getLogger("paramiko")
+    plog.addHandler(caplog.handler)  # even if something else turned its propagation off
     kh = _known_hosts(tmp_path, sshd)
-    res = _up(bundle, sshd, remote_dir, sshd.port, kh)
+    try:
+        res = _up(bundle, sshd, remote_dir, sshd.port, kh)
+    finally:
+        plog.removeHandler(caplog.handler)
     assert res.complete and res.bytes_sent == SIZE and res.bytes_resent == 0
     assert _sha(remote_dir / bundle.name) == _sha(bundle)
     again = _up(bundle, sshd, remote_dir, sshd.port, kh)
