@@ -25,7 +25,7 @@ demo: $(STAMP)
 test: $(TESTSTAMP)
 	$(BIN)/ruff check collector tests benchmarks
 	$(BIN)/mypy collector
-	$(BIN)/python -m pytest -q -x --durations=15 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q --durations=15 $(PYTEST_ARGS)
 
 bench: $(TESTSTAMP)
 	$(BIN)/pip install -q -e '.[bench]'
