@@ -106,7 +106,7 @@ def _print_outcome(outcome: RunOutcome, as_json: bool, extra: dict[str, Any] | N
 
     total = sum(r.bytes for r in outcome.steps)
     if as_json:
-        from .runner.runner import peak_rss_kib
+        from .runner.signals import peak_rss_kib
 
         print(json.dumps({
             "run_dir": str(outcome.run_dir), "status": outcome.status,

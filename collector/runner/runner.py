@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import socket
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +28,8 @@ from .connector import Connector, ReconnectPolicy
 from .exec_step import run_exec
 from .observer import RunObserver
 from .plan import PlannedStep
+from .salvage import salvage_partials
+from .signals import peak_rss_kib, signals_as_interrupt
 
 OK_STATUSES = ("ok", "completed-with-errors")
 
@@ -55,26 +55,6 @@ class RunOutcome:
     @property
     def ok(self) -> bool:
         return self.status in OK_STATUSES
-
-
-class _Signals:
-    """SIGTERM behaves like Ctrl-C inside a run, so the cleanup guarantee covers both."""
-
-    @staticmethod
-    @contextlib.contextmanager
-    def as_interrupt() -> Iterator[None]:
-        def handler(signum: int, frame: Any) -> None:
-            raise KeyboardInterrupt(f"signal {signum}")
-
-        try:
-            old = signal.signal(signal.SIGTERM, handler)
-        except ValueError:  # not the main thread (scheduler workers)
-            yield
-            return
-        try:
-            yield
-        finally:
-            signal.signal(signal.SIGTERM, old)
 
 
 class Runner:
@@ -118,7 +98,7 @@ class Runner:
         rd = RunDir.open(run_dir)
         self.state = rd.state()
         self.debug_on = self.state.debug_active
-        self._salvage_partials(rd)
+        self.state = salvage_partials(rd, self.state, self.masker)
         return self._execute(rd, resumed=True)
 
     # -- the run --------------------------------------------------------------------------
@@ -161,7 +141,7 @@ class Runner:
         status = "running"
         error: CollectorError | None = None
         try:
-            with _Signals.as_interrupt():
+            with signals_as_interrupt():
                 try:
                     self.session = self.connector.connect()
                     self._connected()
@@ -507,35 +487,6 @@ class Runner:
         session = self.connector.reconnect()
         self.journal.write("reconnected", link=dict(session.transport.info), prompt=session.prompt)
         return session
-
-    # -- crash recovery -------------------------------------------------------------------
-    def _salvage_partials(self, rd: RunDir) -> None:
-        """Step files still `.writing` after a crash become `.partial.N` and the attempt is journaled."""
-        journal = rd.journal(self.masker)
-        for writing in sorted(rd.steps_dir.glob("*.writing")):
-            final = writing.with_name(writing.name.removesuffix(".writing"))
-            index = int(final.name.split("-", 1)[0]) if final.name[:3].isdigit() else 0
-            key = ("main", index) if ("main", index) in self.state.steps else ("cleanup", index)
-            rec = self.state.steps.get(key)
-            attempt = len(rec.attempts) if rec and rec.attempts else 1
-            partial = final.with_name(f"{final.name}.partial.{attempt}")
-            os.replace(writing, partial)
-            journal.write("step-interrupted", step=index, kind="cleanup" if key[0] == "cleanup" else "show",
-                          attempt=attempt, bytes=partial.stat().st_size, partial_file=f"steps/{partial.name}",
-                          cause="collector process died")
-        self.state = rd.state()
-
-
-def peak_rss_kib() -> int | None:
-    """This process image's peak RSS (VmHWM; unlike ru_maxrss it does not inherit the parent's before exec)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        return None
-    return None
-
 
 def _platform_says_state(platform: Any, command: str) -> bool:
     check = getattr(platform, "is_session_state", None)
