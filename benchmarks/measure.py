@@ -86,6 +86,8 @@ class Budget:
     def verdict(self) -> str:
         if self.met is None:
             return "not measured"
+        if self.target == 0:
+            return "**met**" if self.met else "**missed**"
         margin = self.margin
         how = f" by {abs(margin):.0%}" if margin is not None else ""
         return f"**met**{how}" if self.met else f"**missed**{how}"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import platform
 import shutil
@@ -18,12 +19,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from .measure import REPO, Budget, Sample, Stats, fmt_ratio, ratio, run_child, run_interleaved, summarize, tool_job
 from .profile_summary import summarize_collapsed
 from .sshd_host import MB, BenchHost, BenchSetupError, SshdHost, data_file
 
-MEASUREMENTS = ("throughput", "many", "memory", "connect", "modem", "resume")
+MEASUREMENTS = ("throughput", "many", "memory", "connect", "modem", "resume", "experiment")
+DEFAULT_ONLY = ("throughput", "many", "memory", "connect", "modem", "resume")
 BIG_TOOLS = ("openssh", "paramiko-pty", "paramiko-exec", "collector", "collector-exec", "netmiko", "scrapli")
 MANY_TOOLS = ("collector", "collector-exec", "netmiko", "scrapli")
 MEM_TOOLS = ("paramiko-pty", "collector", "collector-exec", "netmiko", "scrapli")
@@ -54,8 +57,9 @@ class Config:
     modem_commands: int = 10
     resume_runs: int = 5
     peer_timeout: float = 900.0
-    only: tuple[str, ...] = MEASUREMENTS
+    only: tuple[str, ...] = DEFAULT_ONLY
     profile: bool = True
+    patch: dict[str, Any] = field(default_factory=dict)
     mode: str = "default"
 
 
@@ -336,19 +340,101 @@ def resume(host: BenchHost, cfg: Config, rep: Report) -> None:
     )
 
 
+# -- what-if experiments ---------------------------------------------------------------------------------------------
+def experiment(host: BenchHost, cfg: Config, rep: Report) -> None:
+    """collector with and without `--patch` constants, interleaved: before/after numbers for a proposed fix."""
+    if not cfg.patch:
+        rep.notes.append("`--only experiment` needs at least one `--patch MODULE.NAME=VALUE`; skipped.")
+        return
+    size = cfg.big_mb * MB
+    path, sha = data_file(size)
+    names = ("collector", "collector+patch", "collector-exec", "collector-exec+patch")
+    log(f"[experiment] {cfg.patch} on {cfg.big_mb} MiB, {cfg.runs} interleaved runs")
+
+    def one(name: str) -> Sample:
+        tool, _, patched = name.partition("+")
+        job = {"host": host.__dict__, "tool": tool, "case": "big", "command": f"cat {path}", "timeout": 600,
+               "patch": cfg.patch if patched else {}}
+        return tool_job(job, 660)
+
+    res = run_interleaved(names, cfg.runs, one, log)
+    speed = {n: summarize(mib_s(size, s) for s in ok_samples(v)) for n, v in res.items()}
+    rows = ["| variant | MiB/s median (min–max) | CPU s | peak RSS MiB | byte-exact | after / before |",
+            "|---|---|---|---|---|---|"]
+    for n in names:
+        good = ok_samples(res[n])
+        exact = sum(1 for s in good if s.result.get("sha256") == sha)
+        base = speed[n.partition("+")[0]]
+        fail = failures(res[n])
+        cpu = summarize(s.cpu_s for s in good).fmt(".2f")
+        rss = summarize(s.maxrss_mb for s in good).fmt(".0f")
+        rows.append(f"| {n} | {speed[n].fmt()}{' — ' + fail if fail else ''} | {cpu} | {rss} "
+                    f"| {exact}/{len(good)} | {fmt_ratio(ratio(speed[n], base))} |")
+    patches = ", ".join(f"`{k} = {v!r}`" for k, v in cfg.patch.items())
+    rep.sections.append(
+        f"## Experiment: {patches}\n\nThe same {cfg.big_mb} MiB throughput run with the module constants above "
+        "set in the child before it connects (benchmark-only monkeypatch; collector's code is unchanged).\n\n"
+        + "\n".join(rows)
+    )
+
+
+def parse_patch(text: str) -> tuple[str, Any]:
+    name, sep, value = text.partition("=")
+    if not sep or "." not in name:
+        raise ValueError(f"--patch wants MODULE.NAME=VALUE, got {text!r}")
+    val: Any = value
+    for conv in (int, float):
+        try:
+            val = conv(value)
+            break
+        except ValueError:
+            continue
+    return name.strip(), val
+
+
+# -- static check: no fixed sleeps in the read path ---------------------------------------------------------------
+READ_FUNCS = ("read", "_read", "recv", "run", "_reach_prompt", "resync", "enable", "feed")
+
+
+def sleep_audit(rep: Report) -> None:
+    """Every `sleep(` call in collector/session and collector/transports, with the function it sits in."""
+    import ast
+
+    found: list[tuple[str, int, str]] = []
+    for sub in ("session", "transports"):
+        for path in sorted((REPO / "collector" / sub).glob("*.py")):
+            tree = ast.parse(path.read_text())
+            for fn in ast.walk(tree):
+                if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+                    continue
+                for node in ast.walk(fn):
+                    if isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) in (
+                            "sleep", "_sleep"):
+                        found.append((str(path.relative_to(REPO)), node.lineno, fn.name))
+    found = sorted(set(found))
+    in_read = [f for f in found if f[2] in READ_FUNCS]
+    listing = ", ".join(f"`{p}:{n}` in `{fn}()`" for p, n, fn in found) or "none"
+    rep.notes.append(f"Sleep audit (AST scan of collector/session and collector/transports): {listing}.")
+    rep.budgets.append(Budget("No fixed sleeps in the read path (sleep calls inside read/recv/run functions)",
+                              float(len(in_read)), 0.0, lower_is_better=True, unit=""))
+
+
 # -- profiles -----------------------------------------------------------------------------------------------------
-def profile_tool(host: BenchHost, tool: str, size_mb: int, rep: Report, why: str) -> None:
+def profile_tool(host: BenchHost, tool: str, size_mb: int, rep: Report, why: str, *, many: int = 0) -> None:
+    """One extra run of `tool` under py-spy (big output, or `many` short commands); top functions into the report."""
     pyspy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     if not os.path.exists(pyspy):
         rep.profiles.append(f"### {tool}\n\n{why}; py-spy is not installed (`.venv/bin/pip install py-spy`).")
         return
     path, _ = data_file(size_mb * MB)
-    log(f"[profile] py-spy on {tool}, {size_mb} MiB")
+    what = f"{many} short commands" if many else f"{size_mb} MiB"
+    log(f"[profile] py-spy on {tool}, {what}")
     with tempfile.TemporaryDirectory(prefix="bench-prof-") as tmp:
         out = Path(tmp) / "stacks.txt"
-        job = {"host": host.__dict__, "tool": tool, "case": "big", "command": f"cat {path}", "timeout": 600}
-        import json
-
+        job: dict[str, Any] = {"host": host.__dict__, "tool": tool, "case": "big", "command": f"cat {path}",
+                               "timeout": 600}
+        if many:
+            job.update(case="many", count=many)
         argv = [pyspy, "record", "-r", "200", "-f", "raw", "-o", str(out), "--",
                 sys.executable, "-m", "benchmarks.tools", json.dumps(job)]
         sample = run_child(argv, 700, tool=tool, case="profile")
@@ -356,8 +442,13 @@ def profile_tool(host: BenchHost, tool: str, size_mb: int, rep: Report, why: str
             rep.profiles.append(f"### {tool}\n\n{why}; py-spy produced nothing ({sample.error}).")
             return
         summary = summarize_collapsed(out.read_text(), top=12)
-    speed = f"{size_mb / float(sample.result['command_s']):.1f} MiB/s under the profiler" if sample.ok else ""
-    rep.profiles.append(f"### {tool} ({size_mb} MiB, {speed})\n\n{why}.\n\n{summary}")
+    if sample.ok and many:
+        speed = f"{float(sample.result['command_s']) * 1000 / many:.2f} ms per command under the profiler"
+    elif sample.ok:
+        speed = f"{size_mb / float(sample.result['command_s']):.1f} MiB/s under the profiler"
+    else:
+        speed = f"failed: {sample.error}"
+    rep.profiles.append(f"### {tool}, {what} ({speed})\n\n{why}.\n\n{summary}")
 
 
 # -- report -------------------------------------------------------------------------------------------------------
@@ -387,6 +478,32 @@ def versions() -> list[str]:
     ]
 
 
+def append_report(rep: Report, path: Path, argv: list[str]) -> None:
+    """Add this run's sections (e.g. experiments, the 1 GiB memory run) to an existing RESULTS.md."""
+    load = os.getloadavg()
+    lines = ["", f"# Additional run: `python -m benchmarks.run {' '.join(argv)}` ({rep.cfg.mode}, "
+             f"{rep.started:%Y-%m-%d %H:%M} UTC, load {load[0]:.2f})", ""]
+    if rep.budgets:
+        lines += ["| budget line | measured | target | verdict |", "|---|---|---|---|", *budget_rows(rep), ""]
+    lines += [s + "\n" for s in rep.sections]
+    if rep.profiles:
+        lines += ["## Profiles", "", *[p + "\n" for p in rep.profiles]]
+    if rep.notes:
+        lines += [*[f"- {n}" for n in rep.notes], ""]
+    old = path.read_text() if path.exists() else ""
+    path.write_text(old.rstrip() + "\n" + "\n".join(lines).rstrip() + "\n")
+
+
+def budget_rows(rep: Report) -> list[str]:
+    rows = []
+    for b in rep.budgets:
+        spec = ".2f" if b.unit == "×" else (".0f" if not b.unit else ".1f")
+        val = "–" if b.value is None else f"{format(b.value, spec)}{b.unit}"
+        tgt = f"{'≤' if b.lower_is_better else '≥'} {b.target:g}{b.unit}"
+        rows.append(f"| {b.name} | {val} | {tgt} | {b.verdict()} |")
+    return rows
+
+
 def write_report(rep: Report, path: Path, argv: list[str]) -> None:
     load = os.getloadavg()
     lines = [
@@ -410,10 +527,7 @@ def write_report(rep: Report, path: Path, argv: list[str]) -> None:
         "| budget line | measured | target | verdict |",
         "|---|---|---|---|",
     ]
-    for b in rep.budgets:
-        val = "–" if b.value is None else (f"{b.value:.2f}{b.unit}" if b.unit == "×" else f"{b.value:.1f}{b.unit}")
-        tgt = f"{'≤' if b.lower_is_better else '≥'} {b.target:g}{b.unit}"
-        lines.append(f"| {b.name} | {val} | {tgt} | {b.verdict()} |")
+    lines += budget_rows(rep)
     lines += ["", *[s + "\n" for s in rep.sections]]
     if rep.profiles:
         lines += ["## Profiles (where collector misses a budget)", "", *[p + "\n" for p in rep.profiles]]
@@ -422,7 +536,7 @@ def write_report(rep: Report, path: Path, argv: list[str]) -> None:
     path.write_text("\n".join(lines).rstrip() + "\n")
 
 
-def parse_args(argv: list[str]) -> tuple[Config, Path]:
+def parse_args(argv: list[str]) -> tuple[Config, Path, bool]:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
     ap.add_argument("--quick", action="store_true", help="small sizes and 3 runs (under 2 minutes)")
     ap.add_argument("--full", action="store_true", help="1 GiB memory test, 64 KiB modem goodput, netmiko 5 runs")
@@ -432,7 +546,10 @@ def parse_args(argv: list[str]) -> tuple[Config, Path]:
     ap.add_argument("--size-mb", type=int, help="throughput output size in MiB (default 100)")
     ap.add_argument("--mem-mb", type=int, help="memory test output size in MiB (default 256, --full 1024)")
     ap.add_argument("--no-profile", action="store_true", help="skip py-spy profiles of missed budgets")
+    ap.add_argument("--patch", action="append", default=[], metavar="MODULE.NAME=VALUE",
+                    help="with --only experiment: set a collector constant in the child (what-if, before/after)")
     ap.add_argument("--output", type=Path, default=REPO / "benchmarks" / "RESULTS.md")
+    ap.add_argument("--append", action="store_true", help="add this run's sections to the output file")
     a = ap.parse_args(argv)
     cfg = Config()
     if a.quick:
@@ -442,7 +559,7 @@ def parse_args(argv: list[str]) -> tuple[Config, Path]:
     elif a.full:
         cfg = Config(mem_mb=1024, mem_runs=3, many_runs_netmiko=5, modem_bytes=65536, mode="full")
     if a.runs:
-        cfg.runs = cfg.resume_runs = cfg.modem_runs = a.runs
+        cfg.runs = cfg.resume_runs = cfg.modem_runs = cfg.mem_runs = a.runs
         cfg.many_runs_netmiko = min(cfg.many_runs_netmiko, a.runs)
     if a.size_mb:
         cfg.big_mb = a.size_mb
@@ -450,18 +567,22 @@ def parse_args(argv: list[str]) -> tuple[Config, Path]:
         cfg.mem_mb = a.mem_mb
     if a.no_profile:
         cfg.profile = False
+    try:
+        cfg.patch = dict(parse_patch(p) for p in a.patch)
+    except ValueError as exc:
+        ap.error(str(exc))
     only = [x.strip() for o in a.only for x in o.split(",") if x.strip()]
     bad = [o for o in only if o not in MEASUREMENTS]
     if bad:
         ap.error(f"unknown measurement {bad[0]!r}; choose from {', '.join(MEASUREMENTS)}")
     if only:
         cfg.only = tuple(only)
-    return cfg, a.output
+    return cfg, a.output, a.append
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    cfg, output = parse_args(args)
+    cfg, output, append = parse_args(args)
     rep = Report(cfg, datetime.now(UTC))
     t0 = time.monotonic()
     try:
@@ -478,6 +599,8 @@ def main(argv: list[str] | None = None) -> int:
                 memory(host, cfg, rep, baseline)
             if "resume" in cfg.only:
                 resume(host, cfg, rep)
+            if "experiment" in cfg.only:
+                experiment(host, cfg, rep)
             if cfg.profile:
                 profiles(host, cfg, rep, speed)
     except BenchSetupError as exc:
@@ -485,7 +608,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if "modem" in cfg.only:
         modem(cfg, rep)
-    write_report(rep, output, args)
+    if not append:
+        sleep_audit(rep)
+    if append:
+        append_report(rep, output, args)
+    else:
+        write_report(rep, output, args)
     log(f"wrote {output} in {time.monotonic() - t0:.0f} s")
     for b in rep.budgets:
         log(f"  {b.name}: {b.verdict().replace('**', '')}")
@@ -502,6 +630,10 @@ def profiles(host: BenchHost, cfg: Config, rep: Report, speed: dict[str, Stats])
     if any(n.startswith("Exec mode") for n in missed):
         profile_tool(host, "collector-exec", size, rep, "exec-mode throughput budget missed")
         profile_tool(host, "paramiko-exec", size, rep, "for comparison: the bare paramiko read without a pty")
+    if any("small commands" in n for n in missed):
+        profile_tool(host, "collector", size, rep, "small-commands budget missed", many=cfg.many)
+        profile_tool(host, "scrapli", size, rep, "for comparison: scrapli on the same commands (its Zig core is "
+                     "invisible to py-spy: time inside it shows as the calling Python frame)", many=cfg.many)
 
 
 if __name__ == "__main__":

@@ -70,7 +70,7 @@ class _CollectorBase(Tool):
         super().__init__(host, workdir)
         workdir.mkdir(parents=True, exist_ok=True)
         from collector.credentials import Credentials
-        from collector.store.chunks import RawStream
+        from collector.store import chunks
         from collector.store.journal import Journal
         from collector.target import parse_target
         from collector.transports.base import ConnectOptions
@@ -81,7 +81,8 @@ class _CollectorBase(Tool):
         )
         self.target = parse_target(f"ssh://{host.user}@{host.host}:{host.port}")
         (workdir / "steps").mkdir(parents=True, exist_ok=True)
-        self.raw = RawStream(workdir / "raw", masker=self.creds.masker)
+        # read at call time so `run.py --patch collector.store.chunks.DEFAULT_CHUNK_SIZE=...` reaches it
+        self.raw = chunks.RawStream(workdir / "raw", chunk_size=chunks.DEFAULT_CHUNK_SIZE, masker=self.creds.masker)
         self.journal = Journal(workdir / "journal.jsonl", self.creds.masker)
         self.step = 0
 

@@ -50,6 +50,11 @@ def test_budget_lower_is_better() -> None:
     assert over.met is False and over.verdict() == "**missed** by 50%"
 
 
+def test_budget_zero_target() -> None:
+    assert Budget("sleeps", 0.0, 0.0, lower_is_better=True, unit="").verdict() == "**met**"
+    assert Budget("sleeps", 2.0, 0.0, lower_is_better=True, unit="").verdict() == "**missed**"
+
+
 def test_interleave_alternates_direction_and_covers_every_tool() -> None:
     order = interleave(["A", "B", "C"], 3)
     assert [n for _, n in order] == ["A", "B", "C", "C", "B", "A", "A", "B", "C"]
