@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 
 from . import __version__
-from .errors import BundleError, CollectorError, UsageError
+from .errors import BundleError, CollectorError, UploadError, UsageError
 from .runner.observer import RunObserver
 from .runner.runner import RunOptions, RunOutcome
 from .schedule.cli import mount as mount_schedule
@@ -420,11 +420,11 @@ def upload(
     """Upload a bundle to the case, resumably (re-run the same command to continue)."""
     from .playbook.durations import parse_size
     from .ui.credentials import _one_source
-    from .upload import upload_bundle, upload_status
+    from .upload import format_status, upload_bundle, upload_status
 
     try:
         if status:
-            print(json.dumps(upload_status(bundle_path), indent=2, default=str))
+            out.print(format_status(upload_status(bundle_path)))
             return
         if not to or not case:
             raise UsageError("--to and --case are required", hint="e.g. --to https://upload.example/home/ --case 6999")
@@ -434,8 +434,9 @@ def upload(
                                known_hosts=Path(known_hosts) if known_hosts else None)
     except CollectorError as exc:
         _fail(exc)
-    out.print(f"uploaded {bundle_path.name} to case {case}: {result.parts_sent}/{result.parts_total} parts sent "
-              f"now, {result.bytes_sent:,} bytes ({result.bytes_resent:,} re-sent); complete={result.complete}")
+    out.print(f"case {case}: {result.summary()}")
+    if not result.complete:
+        _fail(UploadError("the upload is incomplete", hint="re-run the same command: it sends only what is missing"))
 
 
 # -- simulator and demo --------------------------------------------------------------------------
