@@ -25,8 +25,11 @@ def frame_name(frame: str, line: bool = False) -> str:
     return f"{path}:{m.group('func')}"
 
 
-def parse_collapsed(text: str) -> tuple[int, Counter[str], Counter[str]]:
-    """Total samples, self counts per innermost line, and inclusive counts per function."""
+def parse_collapsed(text: str, exclude: tuple[str, ...] = ()) -> tuple[int, Counter[str], Counter[str]]:
+    """Total samples, self counts per innermost line, and inclusive counts per function.
+
+    Stacks containing any of `exclude` (substrings of a frame) are left out, e.g. the child's import phase.
+    """
     total = 0
     self_c: Counter[str] = Counter()
     incl: Counter[str] = Counter()
@@ -35,10 +38,10 @@ def parse_collapsed(text: str) -> tuple[int, Counter[str], Counter[str]]:
         if not stack or not count.isdigit():
             continue
         n = int(count)
-        total += n
         raw = [f for f in stack.split(";") if f]
-        if not raw:
+        if not raw or any(x in f for f in raw for x in exclude):
             continue
+        total += n
         frames = [frame_name(f) for f in raw]
         self_c[frame_name(raw[-1], line=True)] += n
         for f in set(frames):
@@ -50,11 +53,13 @@ _BORING = ("<frozen", "runpy", "threading.py:Thread._bootstrap", "benchmarks/too
            "benchmarks/tools.py:main")
 
 
-def summarize_collapsed(text: str, top: int = 12) -> str:
-    total, self_c, incl = parse_collapsed(text)
+def summarize_collapsed(text: str, top: int = 12, exclude: tuple[str, ...] = ()) -> str:
+    total, self_c, incl = parse_collapsed(text, exclude)
     if total == 0:
         return "(no samples)"
-    rows = [f"{total} samples (active threads, all of them).", "", "| self | innermost frame (file:line:function) |",
+    left_out = f" (stacks through {', '.join(f'`{x}`' for x in exclude)} left out)" if exclude else ""
+    rows = [f"{total} samples of active threads, all threads{left_out}.", "",
+            "| self | innermost frame (file:line:function) |",
             "|---|---|"]
     rows += [f"| {c / total:.1%} | `{f}` |" for f, c in self_c.most_common(top)]
     rows += ["", "| inclusive | function (anywhere on the stack) |", "|---|---|"]

@@ -25,7 +25,7 @@ from .measure import REPO, Budget, Sample, Stats, fmt_ratio, ratio, run_child, r
 from .profile_summary import summarize_collapsed
 from .sshd_host import MB, BenchHost, BenchSetupError, SshdHost, data_file
 
-MEASUREMENTS = ("throughput", "many", "memory", "connect", "modem", "resume", "experiment")
+MEASUREMENTS = ("throughput", "many", "memory", "connect", "modem", "resume", "experiment", "profile")
 DEFAULT_ONLY = ("throughput", "many", "memory", "connect", "modem", "resume")
 BIG_TOOLS = ("openssh", "paramiko-pty", "paramiko-exec", "collector", "collector-exec", "netmiko", "scrapli")
 MANY_TOOLS = ("collector", "collector-exec", "netmiko", "scrapli")
@@ -244,7 +244,7 @@ def memory(host: BenchHost, cfg: Config, rep: Report, baseline: dict[str, Stats]
 
 
 # -- 4. connect + first command -----------------------------------------------------------------------------------
-def connect(host: BenchHost, cfg: Config, rep: Report) -> dict[str, Stats]:
+def connect(host: BenchHost, cfg: Config, rep: Report, *, report: bool = True) -> dict[str, Stats]:
     total = cfg.connect_rounds * cfg.connect_per_round
     log(f"[connect] {total} connects per tool ({cfg.connect_rounds} interleaved rounds × {cfg.connect_per_round})")
 
@@ -265,12 +265,13 @@ def connect(host: BenchHost, cfg: Config, rep: Report) -> dict[str, Stats]:
         fail = failures(res[t])
         rows.append(f"| {LABEL[t]} | {lat.fmt('.0f', 1000)}{' — ' + fail if fail else ''} | {lat.n} | "
                     f"{rss[t].fmt('.0f')} |")
-    rep.sections.append(
-        "## 4. Connect + first command\n\nTCP connect, SSH handshake, public-key login, shell or channel, "
-        "first prompt (interactive tools) and one `echo 1`, timed inside the process after its imports. OpenSSH: "
-        "a fresh `ssh host echo 1` process each time. Idle RSS = the peak of that process (used as the baseline in "
-        "section 3).\n\n" + "\n".join(rows)
-    )
+    if report:
+        rep.sections.append(
+            "## 4. Connect + first command\n\nTCP connect, SSH handshake, public-key login, shell or channel, "
+            "first prompt (interactive tools) and one `echo 1`, timed inside the process after its imports. "
+            "OpenSSH: a fresh `ssh host echo 1` process each time. Idle RSS = the peak of that process (used as the "
+            "baseline in section 3).\n\n" + "\n".join(rows)
+        )
     rss["paramiko-exec"] = rss.get("paramiko-pty", Stats(0, 0, 0, 0))
     return rss
 
@@ -420,6 +421,9 @@ def sleep_audit(rep: Report) -> None:
 
 
 # -- profiles -----------------------------------------------------------------------------------------------------
+PROFILE_EXCLUDE = ("_preload", "shutil.py", "<frozen importlib")
+
+
 def profile_tool(host: BenchHost, tool: str, size_mb: int, rep: Report, why: str, *, many: int = 0) -> None:
     """One extra run of `tool` under py-spy (big output, or `many` short commands); top functions into the report."""
     pyspy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
@@ -441,7 +445,8 @@ def profile_tool(host: BenchHost, tool: str, size_mb: int, rep: Report, why: str
         if not out.exists():
             rep.profiles.append(f"### {tool}\n\n{why}; py-spy produced nothing ({sample.error}).")
             return
-        summary = summarize_collapsed(out.read_text(), top=12)
+        # the child's imports and clean-up are not the tool's work
+        summary = summarize_collapsed(out.read_text(), top=12, exclude=PROFILE_EXCLUDE)
     if sample.ok and many:
         speed = f"{float(sample.result['command_s']) * 1000 / many:.2f} ms per command under the profiler"
     elif sample.ok:
@@ -594,14 +599,16 @@ def main(argv: list[str] | None = None) -> int:
             if "many" in cfg.only:
                 many(host, cfg, rep)
             if "connect" in cfg.only or "memory" in cfg.only:
-                baseline = connect(host, cfg, rep)
+                baseline = connect(host, cfg, rep, report="connect" in cfg.only)
             if "memory" in cfg.only:
                 memory(host, cfg, rep, baseline)
             if "resume" in cfg.only:
                 resume(host, cfg, rep)
             if "experiment" in cfg.only:
                 experiment(host, cfg, rep)
-            if cfg.profile:
+            if "profile" in cfg.only:
+                profiles(host, cfg, rep, speed, everything=True)
+            elif cfg.profile:
                 profiles(host, cfg, rep, speed)
     except BenchSetupError as exc:
         log(f"bench: {exc}")
@@ -620,18 +627,21 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def profiles(host: BenchHost, cfg: Config, rep: Report, speed: dict[str, Stats]) -> None:
-    """py-spy the collector runs whose throughput budget was missed."""
-    missed = {b.name for b in rep.budgets if b.met is False}
+def profiles(host: BenchHost, cfg: Config, rep: Report, speed: dict[str, Stats], everything: bool = False) -> None:
+    """py-spy the collector runs whose budget was missed or met by less than 10 % (all of them with `everything`)."""
+    missed = {b.name for b in rep.budgets if b.met is False or (b.margin is not None and b.margin < 0.10)}
+    tag = "profiled on request" if everything else "budget missed or met by less than 10 %"
+    if everything:
+        missed = {"Interactive throughput", "Exec mode", "small commands"}
     size = cfg.big_mb
     if any(n.startswith("Interactive throughput") for n in missed):
-        profile_tool(host, "collector", size, rep, "interactive throughput budget missed")
+        profile_tool(host, "collector", size, rep, f"interactive throughput: {tag}")
         profile_tool(host, "paramiko-pty", size, rep, "for comparison: the bare paramiko pty read")
     if any(n.startswith("Exec mode") for n in missed):
-        profile_tool(host, "collector-exec", size, rep, "exec-mode throughput budget missed")
+        profile_tool(host, "collector-exec", size, rep, f"exec-mode throughput: {tag}")
         profile_tool(host, "paramiko-exec", size, rep, "for comparison: the bare paramiko read without a pty")
     if any("small commands" in n for n in missed):
-        profile_tool(host, "collector", size, rep, "small-commands budget missed", many=cfg.many)
+        profile_tool(host, "collector", size, rep, f"small commands: {tag}", many=cfg.many)
         profile_tool(host, "scrapli", size, rep, "for comparison: scrapli on the same commands (its Zig core is "
                      "invisible to py-spy: time inside it shows as the calling Python frame)", many=cfg.many)
 

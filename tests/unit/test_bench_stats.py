@@ -110,6 +110,8 @@ def test_collapsed_stacks_self_and_inclusive() -> None:
     text = summarize_collapsed(STACKS, top=3)
     assert "| 60.0% | `paramiko/buffered_pipe.py:164:read` |" in text
     assert summarize_collapsed("") == "(no samples)"
+    total, self_c, _ = parse_collapsed(STACKS, exclude=("chunks.py",))
+    assert total == 8 and "collector/store/chunks.py:120:append" not in self_c
 
 
 def test_frame_name_shortens_paths() -> None:
