@@ -73,7 +73,8 @@ class RunState:
     debug_active: bool = False
 
     def ordered(self, kind: str | None = None) -> list[StepRecord]:
-        recs = sorted(self.steps.values(), key=lambda r: (r.kind == "cleanup", r.step))
+        """Main steps (trigger steps right after their capture), then cleanup steps."""
+        recs = sorted(self.steps.values(), key=lambda r: (r.kind == "cleanup", r.step, r.kind == "trigger"))
         return [r for r in recs if kind is None or r.kind == kind]
 
 
@@ -126,6 +127,21 @@ def fold(events: Any) -> RunState:
                 rec.extra["skip_reason"] = ev.get("cause")
             else:
                 rec.status = "interrupted"
+        elif kind in ("trigger-step-completed", "trigger-step-interrupted"):
+            # steps run by a capture trigger: their own records, numbered after the capture's step
+            seq = sum(1 for k in state.steps if k[0] == "trigger") + 1
+            rec = StepRecord(step=ev.get("step", 0), name=ev.get("name") or ev.get("command", ""),
+                             command=ev.get("command", ""), kind="trigger", started_at=ev.get("ts"))
+            for k, v in ev.items():
+                if k in _STEP_FIELDS and k not in ("step", "attempts", "kind", "name", "command"):
+                    setattr(rec, k, v)
+            if kind == "trigger-step-interrupted":
+                rec.status = "interrupted"
+                rec.file = None
+                rec.extra["partial_file"] = ev.get("partial_file")
+            rec.ended_at = ev.get("ts")
+            rec.extra.update({"trigger": ev.get("trigger"), "run": ev.get("run")})
+            state.steps[("trigger", seq)] = rec
         elif kind == "connection-lost":
             state.outages.append(Outage(start=ev.get("ts", ""), cause=ev.get("cause", "")))
         elif kind == "reconnect-attempt" and state.outages:

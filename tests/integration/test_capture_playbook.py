@@ -66,3 +66,8 @@ def test_ospf_capture_survives_a_drop_triggers_on_flap_and_switches_debug_off(tm
     assert second.index("undebug all") < second.index("debug ip ospf adj")  # off first, then the capture resumes
     assert second[-2:] == ["undebug all", "terminal no monitor"]  # the playbook's cleanup at the very end
     assert (outcome.run_dir / "captures" / "ospf-adj" / "index.jsonl").exists()
+    # trigger steps are records of their own, right after their capture, in the run's outcome
+    kinds = [r.kind for r in outcome.steps]
+    capture_at = kinds.index("capture")
+    assert kinds[capture_at + 1 : capture_at + 4] == ["trigger"] * 3
+    assert all(r.status == "ok" and r.sha256 for r in outcome.steps if r.kind == "trigger")
