@@ -543,7 +543,7 @@ def write_report(rep: Report, path: Path, argv: list[str]) -> None:
 
 def parse_args(argv: list[str]) -> tuple[Config, Path, bool]:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
-    ap.add_argument("--quick", action="store_true", help="small sizes and 3 runs (under 2 minutes)")
+    ap.add_argument("--quick", action="store_true", help="small sizes, 3 runs, no profiles (under 2 minutes)")
     ap.add_argument("--full", action="store_true", help="1 GiB memory test, 64 KiB modem goodput, netmiko 5 runs")
     ap.add_argument("--only", action="append", default=[], help=f"one of {', '.join(MEASUREMENTS)} (repeatable, "
                     "or comma-separated)")
@@ -560,7 +560,7 @@ def parse_args(argv: list[str]) -> tuple[Config, Path, bool]:
     if a.quick:
         cfg = Config(runs=3, big_mb=20, mem_mb=64, many=100, many_runs_netmiko=3, connect_rounds=3,
                      connect_per_round=2, modem_bytes=1024, modem_runs=3, modem_commands=5, resume_runs=3,
-                     mode="quick")
+                     profile=False, mode="quick")
     elif a.full:
         cfg = Config(mem_mb=1024, mem_runs=3, many_runs_netmiko=5, modem_bytes=65536, mode="full")
     if a.runs:
