@@ -19,7 +19,7 @@ from paramiko.ssh_exception import IncompatiblePeer  # type: ignore[attr-defined
 from ..credentials import Credentials
 from ..errors import CollectorError, ConnectError, ConnectionLost
 from ..target import Target
-from .base import READ_SIZE, ConnectOptions, Transport
+from .base import ConnectOptions, Transport
 from .ssh_auth import authenticate, describe
 from .ssh_config import identity_files_of, resolve_ssh_target
 from .ssh_hostkeys import HostKeyVerifier
@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     from .ssh_exec import SSHExecRunner
 
 WINDOW_SIZE = 2 << 20  # bytes in flight; larger windows only grow RSS on loopback and LANs
+#: interactive reads stay at 64 KiB: with a 2 MiB window paramiko's per-recv backlog memmove is cheap, and
+#: the session's per-read copies stay small (the 64 MiB RSS budget); exec mode reads 1 MiB (ssh_exec.py)
+READ_SIZE = 64 << 10
 MAX_PACKET_SIZE = 32 << 10
 KEEPALIVE_INTERVAL = 30
 #: a write gives up when the peer's window stays closed this long
