@@ -237,7 +237,8 @@ def memory(host: BenchHost, cfg: Config, rep: Report, baseline: dict[str, Stats]
         "window, chunked store), so the peak at 1 GiB is expected to be the same; the peers hold the whole output.")
     rep.sections.append(
         f"## 3. Peak RSS capturing a {cfg.mem_mb} MiB output\n\nPeak RSS = VmHWM of the tool's own process, one "
-        f"fresh process per run (scrapli's ssh child, a few MiB, is not included).{full}\n\n" + "\n".join(rows)
+        f"fresh process per run (scrapli's ssh child, a few MiB, is not included); {cfg.mem_runs} run(s) per tool "
+        f"(peak RSS is steady: section 1 shows its min–max over 5 runs).{full}\n\n" + "\n".join(rows)
     )
     rep.budgets.append(Budget(f"Peak RSS ≤ 64 MiB capturing {cfg.mem_mb} MiB (collector interactive)",
                               coll.median if coll and coll.n else None, 64.0, lower_is_better=True, unit=" MiB"))
