@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..errors import StoreError
 
-BUFFER = 1 << 20
+BUFFER = 64 << 10  # small steps are the common case; large writes bypass the buffer anyway
 
 
 class StepFile:
