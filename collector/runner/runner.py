@@ -173,8 +173,13 @@ class Runner:
             if self.session is not None:
                 with contextlib.suppress(Exception):
                     self.session.close()
-            raw.close()
+            try:
+                raw.close()
+            except CollectorError as exc:  # a seal could not be written (disk full): say so, keep the data
+                error = error or exc
+                status = "failed" if status in ("ok", "completed-with-errors") else status
             journal.write("run-ended", status=status, error=error.message if error else None, durable=True)
+            journal.close()
             info: dict[str, Any] = {"status": status, "ended_at": utc_now(), "peak_rss_kib": peak_rss_kib()}
             if self.session is not None:
                 info["link"] = dict(self.session.transport.info)
