@@ -22,15 +22,14 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
-import os
 import re
 import secrets as _secrets
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ..errors import BundleError
+from ..errors import BundleError, StoreError
+from ..store.fsutil import atomic_write_bytes
 
 KINDS = ("ips", "hostnames", "users", "words")
 PRF_CACHE = 200_000  # bounded caches keep memory flat on outputs with millions of addresses (full BGP tables)
@@ -420,18 +419,9 @@ class Anonymizer:
 
     def write_map(self, path: Path) -> Path:
         """Write the private map with mode 0600, atomically; the caller keeps it outside the bundle."""
-        path.parent.mkdir(parents=True, exist_ok=True)
         data = (json.dumps(self.private_map(), indent=2) + "\n").encode()
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
         try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, path)
-        except OSError as exc:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise BundleError(f"cannot write the private map {path}: {exc.strerror}") from exc
+            atomic_write_bytes(path, data, mode=0o600)  # mkstemp creates it 0600: never readable by others
+        except StoreError as exc:
+            raise BundleError(f"cannot write the private map {path}: {exc.message}") from exc
         return path
