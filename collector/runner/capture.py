@@ -21,6 +21,7 @@ from ..store.fsutil import utc_now
 from ..store.journal import Journal
 from ..store.rundir import RunDir, slugify
 from ..store.stepfile import StepFile
+from .capture_io import Collect, Tee, is_debug_off, is_debug_on, new_log_lines
 from .guards import RateGuard, evaluate_precheck
 from .observer import RunObserver
 from .plan import PlannedStep
@@ -34,8 +35,6 @@ MAX_LINE = 64 * 1024  # a longer run of bytes without a newline is stored as pie
 RESTART_ATTEMPTS = 3  # reconnects tried when the link drops again while the capture is restarted
 STATUS_STEP = {"rate-guard": "error", "precheck-failed": "failed"}  # capture status -> step status (else ok)
 
-_DEBUG_ON = re.compile(r"^\s*deb(u|ug)?\s+\S", re.IGNORECASE)
-_DEBUG_OFF = re.compile(r"^\s*(u|un|und|undeb|undebu|undebug)\s+\S|^\s*no\s+deb(u|ug)?(\s|$)", re.IGNORECASE)
 _MONITOR = re.compile(r"^\s*term\w*\s+mon\w*\s*$", re.IGNORECASE)
 
 
@@ -52,97 +51,6 @@ class CaptureOutcome:
     mode: str = "stream"  # stream | buffer-poll
     keepalives: int = 0
     trigger_files: list[str] = field(default_factory=list)
-
-
-def is_debug_on(command: str) -> bool:
-    return _DEBUG_ON.match(command) is not None
-
-
-def is_debug_off(command: str) -> bool:
-    return _DEBUG_OFF.match(command) is not None
-
-
-def new_log_lines(marker: list[bytes], lines: list[bytes]) -> tuple[list[bytes], bool]:
-    """Buffer-poll mode: the lines of a `show logging` output that follow the last-seen marker.
-
-    `marker` is the last few lines of the previous poll. Returns (new lines, marker found). When the marker is
-    gone (the buffer wrapped or was cleared) every line is new and found is False.
-    """
-    if not marker:
-        return list(lines), True
-    k = len(marker)
-    for end in range(len(lines), k - 1, -1):
-        if lines[end - k : end] == marker:
-            return lines[end:], True
-    return list(lines), False
-
-
-class _Collect:
-    """A sink that keeps a command's output in memory (pre-check and poll outputs are small)."""
-
-    def __init__(self, limit: int = 16 << 20, tee: StepFile | None = None) -> None:
-        self.data = bytearray()
-        self.limit = limit
-        self.tee = tee
-
-    def write(self, data: bytes) -> None:
-        if self.tee is not None:
-            self.tee.write(data)
-        if len(self.data) < self.limit:
-            self.data += data[: self.limit - len(self.data)]
-
-
-Chunk = tuple[bytes, float, float]  # bytes, monotonic and epoch receive time
-
-
-class _Tee:
-    """Keeps what a command read (with receive times) so lines that raced the command stay in the capture."""
-
-    def __init__(self, session: Session, clock: Callable[[], float], limit: int = 256 * 1024) -> None:
-        self.session = session
-        self.clock = clock
-        self.limit = limit
-        self.size = 0
-        self.chunks: list[Chunk] = []
-        self._orig = session._read
-
-    def __enter__(self) -> _Tee:
-        orig = self._orig
-
-        def read(timeout: float) -> bytes:
-            data = orig(timeout)
-            if data and self.size < self.limit:
-                self.chunks.append((data, self.clock(), time.time()))
-                self.size += len(data)
-            return data
-
-        setattr(self.session, "_read", read)  # noqa: B010 - an instance attribute shadows the method
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        with contextlib.suppress(AttributeError):
-            delattr(self.session, "_read")
-
-    def around_echo(self, command: str) -> tuple[list[Chunk], list[Chunk]]:
-        """The chunks (cut) before the line where `command` was echoed, and those after that line."""
-        joined = b"".join(c for c, _, _ in self.chunks)
-        at = joined.find(command.encode()[:24])
-        if at < 0:
-            return [], []
-        start = joined.rfind(b"\n", 0, at) + 1
-        nl = joined.find(b"\n", at)
-        end = nl + 1 if nl >= 0 else len(joined)
-        before: list[Chunk] = []
-        after: list[Chunk] = []
-        pos = 0
-        for data, mono, utc in self.chunks:
-            lo, hi = pos, pos + len(data)
-            pos = hi
-            if lo < start:
-                before.append((data[: min(hi, start) - lo], mono, utc))
-            if hi > end:
-                after.append((data[max(lo, end) - lo :], mono, utc))
-        return before, after
 
 
 class _Stop(Exception):
@@ -282,7 +190,7 @@ class CaptureRunner:
         name = f"{self.step.index:03d}-{self.slug}-precheck-{slugify(spec.command, 40)}.txt"
         for tries in range(2):
             sink = StepFile(self.rundir.step_path(name))
-            collect = _Collect(tee=sink)
+            collect = Collect(tee=sink)
             try:
                 result = self._command(spec.command, collect, idle=self.step.idle_timeout)
             except ConnectionLost as exc:
@@ -321,7 +229,7 @@ class CaptureRunner:
             if is_debug_on(cmd) and not self.debug_on:
                 self.debug_on = True  # journaled before it is sent: a crash right after still gets debug off
                 self._j("debug-on", command=cmd, durable=True)
-            with _Tee(self._live(), self.clock) as tee:
+            with Tee(self._live(), self.clock) as tee:
                 result = self._command(cmd)
             if self.mode == "stream":  # the command's output and debug lines that raced it belong to the capture
                 self._ingest_around(tee, cmd, after=True)
@@ -469,7 +377,7 @@ class CaptureRunner:
             next_poll = self.clock() + self.poll_interval
 
     def _poll_lines(self) -> list[bytes]:
-        collect = _Collect()
+        collect = Collect()
         self._command(self.platform.slow_line.poll, collect, idle=self.step.idle_timeout)
         return [x.rstrip(b"\r") for x in bytes(collect.data).split(b"\n") if x.strip()]
 
@@ -503,7 +411,7 @@ class CaptureRunner:
                 self._pending.clear()
                 self._line(piece, at[0], at[1])
 
-    def _ingest_around(self, tee: _Tee, command: str, *, after: bool) -> None:
+    def _ingest_around(self, tee: Tee, command: str, *, after: bool) -> None:
         """Lines a command's read loop saw: before its echo line (and after it, with `after`); never the echo."""
         before, rest = tee.around_echo(command)
         for data, mono, utc in before:
@@ -571,7 +479,7 @@ class CaptureRunner:
                 fname = f"{name}.txt"
                 sink = StepFile(self.rundir.step_path(fname))
                 session = self._live()
-                tee = _Tee(session, self.clock)
+                tee = Tee(session, self.clock)
                 try:
                     with tee:
                         result = session.run(cmd, sink, idle_timeout=self.step.idle_timeout,

@@ -19,7 +19,8 @@ from collector.credentials import Credentials
 from collector.errors import ConnectionLost
 from collector.platforms import load_platform
 from collector.playbook.schema import CaptureStep
-from collector.runner.capture import CaptureOutcome, CaptureRunner, new_log_lines
+from collector.runner.capture import CaptureOutcome, CaptureRunner
+from collector.runner.capture_io import new_log_lines
 from collector.runner.connector import Connector, ReconnectPolicy
 from collector.runner.plan import PlannedStep
 from collector.secrets import Secret
