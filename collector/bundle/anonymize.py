@@ -24,7 +24,7 @@ import ipaddress
 import json
 import re
 import secrets as _secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -210,20 +210,29 @@ class Anonymizer:
             addr = ipaddress.ip_address(text)
         except ValueError:
             return text
+        return self._cycle_walk(addr, self._unpermute) or text
+
+    def _cycle_walk(self, addr: ipaddress.IPv4Address | ipaddress.IPv6Address,
+                    step: Callable[[int, int, int], int]) -> str | None:
+        """Permute (or un-permute) an address inside its class; None for addresses that are kept as they are.
+
+        Outside the classes the walk repeats until it leaves every kept/class range (cycle walking), so the
+        pseudonym of a public address is public and the mapping stays a bijection.
+        """
         version, value = addr.version, int(addr)
         keep_nets, class_nets = (_V4_KEEP, _V4_CLASS) if version == 4 else (_V6_KEEP, _V6_CLASS)
         if any(addr in n for n in keep_nets) or (version == 4 and _is_mask(value, 32)):
-            return text
+            return None
         cls = next((n for n in class_nets if addr in n), None)
         if cls is not None:
-            out = self._unpermute(version, value, cls.prefixlen)
+            out = step(version, value, cls.prefixlen)
         else:
-            out = self._unpermute(version, value, 0)
+            out = step(version, value, 0)
             for _ in range(10_000):
                 cand = ipaddress.ip_address(out)
                 if not (any(cand in n for n in keep_nets + class_nets) or (version == 4 and _is_mask(out, 32))):
                     break
-                out = self._unpermute(version, out, 0)
+                out = step(version, out, 0)
         return str(ipaddress.ip_address(out)) if version == 4 else ipaddress.IPv6Address(out).compressed
 
     def map_ip(self, text: str) -> str:
@@ -236,21 +245,10 @@ class Anonymizer:
         cached = table.get(str(addr)) if table else None
         if cached is not None:
             return cached
-        value = int(addr)
-        keep_nets, class_nets = (_V4_KEEP, _V4_CLASS) if version == 4 else (_V6_KEEP, _V6_CLASS)
-        if any(addr in n for n in keep_nets) or (version == 4 and _is_mask(value, 32)):
+        walked = self._cycle_walk(addr, self._permute)
+        if walked is None:
             return text
-        cls = next((n for n in class_nets if addr in n), None)
-        if cls is not None:
-            out = self._permute(version, value, cls.prefixlen)
-        else:
-            out = self._permute(version, value, 0)
-            for _ in range(10_000):
-                cand = ipaddress.ip_address(out)
-                if not (any(cand in n for n in keep_nets + class_nets) or (version == 4 and _is_mask(out, 32))):
-                    break
-                out = self._permute(version, out, 0)
-        mapped = str(ipaddress.ip_address(out)) if version == 4 else ipaddress.IPv6Address(out).compressed
+        mapped = walked
         if len(table) < MAP_LIMIT:
             table[str(addr)] = mapped
         else:
