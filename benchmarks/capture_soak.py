@@ -108,7 +108,7 @@ def soak(minutes: float, rate_mb: float, keep: Path | None) -> dict[str, Any]:
             "capture": "soak", "start": ["terminal monitor", "debug ip ospf adj"],
             "stop": ["undebug all", "terminal no monitor"], "until": {"duration": minutes * 60},
         })
-        step = PlannedStep(index=1, name="soak", command="", kind="capture", spec=spec)
+        step = PlannedStep(index=1, name="soak", command="", kind="capture", capture=spec)
 
         def reconnect(cause: str) -> Session:
             return connector.reconnect()

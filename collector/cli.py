@@ -97,7 +97,7 @@ def _options(target: str, jump: str | None, jump_mode: str, creds: Any, accept: 
         ssh_config=None if no_ssh_config else "~/.ssh/config",
     )
     if jump_passwords:
-        opts.extra["hop_credentials"] = _hop_credentials(jump_passwords, opts.jumps, creds)
+        opts.hop_credentials = _hop_credentials(jump_passwords, opts.jumps, creds)
     return tgt, opts
 
 
@@ -196,11 +196,10 @@ def _run(a: dict[str, Any]) -> int:
         runs_dir=a["runs_dir"], chunk_size=parse_size(a["chunk_size"]),
         policy=ReconnectPolicy(attempts=a["reconnect_attempts"], within=parse_duration(a["reconnect_for"])),
         login_timeout=parse_duration(a["login_timeout"]), case=a["case"], allow_changes=a["allow_changes"],
+        send_break=a["send_break"],
     )
     from .runner.history import expected_sizes
 
-    if a["send_break"]:
-        opts.extra["send_break"] = True
     sizes = expected_sizes(a["runs_dir"], tgt.slug(), loaded.model.name)
     observer: RunObserver = RunObserver() if a["as_json"] else RichObserver(err, sizes)
     runner = Runner(plan_steps(loaded.model), platform, tgt, opts, ropts, observer,

@@ -47,6 +47,7 @@ class ConnectError(CollectorError):
     """The target could not be reached (DNS, refused, timeout, no route)."""
 
     exit_code = 10
+    retryable = True  # False where retrying cannot help (no common algorithm, forwarding forbidden)
     hint = "check the target address and port, and that the device is reachable from here"
 
 

@@ -97,8 +97,8 @@ def step_record(rec: StepRecord, run_prefix: str, staged: Staged, clean: Clean,
     }
     if include_source_hash:
         out["source_sha256"] = rec.sha256
-    if "skip_reason" in rec.extra:
-        out["skip_reason"] = clean(str(rec.extra["skip_reason"]))
+    if rec.skip_reason is not None:
+        out["skip_reason"] = clean(rec.skip_reason)
     return out
 
 

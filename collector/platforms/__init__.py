@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
@@ -37,11 +37,14 @@ class _Data(BaseModel):
 
 
 class EnableSpec(_Data):
-    """How to reach privileged mode."""
+    """How to reach privileged mode from a user-mode prompt (one not matching `privileged_pattern`)."""
 
-    command: str = "enable"
-    password_prompt: Regex = r"(?i)password:\s*$"
-    disable_command: str = "disable"
+    command: str = Field(default="enable", description="sent at a user-mode prompt when an enable secret is given")
+    password_prompt: Regex = Field(default=r"(?i)password:\s*$", description="answered with the enable secret")
+    refused_pattern: Regex = Field(
+        default=r"(?i)(% ?access denied|% ?bad secrets?|% ?error in authentication|% ?authentication failed)",
+        description="the device refused the secret: fail at once (never retried)",
+    )
 
 
 class LoginPatterns(_Data):
@@ -52,9 +55,37 @@ class LoginPatterns(_Data):
     otp: Regex | None = r"(?i)(one[- ]time (password|code)|otp|passcode|verification code|token code)\s*:?\s*$"
     login_failed: Regex | None = r"(?i)(login invalid|login incorrect|authentication failed|access denied)"
     press_return: Regex | None = r"(?i)press (return|enter|any key) to (get started|continue)"
-    initial_config_dialog: Regex | None = None
-    confirm: Regex | None = r"(?i)(\[confirm\]|\[yes/no\]:?|\[y/n\]:?)\s*$"
-    rommon: Regex | None = None
+    initial_config_dialog: Regex | None = Field(default=None, description="answered `no`")
+    autoinstall: Regex | None = Field(
+        default=r"(?i)terminate autoinstall\?\s*\[yes(/no)?\]\s*:?\s*$", description="answered `yes`"
+    )
+    rommon: Regex | None = Field(default=None, description="boot loader prompt: the run stops (no CLI there)")
+
+
+class Reply(_Data):
+    """A question the device may ask in the middle of a command, and what to send back."""
+
+    pattern: Regex
+    response: str = Field(description="sent as typed (add \\n for Return)")
+
+
+class LogoutSpec(_Data):
+    """How a console session is left (so no shell stays open on the port)."""
+
+    command: str = "exit"
+    replies: list[Reply] = Field(
+        default=[Reply(pattern=r"(?i)(save|commit)[^\n]*\?\s*(\[[^\]\n]*\])?\s*:?\s*$", response="no\n")],
+        description="questions asked on the way out (unsaved or uncommitted changes: never saved)",
+    )
+
+
+class UniquePrompt(_Data):
+    """Shells: set a per-session random prompt so output can never imitate it."""
+
+    command: str = Field(description="command template; {prompt} is replaced by a quoted random prompt")
+    quote_split: str = Field(
+        default="''", description="inserted into the prompt text in the command so its echo never shows the prompt"
+    )
 
 
 class SlowLine(_Data):
@@ -104,13 +135,31 @@ class Platform(_Data):
     name: str
     description: str = ""
     prompt_pattern: Regex = Field(description="regex (re.M) matching a whole prompt line, any mode")
-    privileged_pattern: Regex | None = None
-    config_pattern: Regex | None = None
-    enable: EnableSpec | None = None
+    privileged_pattern: Regex | None = Field(
+        default=None, description="a prompt in privileged mode; with `enable`, any other prompt is user mode"
+    )
+    config_pattern: Regex | None = Field(
+        default=None, description="a prompt in configuration mode (left with config_exit_command at login)"
+    )
+    enable: EnableSpec | None = Field(default=None, description="how to leave user mode (None: no user mode)")
+    config_exit_command: str | None = Field(
+        default=None, description="sent when the session lands in configuration mode (config_pattern), e.g. end"
+    )
+    unique_prompt: UniquePrompt | None = None
     setup_commands: list[str] = []
     paging_patterns: list[Regex] = []
-    paging_response: str = " "
+    paging_response: str = Field(default=" ", description="sent when a paging prompt ends the output so far")
+    confirm_pattern: Regex | None = Field(
+        default=None, description="a confirmation question mid-command: answered y only when changes are allowed, "
+        "else interrupted (and the step is an error)"
+    )
+    command_replies: list[Reply] = Field(default=[], description="other questions answered mid-command")
+    interrupt: str = Field(default="\x03", description="sent to stop a command that timed out (Ctrl-C)")
+    logout: LogoutSpec = LogoutSpec()
     error_markers: list[str] = Field(default=[], description="literal text that marks a failed command in its output")
+    error_patterns: list[Regex] = Field(
+        default=[], description="regexes (multi-line) that mark a failed command, e.g. % [ZEBRA] Unknown command"
+    )
     debug_off_commands: list[str] = []
     session_state_commands: list[Regex] = Field(
         default=[], description="regexes: a step whose normalised command matches is restored after every reconnect"
@@ -121,11 +170,29 @@ class Platform(_Data):
     slow_line: SlowLine | None = None
     read_only: ReadOnlyPolicy = ReadOnlyPolicy()
 
-    def has_error(self, text: str) -> str | None:
-        """The first error marker found in text, or None."""
+    @model_validator(mode="after")
+    def _enable_needs_privileged(self) -> Platform:
+        if self.enable is not None and self.privileged_pattern is None:
+            raise ValueError("enable needs privileged_pattern (how else is user mode told apart?)")
+        return self
+
+    def mode_of(self, prompt: str) -> Literal["user", "privileged", "config", "other"]:
+        """What a prompt says about the session's mode, from config_pattern, privileged_pattern and enable."""
+        if self.config_pattern and re.search(self.config_pattern, prompt, re.M):
+            return "config"
+        if self.privileged_pattern and re.search(self.privileged_pattern, prompt, re.M):
+            return "privileged"
+        return "user" if self.enable is not None else "other"
+
+    def error_in(self, text: str) -> str | None:
+        """The first error marker (literal) or error pattern (regex) found in a command's output head."""
         for marker in self.error_markers:
             if marker in text:
                 return marker
+        for pattern in self.error_patterns:
+            m = re.search(pattern, text, re.M)
+            if m:
+                return m.group(0).strip()[:200]
         return None
 
     def is_session_state(self, command: str) -> bool:
@@ -211,6 +278,9 @@ def load_platform(name: str) -> Platform:
 __all__ = [
     "EnableSpec",
     "LoginPatterns",
+    "LogoutSpec",
+    "Reply",
+    "UniquePrompt",
     "Platform",
     "PlatformError",
     "ReadOnlyPolicy",

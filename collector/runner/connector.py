@@ -8,7 +8,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from tenacity import (
     RetryCallState,
@@ -29,6 +28,7 @@ from ..errors import (
     HostKeyError,
     UsageError,
 )
+from ..platforms import Platform
 from ..session.session import Session
 from ..store.chunks import RawStream
 from ..target import Target
@@ -39,7 +39,7 @@ NEVER_RETRY = (AuthenticationError, HostKeyError, UsageError, DeviceError)
 
 
 def _retryable(exc: BaseException) -> bool:
-    if isinstance(exc, NEVER_RETRY) or not getattr(exc, "retryable", True):
+    if isinstance(exc, NEVER_RETRY) or (isinstance(exc, ConnectError) and not exc.retryable):
         return False  # e.g. a jump host that forbids forwarding, no common algorithm
     if isinstance(exc, DialError):
         return False  # the dialer applies its own policy table; a final dial result is final
@@ -62,13 +62,14 @@ class Connector:
         self,
         target: Target,
         options: ConnectOptions,
-        platform: Any,
+        platform: Platform,
         raw: RawStream,
         *,
         policy: ReconnectPolicy | None = None,
         progress: Callable[[int], None] | None = None,
         on_attempt: Callable[[int, BaseException | None], None] | None = None,
         login_timeout: float = 60.0,
+        send_break: bool = False,
         factory: Callable[[Target, ConnectOptions], Transport] = make_transport,
     ) -> None:
         self.target = target
@@ -79,6 +80,7 @@ class Connector:
         self.progress = progress
         self.on_attempt = on_attempt
         self.login_timeout = login_timeout
+        self.send_break = send_break
         self.factory = factory
         self.connects = 0
 
@@ -86,7 +88,8 @@ class Connector:
         transport = self.factory(self.target, self.options)
         try:
             transport.open()
-            session = Session(transport, self.platform, self.options.credentials, self.raw, progress=self.progress)
+            session = Session(transport, self.platform, self.options.credentials, self.raw, progress=self.progress,
+                              send_break=self.send_break)
             session.open(timeout=self.login_timeout)
         except BaseException:
             transport.close()

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+
+from ..playbook.schema import Precheck
 
 
 @dataclass
@@ -17,7 +18,7 @@ class PrecheckResult:
     value: float | None = None
 
 
-def evaluate_precheck(spec: Any, output: str) -> PrecheckResult:
+def evaluate_precheck(spec: Precheck, output: str) -> PrecheckResult:
     """Judge a pre-check command's output: fail_if_match (a regex found = fail) or threshold (number > max = fail).
 
     A threshold whose number cannot be found fails too: debug is not started on a device we could not check.
@@ -28,6 +29,7 @@ def evaluate_precheck(spec: Any, output: str) -> PrecheckResult:
             return PrecheckResult(False, f"pre-check output matches {spec.fail_if_match!r}: {m.group(0).strip()!r}")
         return PrecheckResult(True, f"no match for {spec.fail_if_match!r}")
     th = spec.threshold
+    assert th is not None  # the schema requires exactly one of fail_if_match and threshold
     m = re.search(th.regex, output, re.MULTILINE)
     if m is None:
         return PrecheckResult(False, f"pre-check value not found (regex {th.regex!r} did not match the output)")

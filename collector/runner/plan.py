@@ -1,18 +1,20 @@
-"""Turns a loaded playbook into the concrete, numbered steps the runner executes.
+"""Turns a validated playbook into the typed, numbered steps the runner executes.
 
-Variables are already substituted; timeouts are seconds; each step knows its output file name.
+Variables are already substituted and durations are seconds (the schema did both); each step knows its file.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from ..playbook.durations import parse_duration
+from ..playbook.loader import LoadedPlaybook
+from ..playbook.schema import CaptureStep, Playbook, ShowStep
 from ..store.rundir import slugify
 
 DEFAULT_IDLE = 60.0
+StepKind = Literal["show", "cleanup", "capture"]
 
 
 @dataclass
@@ -20,72 +22,46 @@ class PlannedStep:
     index: int
     name: str
     command: str
-    kind: str = "show"  # show | cleanup | capture
+    kind: StepKind = "show"
     idle_timeout: float = DEFAULT_IDLE
     max_time: float | None = None
-    mode: str = "interactive"
-    resume: str = "rerun"
+    mode: Literal["interactive", "exec"] = "interactive"
+    resume: Literal["rerun", "skip", "offset"] = "rerun"
     offset_command: str | None = None
     expect_error: bool = False
-    allow_changes: bool = False
+    may_change: bool = False  # the playbook or the step allows changes (the CLI flag must say so too)
     session_state: bool = False
-    spec: Any = None  # the schema object (capture steps need the whole thing)
-    extra: dict[str, Any] = field(default_factory=dict)
+    capture: CaptureStep | None = None  # capture steps: the whole validated capture spec
 
     @property
     def filename(self) -> str:
         return f"{self.index:03d}-{slugify(self.name, 60)}.txt"
 
 
-def _seconds(value: Any, default: float | None) -> float | None:
-    if value is None:
-        return default
-    if isinstance(value, int | float):
-        return float(value)
-    return parse_duration(value)
+def _show(index: int, step: ShowStep, kind: StepKind, model: Playbook) -> PlannedStep:
+    idle = step.idle_timeout if step.idle_timeout is not None else model.defaults.idle_timeout
+    return PlannedStep(
+        index=index, name=step.label, command=step.command, kind=kind, idle_timeout=idle,
+        max_time=step.max_time if step.max_time is not None else model.defaults.max_time,
+        mode=step.mode, resume=step.resume, offset_command=step.offset_command, expect_error=step.expect_error,
+        may_change=model.allow_changes or step.allow_changes, session_state=step.session_state,
+    )
 
 
-def _get(obj: Any, name: str, default: Any = None) -> Any:
-    return getattr(obj, name, default) if obj is not None else default
-
-
-def plan_steps(playbook: Any, render: Any = None) -> list[PlannedStep]:
+def plan_steps(model: Playbook) -> list[PlannedStep]:
     """Main steps then cleanup steps, numbered 1..N in one sequence (order shows in file names)."""
-    defaults = _get(playbook, "defaults")
-    d_idle = _seconds(_get(defaults, "idle_timeout"), DEFAULT_IDLE) or DEFAULT_IDLE
-    d_max = _seconds(_get(defaults, "max_time"), None)
-    playbook_allows = bool(_get(playbook, "allow_changes", False))
     out: list[PlannedStep] = []
-    sources = [("show", s) for s in _get(playbook, "steps", [])]
-    sources += [("cleanup", s) for s in _get(playbook, "cleanup", [])]
-    for n, (kind, step) in enumerate(sources, start=1):
-        capture = _get(step, "capture")
-        command = _get(step, "command") or ""
-        if render is not None and command:
-            command = render(command)
-        name = _get(step, "name") or (capture if capture else command)
-        out.append(
-            PlannedStep(
-                index=n,
-                name=str(name),
-                command=command,
-                kind="capture" if capture else kind,
-                idle_timeout=_seconds(_get(step, "idle_timeout"), d_idle) or d_idle,
-                max_time=_seconds(_get(step, "max_time"), d_max),
-                mode=_get(step, "mode", "interactive") or "interactive",
-                resume=_get(step, "resume", "rerun") or "rerun",
-                offset_command=_get(step, "offset_command"),
-                expect_error=bool(_get(step, "expect_error", False)),
-                allow_changes=bool(_get(step, "allow_changes", False)),
-                session_state=bool(_get(step, "session_state", False)),
-                spec=step,
-                extra={"playbook_allow_changes": playbook_allows},
-            )
-        )
+    for n, step in enumerate([*model.steps, *model.cleanup], start=1):
+        if isinstance(step, CaptureStep):
+            out.append(PlannedStep(index=n, name=step.capture, command="", kind="capture",
+                                   idle_timeout=model.defaults.idle_timeout, max_time=model.defaults.max_time,
+                                   may_change=model.allow_changes or step.allow_changes, capture=step))
+        else:
+            out.append(_show(n, step, "cleanup" if n > len(model.steps) else "show", model))
     return out
 
 
-def playbook_info(loaded: Any, overrides: dict[str, str] | None = None) -> dict[str, Any]:
+def playbook_info(loaded: LoadedPlaybook, overrides: dict[str, str] | None = None) -> dict[str, Any]:
     """What run.json records about the playbook: name, path, hash, and the --var overrides (for resume)."""
     model = loaded.model
     return {
@@ -93,6 +69,6 @@ def playbook_info(loaded: Any, overrides: dict[str, str] | None = None) -> dict[
         "path": str(Path(loaded.path).resolve()),
         "sha256": loaded.sha256,
         "platform": model.platform,
-        "description": getattr(model, "description", ""),
+        "description": model.description,
         "vars_overrides": dict(overrides or {}),
     }

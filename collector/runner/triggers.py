@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+
+from ..playbook.schema import Trigger
 
 
 @dataclass
@@ -15,7 +16,7 @@ class TriggerState:
     """One on_match entry: its compiled regex, runs so far, when it last fired and what it ignored."""
 
     number: int  # 1-based position in on_match (names the step files)
-    spec: Any  # collector.playbook.schema.Trigger (match, run, debounce, max_runs, then)
+    spec: Trigger
     regex: re.Pattern[str]
     runs: int = 0
     last: float | None = None  # clock time of the last run's end (debounce starts there)
@@ -43,7 +44,7 @@ class Triggers:
     `debounce` seconds passed since its previous run ended. Other matches are counted as ignored.
     """
 
-    def __init__(self, specs: list[Any]) -> None:
+    def __init__(self, specs: list[Trigger]) -> None:
         self.states = [TriggerState(i, s, re.compile(s.match)) for i, s in enumerate(specs, start=1)]
 
     def __bool__(self) -> bool:

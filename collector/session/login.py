@@ -1,47 +1,22 @@
-"""The login dialog shared by every transport: usernames, passwords, OTPs, banners, consoles.
+"""Dialog tables for reaching a CLI: the login dialog (usernames, passwords, OTPs, banners, consoles) and enable.
 
-Built from the platform's patterns (with safe defaults); a refused login fails at once, never loops.
+Built only from the platform's fields; a refused login fails at once and never loops.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from ..credentials import Credentials
 from ..errors import AuthenticationError, DeviceError
-from .dialog import Dialog, DialogContext, Statement
+from ..expect.dialog import Dialog, DialogContext, Statement
+from ..platforms import EnableSpec, Platform
 
-DEFAULTS: dict[str, str] = {
-    "username": r"(?:user ?name|login)\s*:\s*$",
-    "password": r"pass(?:word|code)\s*:\s*$",
-    "otp": r"(?:otp|one[- ]time (?:password|code)|token(?: ?code)?|verification code|passcode)\s*:\s*$",
-    "login_failed": (
-        r"(?:% ?login invalid|authentication failed|login incorrect|access denied|"
-        r"% ?bad (?:passwords?|secrets?)|permission denied)"
-    ),
-    "press_return": r"press return to get started",
-    "initial_config": r"initial configuration dialog\?\s*\[yes/no\]\s*:?\s*$",
-    "autoinstall": r"terminate autoinstall\?\s*\[yes(?:/no)?\]\s*:?\s*$",
-    "rommon": r"(?:rommon\s*\d*\s*>|switch:|loader>)\s*$",
-    "more": r"-+\s*more\s*-+|<--- more --->",
-}
+PAGING_IN_LOGIN = 200  # --More-- prompts answered while a banner or MOTD scrolls by
 
 
-_ALIASES = {"initial_config_dialog": "initial_config"}
-
-
-def login_patterns(platform: Any) -> dict[str, str | None]:
-    """Platform patterns override the defaults; a platform value of None switches a statement off."""
-    pats: dict[str, str | None] = dict(DEFAULTS)
-    login = getattr(platform, "login", None)
-    if login is not None:
-        items = login.items() if isinstance(login, dict) else login.model_dump().items()
-        for key, value in items:
-            key = _ALIASES.get(key, key)
-            if key in pats and key != "confirm":
-                pats[key] = value.removeprefix("(?i)") if value else None
-    return pats
+def _answered(ctx: DialogContext) -> bool:
+    return bool(ctx.notes.get("password_answered") or ctx.notes.get("username_answered"))
 
 
 def _rommon(ctx: DialogContext) -> bytes | None:
@@ -51,10 +26,9 @@ def _rommon(ctx: DialogContext) -> bytes | None:
     )
 
 
-def build_login_dialog(platform: Any, creds: Credentials, ret: Callable[[], bytes]) -> Dialog:
-    """Statements for reaching a CLI prompt; the caller stops when the prompt matcher fires."""
-    pats = login_patterns(platform)
-    sent_password = {"n": 0}
+def login_dialog(platform: Platform, creds: Credentials, ret: Callable[[], bytes]) -> Dialog:
+    """Statements for reaching a prompt; the caller ends the dialog when the prompt matcher fires."""
+    pats = platform.login
 
     def username(ctx: DialogContext) -> bytes:
         if not creds.username:
@@ -66,7 +40,7 @@ def build_login_dialog(platform: Any, creds: Credentials, ret: Callable[[], byte
         return creds.username.encode() + ret()
 
     def password(ctx: DialogContext) -> bytes:
-        if sent_password["n"] >= 1 and ctx.notes.get("password_answered"):
+        if ctx.counts.get("password", 0) > 1:
             raise AuthenticationError(
                 "the device asked for the password again: the login was refused",
                 hint="check the username and password; collector stops after one try so the account is not locked",
@@ -76,7 +50,6 @@ def build_login_dialog(platform: Any, creds: Credentials, ret: Callable[[], byte
                 "the device asks for a password and none was given",
                 hint="pass --password-env VAR, --password-command CMD or --ask-password",
             )
-        sent_password["n"] += 1
         ctx.notes["password_answered"] = True
         return creds.password.reveal().encode() + ret()
 
@@ -84,28 +57,53 @@ def build_login_dialog(platform: Any, creds: Credentials, ret: Callable[[], byte
         return creds.otp(ctx.matched.decode("utf-8", "replace")).reveal().encode() + ret()
 
     def failed(ctx: DialogContext) -> bytes | None:
-        if not ctx.notes.get("password_answered") and not ctx.notes.get("username_answered"):
-            return None  # a banner that merely mentions "access denied"
         raise AuthenticationError(
-            f"login refused by the device ({ctx.matched.decode('utf-8', 'replace').strip()})",
+            f"login refused by the device ({ctx.matched.decode('utf-8', 'replace').strip()[:200]})",
             hint="check the username and password; collector does not retry, so the account is not locked",
         )
 
-    table: list[tuple[str, str, Any, int, str]] = [
-        ("rommon", "rommon", _rommon, 10, ""),
-        ("login_failed", "login_failed", failed, 10, r"[\s\S]*$"),
-        ("otp", "otp", otp, 3, ""),
-        ("password", "password", password, 2, ""),
-        ("username", "username", username, 2, ""),
-        ("press_return", "press_return", lambda c: ret(), 3, r"[\s\S]*$"),
-        ("initial_config", "initial_config", lambda c: b"no" + ret(), 2, ""),
-        ("autoinstall", "autoinstall", lambda c: b"yes" + ret(), 2, ""),
-        ("more", "more", lambda c: b" ", 200, r"\s*$"),
-    ]
-    statements = []
-    for name, key, action, limit, suffix in table:
-        pattern = pats.get(key)
+    def paging(ctx: DialogContext) -> bytes:
+        return platform.paging_response.encode()
+
+    table: list[Statement] = []
+
+    def add(name: str, pattern: str | None, action: Callable[[DialogContext], bytes | None], **kw: object) -> None:
         if pattern:
-            statements.append(Statement.of(name, f"(?:{pattern}){suffix}" if suffix else pattern, action,
-                                           max_matches=limit))
-    return Dialog(statements)
+            table.append(Statement.of(name, pattern, action, **kw))  # type: ignore[arg-type]
+
+    add("rommon", pats.rommon, _rommon)
+    # a banner that merely mentions "access denied" is not a refusal: only after we answered something
+    add("login_failed", f"(?:{pats.login_failed})[\\s\\S]*" if pats.login_failed else None, failed,
+        applies=_answered)
+    add("otp", pats.otp, otp, max_count=3, priority=1)  # "passcode:" is an OTP even if it looks like a password
+    add("password", pats.password, password, max_count=2)
+    add("username", pats.username, username, max_count=2)
+    add("press_return", f"(?:{pats.press_return})[\\s\\S]*" if pats.press_return else None, lambda c: ret(),
+        max_count=3)
+    add("initial_config", pats.initial_config_dialog, lambda c: b"no" + ret(), max_count=2)
+    add("autoinstall", pats.autoinstall, lambda c: b"yes" + ret(), max_count=2)
+    for n, pattern in enumerate(platform.paging_patterns):
+        add(f"paging_{n}", pattern, paging, max_count=PAGING_IN_LOGIN)
+    return Dialog(table)
+
+
+def enable_dialog(spec: EnableSpec, creds: Credentials, ret: Callable[[], bytes]) -> Dialog:
+    """Statements while `enable` runs: answer the secret once; a refusal or a second ask fails at once."""
+
+    def answer(ctx: DialogContext) -> bytes:
+        if creds.enable is None:
+            raise AuthenticationError(
+                "the device asks for an enable secret and none was given",
+                hint="pass --enable-env VAR or --ask-enable",
+            )
+        if ctx.counts.get("enable_password", 0) > 1:
+            raise AuthenticationError("enable secret refused", hint="check the enable secret")
+        return creds.enable.reveal().encode() + ret()
+
+    def refused(ctx: DialogContext) -> bytes | None:
+        raise AuthenticationError("enable secret refused by the device", hint="check the enable secret")
+
+    return Dialog([
+        Statement.of("enable_refused", f"(?:{spec.refused_pattern})[\\s\\S]*", refused),
+        Statement.of("enable_password", spec.password_prompt, answer, max_count=2),
+    ])

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 
-# CSI sequences (ESC [ ... final), OSC (ESC ] ... BEL/ST), and two-byte ESC sequences.
-_ANSI = re.compile(rb"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
+from ..expect.text import ANSI as _ANSI
+
 # An escape sequence that may still be incomplete at the end of a block.
 _ANSI_PARTIAL = re.compile(rb"\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b]*\x1b?)?\Z")
 # The erase sequence devices send after a pager prompt: backspaces, blanks, backspaces.
@@ -75,15 +75,3 @@ class Normalizer:
             s = s.replace(b"\x00", b"")
         return s
 
-
-def strip_for_match(line: bytes) -> bytes:
-    """A line as it looks on screen, for prompt matching: no ANSI, CR, NUL or trailing blanks."""
-    if b"\x1b" in line:
-        line = _ANSI.sub(b"", line)
-    return line.replace(b"\r", b"").replace(b"\x00", b"").rstrip(b" \t")
-
-
-def last_line(buf: bytes | bytearray) -> bytes:
-    """The text after the last LF (the line a prompt would be on)."""
-    nl = buf.rfind(b"\n")
-    return bytes(buf[nl + 1 :])

@@ -1,77 +1,37 @@
-"""A CLI session over any transport: login, prompt learning, enable, paging setup, running commands.
+"""A CLI session over any transport: login, prompt learning, enable, setup, commands, exec, captures, logout.
 
-Every byte read goes to the raw stream first; command output streams to a sink with a bounded tail.
+The only code that reads a transport (through SessionStream); everything above asks this class.
 """
 
 from __future__ import annotations
 
 import contextlib
-import re
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from collections.abc import Callable, Iterator
 
 from ..credentials import Credentials
 from ..errors import AuthenticationError, ConnectionLost, DeviceError
+from ..expect.dialog import Dialog, DialogContext, DialogTimeout, Quiet, Statement, TooManyMatches
+from ..expect.prompt import PromptMatch, PromptMatcher, quoted_split, random_prompt
+from ..expect.text import last_line, strip_for_match
+from ..platforms import Platform
 from ..store.chunks import RawStream
-from ..transports.base import Transport
-from .dialog import Dialog, DialogContext, Statement
-from .hop import check_hop_closed, check_hop_failure, hop_through_shell
-from .login import build_login_dialog
-from .normalize import Normalizer, last_line, strip_for_match
-from .prompt import MAX_PROMPT, PromptMatcher
-
-HOLD = 2 * MAX_PROMPT + 8  # post-echo bytes held back so a prompt is never written into a step file
-MARKER_HEAD = 4096  # error markers are looked for in the first bytes of an output
-DEFAULT_PROMPT = r"[\w.\-@()/:~\[\] ]{1,80}[>#$%] ?"
-# syslog / debug lines a device prints asynchronously: "000123: *Nov 27 ...", "*Nov 27 10:00:00", "%LINK-3-UPDOWN:"
-ASYNC_LINE = re.compile(
-    rb"^(?:\d+: |\*?[A-Z][a-z]{2} +\d+ \d\d:\d\d:\d\d|%[A-Z0-9_]+-\d-[A-Z0-9_]+:|[A-Z][a-z]{2} +\d+ \d\d:\d\d:\d\d)"
+from ..transports.base import ExecRunner, Transport
+from .command import (
+    MARKER_HEAD,
+    CommandInterrupted,
+    CommandReader,
+    CommandResult,
+    EchoMemory,
+    NullSink,
+    OutputSink,
 )
-ASYNC_WINDOW = 16384
-ECHO_WAIT_UNKNOWN = 4096  # bytes to wait for an echo from a device not yet seen to echo
-ECHO_WAIT_ECHOING = 1 << 16  # ... and from one that does (async log lines may come first)
-CONFIRM = re.compile(rb"(?:\[confirm\]|\[yes/no\]|\[y/n\]|\(y/n\)|\[no\]|\? \[y(?:es)?\])\s*:?\s*$", re.IGNORECASE)
+from .login import enable_dialog, login_dialog
+from .normalize import Normalizer
+from .stream import SessionStream, Tap
 
-
-class OutputSink(Protocol):
-    def write(self, data: bytes) -> None: ...
-
-
-class NullSink:
-    def write(self, data: bytes) -> None:
-        return None
-
-
-@dataclass
-class CommandResult:
-    """What one command produced, with the raw byte range it occupies in the run's stream."""
-
-    command: str
-    raw_start: int
-    raw_end: int
-    bytes: int = 0
-    error_marker: str | None = None
-    timed_out: bool = False
-    capped: bool = False
-    confirm_refused: bool = False
-    duration: float = 0.0
-    prompt: str | None = None
-    exit_status: int | None = None  # exec mode only
-
-
-class CommandInterrupted(ConnectionLost):
-    """The link dropped mid-command; `.partial` says what was already delivered to the sink."""
-
-    def __init__(self, message: str, partial: CommandResult) -> None:
-        super().__init__(message)
-        self.partial = partial
-
-
-def _attr(obj: Any, name: str, default: Any) -> Any:
-    value = getattr(obj, name, None)
-    return default if value is None else value
+SETUP_IDLE = 15.0
+LOGOUT_WAIT = 2.0
+PAGING_MAX = 10_000_000  # pager prompts answered in one command (a 1 GB output pages a lot)
 
 
 class Session:
@@ -80,327 +40,251 @@ class Session:
     def __init__(
         self,
         transport: Transport,
-        platform: Any,
+        platform: Platform,
         credentials: Credentials,
         raw: RawStream,
         *,
         progress: Callable[[int], None] | None = None,
         wake_after: float = 2.0,
+        send_break: bool = False,
     ) -> None:
         self.transport = transport
         self.platform = platform
         self.creds = credentials
-        self.raw = raw
-        self.progress = progress
+        self.stream = SessionStream(transport, raw, platform_return=platform.return_char, progress=progress)
         self.wake_after = wake_after
-        self._platform_return = _attr(platform, "return_char", "\n").encode()
-        self.paging = list(_attr(platform, "paging_patterns", []))
-        self.matcher = PromptMatcher(_attr(platform, "prompt_pattern", DEFAULT_PROMPT), self.paging)
-        self.error_markers = [m.encode() for m in _attr(platform, "error_markers", [])]
+        self.send_break = send_break
+        self.matcher = PromptMatcher(platform.prompt_pattern, platform.paging_patterns)
         self.prompt: str | None = None
+        self.mode: str = "other"  # user | privileged | config | other (Platform.mode_of)
+        self.prompt_kind = "learned"  # learned | unique (a per-session random prompt on shells)
         self.desynced = False
         self.setup_log: list[CommandResult] = []
-        self.jump_prompt: PromptMatcher | None = None  # set in jump shell mode
-        self.echoes: bool | None = None  # learned: does this device echo what we type?
+        self.echo = EchoMemory()
+        self._exec_runner: ExecRunner | None = None
+
+    # -- small public API --------------------------------------------------------------------------------
+    @property
+    def offset(self) -> int:
+        """Where the next byte read will sit in the run's raw stream."""
+        return self.stream.offset
 
     @property
     def return_char(self) -> bytes:
-        """The Return key; a transport may know better (Telnet in BINARY mode reads CR LF as two Returns)."""
-        key = getattr(self.transport, "return_key", None)
-        return key if isinstance(key, bytes) and key else self._platform_return
+        return self.stream.return_char
 
-    # -- bytes ---------------------------------------------------------------------------
-    def _read(self, timeout: float) -> bytes:
-        data = self.transport.read(max(0.0, timeout))
-        if data:
-            self.raw.append(data)
-            if self.progress is not None:
-                self.progress(len(data))
-        return data
+    def receive(self, timeout: float) -> bytes:
+        """Whatever the device sends within `timeout` (stored first): the capture engine's stream."""
+        return self.stream.read(timeout)
 
-    def write(self, data: bytes) -> None:
-        self.transport.write(data)
+    def send_return(self) -> None:
+        self.stream.write(self.return_char)
 
-    def send_line(self, text: str) -> None:
-        self.write(text.encode() + self.return_char)
+    def is_prompt(self, line: bytes) -> bool:
+        return self.matcher.is_prompt(line)
 
-    # -- login ---------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def tap(self, clock: Callable[[], float]) -> Iterator[Tap]:
+        """Keep what passes through while the block runs (see SessionStream.tap)."""
+        with self.stream.tap(clock) as t:
+            yield t
+
+    # -- login ---------------------------------------------------------------------------------------------
     def open(self, timeout: float = 60.0, *, enable: bool | None = None, setup: bool = True) -> str:
         """Reach a stable prompt (through any login dialog), enable if asked, then run setup commands."""
-        dialog = build_login_dialog(self.platform, self.creds, lambda: self.return_char)
-        if self.transport.options.extra.get("send_break"):
+        if self.send_break:
             self.transport.send_break()  # a console stuck in a dialog or a hung line: BREAK first
-        hop = self.transport.info.get("hop_command")
-        if hop:  # jump host in shell mode: its own ssh/telnet client carries us to the device
-            self.jump_prompt = hop_through_shell(self, str(hop), min(timeout, 30.0))
-        prompt = self._reach_prompt(dialog, timeout)
-        self.matcher.learn(prompt.encode())
-        self.prompt = prompt
+        prompt = self._reach_prompt(timeout)
+        self._at(prompt)
+        if self.mode == "config" and self.platform.config_exit_command:
+            self.run(self.platform.config_exit_command, NullSink(), idle_timeout=SETUP_IDLE)
         want_enable = enable if enable is not None else self.creds.enable is not None
-        if want_enable and self._is_user_mode(prompt):
+        if want_enable and self.mode == "user":
             self.enable(timeout=min(timeout, 30.0))
         if setup:
-            for cmd in _attr(self.platform, "setup_commands", []):
-                self.setup_log.append(self.run(cmd, NullSink(), idle_timeout=15.0))
+            self._unique_prompt()
+            for cmd in self.platform.setup_commands:
+                self.setup_log.append(self.run(cmd, NullSink(), idle_timeout=SETUP_IDLE))
         return self.prompt or prompt
 
-    def _is_user_mode(self, prompt: str) -> bool:
-        enable_cfg = getattr(self.platform, "enable", None)
-        return bool(enable_cfg) and prompt.rstrip().endswith(">")
+    def _at(self, prompt: str) -> None:
+        self.matcher.learn(prompt.encode())
+        self.prompt = prompt
+        self.mode = self.platform.mode_of(prompt)
 
-    def _reach_prompt(self, dialog: Dialog, timeout: float) -> str:
-        deadline = time.monotonic() + timeout
-        tail = bytearray()
-        ctx = DialogContext()
-        wakes = 0
-        candidate: bytes | None = None
-        last_data = time.monotonic()
-        while True:
-            now = time.monotonic()
-            if now >= deadline:
-                seen = strip_for_match(last_line(tail)).decode("utf-8", "replace")[-80:]
-                raise DeviceError(
-                    f"no CLI prompt within {timeout:.0f}s (last line seen: {seen!r})",
-                    hint="check the platform (--platform) and that the line is at a CLI; for consoles try --break",
-                )
-            wait = min(deadline - now, max(0.05, self.wake_after - (now - last_data)))
-            data = self._read(wait)
-            if not data:
-                if time.monotonic() - last_data >= self.wake_after and wakes < 6:
-                    # a quiet line (console, or a prompt we have not recognised yet): send RETURN
-                    wakes += 1
-                    last_data = time.monotonic()
-                    tail.clear()
-                    self.write(self.return_char)
-                continue
-            last_data = time.monotonic()
-            tail += data
-            if len(tail) > 8192:
-                del tail[:-8192]
-            if self.jump_prompt is not None:
-                check_hop_failure(bytes(tail))
+    def _reach_prompt(self, timeout: float) -> str:
+        dialog = login_dialog(self.platform, self.creds, lambda: self.return_char)
+        candidate: list[bytes] = []
+
+        def confirmed(tail: bytearray) -> str | None:
             found = self.matcher.find_at_end(tail)
-            if found is not None:
-                line = found.text.encode()
-                if candidate == line:
-                    return found.text
-                # confirm: a prompt seen twice in a row is a prompt, not a banner line
-                candidate = line
-                tail.clear()
-                self.write(self.return_char)
-                continue
-            st = dialog.match(tail, ctx)
-            if st is not None:
-                if ctx.counts[st.name] > st.max_matches:
-                    raise AuthenticationError(
-                        f"the device keeps asking ({st.name}); giving up so the account is not locked",
-                        hint="check credentials and the login sequence",
-                    )
-                answer = st.action(ctx) if st.action else None
-                tail.clear()
-                candidate = None
-                if answer:
-                    self.write(answer)
-
-    def enable(self, timeout: float = 30.0) -> None:
-        enable_cfg = getattr(self.platform, "enable", None)
-        command = _attr(enable_cfg, "command", "enable") if enable_cfg is not None else "enable"
-        pw_prompt = _attr(enable_cfg, "password_prompt", r"pass(?:word)?\s*:\s*$") if enable_cfg else r"password:\s*$"
-
-        def answer(ctx: DialogContext) -> bytes:
-            if self.creds.enable is None:
-                raise AuthenticationError(
-                    "the device asks for an enable secret and none was given",
-                    hint="pass --enable-env VAR or --ask-enable",
-                )
-            if ctx.counts.get("enable_password", 0) > 1:
-                raise AuthenticationError("enable secret refused", hint="check the enable secret")
-            return self.creds.enable.reveal().encode() + self.return_char
-
-        def refused(ctx: DialogContext) -> bytes | None:
-            raise AuthenticationError("enable secret refused by the device", hint="check the enable secret")
-
-        dialog = Dialog([
-            Statement.of("enable_refused", r"(?:% ?access denied|% ?bad secrets|% ?error in authentication)[\s\S]*$",
-                         refused),
-            Statement.of("enable_password", pw_prompt, answer, max_matches=2),
-        ])
-        self.send_line(command)
-        deadline = time.monotonic() + timeout
-        tail = bytearray()
-        ctx = DialogContext()
-        while time.monotonic() < deadline:
-            data = self._read(deadline - time.monotonic())
-            if not data:
-                continue
-            tail += data
-            found = self.matcher.find_at_end(tail)
-            if found is not None and not found.text.endswith(">"):
-                self.matcher.learn(found.text.encode())
-                self.prompt = found.text
-                return
-            if found is not None:
-                raise AuthenticationError("enable was refused (still in user mode)", hint="check the enable secret")
-            st = dialog.match(tail, ctx)
-            if st is not None and st.action is not None:
-                out = st.action(ctx)
-                tail.clear()
-                if out:
-                    self.write(out)
-        raise DeviceError(f"no privileged prompt within {timeout:.0f}s after `{command}`")
-
-    # -- commands ------------------------------------------------------------------------
-    def run(
-        self,
-        command: str,
-        sink: OutputSink,
-        *,
-        idle_timeout: float,
-        max_time: float | None = None,
-        allow_confirm: bool = False,
-    ) -> CommandResult:
-        """Send one command and stream its output (no echo, no prompt, normalised) into `sink`."""
-        result = CommandResult(command=command, raw_start=self.raw.offset, raw_end=self.raw.offset)
-        normalizer = Normalizer(self.paging)
-        head = bytearray()
-        t0 = time.monotonic()
-        last_byte = t0
-        echo = bytearray()
-        echo_done = False
-        pending = bytearray()
-        matcher = self.matcher
-        cmd_head = command.encode()[:24]
-
-        def emit(chunk: bytes | bytearray) -> None:
-            out = normalizer.feed(bytes(chunk))
-            if out:
-                if len(head) < MARKER_HEAD:
-                    head.extend(out[: MARKER_HEAD - len(head)])
-                result.bytes += len(out)
-                sink.write(out)
-
-        def finish() -> CommandResult:
-            tail_out = normalizer.flush()
-            if tail_out:
-                result.bytes += len(tail_out)
-                if len(head) < MARKER_HEAD:
-                    head.extend(tail_out[: MARKER_HEAD - len(head)])
-                sink.write(tail_out)
-            result.raw_end = self.raw.offset
-            result.duration = time.monotonic() - t0
-            result.error_marker = self._marker(bytes(head))
-            return result
+            if found is None:
+                return None
+            line = found.text.encode()
+            if candidate and candidate[-1] == line:
+                return found.text
+            # confirm: a prompt seen twice in a row is a prompt, not a banner line
+            candidate.append(line)
+            tail.clear()
+            self.send_return()
+            return None
 
         try:
-            self.write(command.encode() + self.return_char)
-            while True:
-                now = time.monotonic()
-                wait = idle_timeout - (now - last_byte)
-                if max_time is not None:
-                    wait = min(wait, max_time - (now - t0))
-                if wait <= 0:
-                    result.timed_out = True
-                    result.capped = max_time is not None and now - t0 >= max_time
-                    emit(pending)
-                    self.desynced = True
-                    return finish()
-                data = self._read(wait)
-                if not data:
-                    continue
-                last_byte = time.monotonic()
-                if not echo_done:
-                    echo += data
-                    at = echo.find(cmd_head)
-                    nl = echo.find(b"\n", at) if at != -1 else -1
-                    if nl != -1:
-                        data, echo_done = bytes(echo[nl + 1 :]), True  # the echo line ends here
-                        self.echoes = True
-                    elif at == -1 and self.echoes is not True and matcher.find_at_end(echo) is not None:
-                        # a device that does not echo, and a command with no output: just the prompt.
-                        # (once a device has echoed, a prompt before the echo is a stale one reprinted
-                        # after an asynchronous log line, never the end of this command)
-                        data, echo_done = bytes(echo), True
-                    elif len(echo) > (ECHO_WAIT_ECHOING if self.echoes else ECHO_WAIT_UNKNOWN):
-                        data, echo_done = bytes(echo), True  # no echo came: everything is output
-                    else:
-                        continue
-                    echo.clear()
-                pending += data
-                found = matcher.find_at_end(pending)
-                if self.jump_prompt is not None and self.jump_prompt.find_at_end(pending) is not None:
-                    check_hop_closed(bytes(pending[-MAX_PROMPT * 2 :]))
-                if found is not None:
-                    end = self._end_before_async(pending, found.start)
-                    emit(pending[:end])
-                    result.prompt = found.text
-                    self.prompt = found.text
-                    return finish()
-                last = last_line(pending[-MAX_PROMPT:])
-                if matcher.paging is not None and matcher.paging_at_end(last):
-                    normalizer.paging_active = True
-                    self.write(b" ")
-                elif CONFIRM.search(strip_for_match(last)):
-                    if allow_confirm:
-                        self.write(b"y" + self.return_char)
-                    else:
-                        # never confirm a change we were not allowed to make: abort the dialog
-                        result.confirm_refused = True
-                        self.write(b"\x03")
-                if len(pending) > HOLD:
-                    emit(pending[:-HOLD])
-                    del pending[:-HOLD]
+            outcome = dialog.process(self.stream, timeout=timeout, until=confirmed,
+                                     quiet=Quiet(self.wake_after, lambda c: self.return_char))
+        except DialogTimeout as exc:
+            seen = strip_for_match(last_line(exc.tail)).decode("utf-8", "replace")[-80:]
+            raise DeviceError(
+                f"no CLI prompt within {timeout:.0f}s (last line seen: {seen!r})",
+                hint="check the platform (--platform) and that the line is at a CLI; for consoles try --send-break",
+            ) from None
+        except TooManyMatches as exc:
+            raise AuthenticationError(
+                f"the device keeps asking ({exc.statement.name}); giving up so the account is not locked",
+                hint="check credentials and the login sequence",
+            ) from None
+        assert outcome.value is not None
+        return outcome.value
+
+    def enable(self, timeout: float = 30.0) -> None:
+        spec = self.platform.enable
+        if spec is None:
+            raise DeviceError(f"platform {self.platform.name} has no enable command")
+        dialog = enable_dialog(spec, self.creds, lambda: self.return_char)
+        self.stream.send_line(spec.command)
+        try:
+            outcome = dialog.process(self.stream, timeout=timeout, until=self.matcher.find_at_end)
+        except DialogTimeout:
+            raise DeviceError(f"no prompt within {timeout:.0f}s after `{spec.command}`") from None
+        except TooManyMatches:
+            raise AuthenticationError("enable secret refused", hint="check the enable secret") from None
+        assert outcome.value is not None
+        if self.platform.mode_of(outcome.value.text) == "user":
+            raise AuthenticationError("enable was refused (still in user mode)", hint="check the enable secret")
+        self._at(outcome.value.text)
+
+    def _unique_prompt(self) -> None:
+        """Shells: a random prompt only this session knows, so no output can end a command early."""
+        spec = self.platform.unique_prompt
+        if spec is None:
+            return
+        text = random_prompt()
+        quoted = quoted_split(text, spec.quote_split)
+        previous = (self.matcher.learned, self.prompt)
+        self.matcher.make_unique(text.encode())
+        result = self.run(spec.command.replace("{prompt}", quoted), NullSink(), idle_timeout=SETUP_IDLE)
+        if result.timed_out:  # not a POSIX shell after all: keep the learned prompt
+            self.matcher.unique = None
+            if previous[0] is not None:
+                self.matcher.learn(previous[0])
+            self.prompt = previous[1]
+            self.resync()
+            return
+        self.prompt_kind = "unique"
+        self.prompt = text.rstrip()
+
+    # -- commands ------------------------------------------------------------------------------------------
+    def _command_dialog(self, reader: CommandReader, allow_confirm: bool) -> Dialog:
+        """Replies needed mid-command: pager prompts, confirmations, and the platform's other questions."""
+        p = self.platform
+
+        def page(ctx: DialogContext) -> bytes:
+            reader.normalizer.paging_active = True
+            return p.paging_response.encode()
+
+        def confirm(ctx: DialogContext) -> bytes:
+            if allow_confirm:
+                return b"y" + self.return_char
+            reader.result.confirm_refused = True  # never confirm a change we were not allowed to make
+            return p.interrupt.encode()
+
+        table = [Statement.of(f"paging_{n}", pat, page, max_count=PAGING_MAX)
+                 for n, pat in enumerate(p.paging_patterns)]
+        if p.confirm_pattern:
+            table.append(Statement.of("confirm", p.confirm_pattern, confirm, max_count=3))
+        for n, reply in enumerate(p.command_replies):
+            table.append(Statement.of(f"reply_{n}", reply.pattern, self._reply(reply.response), max_count=PAGING_MAX))
+        return Dialog(table, window=512)
+
+    def run(self, command: str, sink: OutputSink, *, idle_timeout: float, max_time: float | None = None,
+            allow_confirm: bool = False) -> CommandResult:
+        """Send one command and stream its output (no echo, no prompt, normalised) into `sink`."""
+        reader = CommandReader(command, sink, self.matcher, Normalizer(self.platform.paging_patterns), self.echo,
+                               self.offset)
+        dialog = self._command_dialog(reader, allow_confirm)
+        try:
+            self.stream.send_line(command)
+            outcome = dialog.process(self.stream, timeout=max_time, idle_timeout=idle_timeout,
+                                     until=reader.until, on_data=reader.on_data)
+        except DialogTimeout as exc:
+            reader.result.timed_out = True
+            reader.result.capped = not exc.idle
+            self.desynced = True
         except ConnectionLost as exc:
-            emit(pending)
-            partial = finish()
+            partial = reader.finish(self.offset, self.platform.error_in)
             raise CommandInterrupted(str(exc) or "connection lost", partial) from exc
+        else:
+            match: PromptMatch | None = outcome.value
+            if match is not None:
+                self.prompt = match.text
+        return reader.finish(self.offset, self.platform.error_in)
 
-    def _end_before_async(self, buf: bytearray, prompt_start: int) -> int:
-        """Where the output really ended when log/debug lines and a reprinted prompt followed the prompt.
+    def exec(self, command: str, sink: OutputSink, *, idle_timeout: float,
+             max_time: float | None = None) -> CommandResult:
+        """One command on its own exec channel (no pty): exact bytes, stored first, and the exit status."""
+        runner = self._exec_runner or self.transport.exec_runner()
+        if runner is None:
+            raise DeviceError(f"exec mode needs an SSH target ({self.transport.target.scheme}:// has no exec "
+                              "channels)", hint="set `mode: interactive` on the step")
+        self._exec_runner = runner
+        result = CommandResult(command=command, raw_start=self.offset, raw_end=self.offset)
+        head = bytearray()
 
-        Devices print asynchronous messages (syslog, debug) after a prompt and then reprint it; when both
-        arrive in one read, the first prompt ends the command and the rest is async noise (kept in raw).
-        """
-        lo = max(0, prompt_start - ASYNC_WINDOW)
-        pos = prompt_start
-        best = prompt_start
-        while pos > lo:
-            nl = buf.rfind(b"\n", lo, pos - 1)
-            line = strip_for_match(bytes(buf[nl + 1 : pos - 1]))
-            if self.matcher.is_prompt(line):
-                best = nl + 1  # an earlier prompt, followed only by async lines and reprints
-            elif line and not ASYNC_LINE.match(line):
-                break
-            if nl == -1:
-                break
-            pos = nl + 1
-        return best
+        def on_data(data: bytes) -> None:
+            self.stream.record(data)
+            if len(head) < MARKER_HEAD:
+                head.extend(data[: MARKER_HEAD - len(head)])
+            sink.write(data)
 
-    def _marker(self, head: bytes) -> str | None:
-        for marker in self.error_markers:
-            if marker in head:
-                return marker.decode("utf-8", "replace")
-        return None
+        done = runner.run(command, on_data, idle_timeout, max_time)
+        result.raw_end = self.offset
+        result.bytes = done.bytes
+        result.timed_out = done.timed_out
+        result.capped = done.timeout_reason == "max_time"
+        result.duration = done.duration
+        result.exit_status = done.exit_status
+        result.error_marker = self.platform.error_in(bytes(head).decode("utf-8", "replace"))
+        return result
+
+    def _reply(self, response: str) -> Callable[[DialogContext], bytes]:
+        """A platform's canned answer; a newline in it (or the two characters \\n) is the Return key."""
+        data = response.replace("\\n", "\n").encode().replace(b"\n", self.return_char)
+        return lambda ctx: data
 
     def resync(self, timeout: float = 10.0) -> bool:
         """After a timeout: interrupt whatever runs and wait for the prompt again."""
-        interrupt = _attr(self.platform, "interrupt", "\x03").encode()
-        self.write(interrupt)
-        self.write(self.return_char)
-        deadline = time.monotonic() + timeout
-        tail = bytearray()
-        while time.monotonic() < deadline:
-            data = self._read(deadline - time.monotonic())
-            tail += data
-            if len(tail) > 8192:
-                del tail[:-8192]
-            if data and self.matcher.find_at_end(tail) is not None:
-                self.desynced = False
-                return True
-        return False
+        self.stream.write(self.platform.interrupt.encode())
+        self.send_return()
+        try:
+            Dialog([]).process(self.stream, timeout=timeout, until=self.matcher.find_at_end)
+        except DialogTimeout:
+            return False
+        self.desynced = False
+        return True
 
     def close(self, logout: bool = True) -> None:
         """Close; on a console line (serial, modem) log out first, so no shell is left open on the port."""
         if logout and self.transport.line_rate is not None and self.prompt is not None:
             with contextlib.suppress(Exception):  # the line may already be gone; closing is what matters
-                self.write(_attr(self.platform, "logout_command", "exit").encode() + self.return_char)
+                self._logout()
         self.transport.close()
+
+    def _logout(self) -> None:
+        spec = self.platform.logout
+        table = [Statement.of(f"logout_{n}", r.pattern, self._reply(r.response), max_count=3)
+                 for n, r in enumerate(spec.replies)]
+        back = [p for p in (self.platform.login.username, self.platform.login.press_return) if p]
+        table += [Statement.of("logged_out", p, loop_continue=False) for p in back]
+        self.stream.send_line(spec.command)
+        with contextlib.suppress(DialogTimeout, ConnectionLost):
+            Dialog(table).process(self.stream, timeout=LOGOUT_WAIT)

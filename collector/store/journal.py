@@ -1,6 +1,6 @@
-"""The run journal: an append-only JSONL record of steps, attempts, outages and cleanup.
+"""The run journal: an append-only JSONL record of typed events (steps, attempts, outages, cleanup).
 
-It is the truth for resume; every record passes through the masker so no secret lands in it.
+It is the truth for resume and the one run state (folded as it is written); every record passes the masker.
 """
 
 from __future__ import annotations
@@ -14,20 +14,23 @@ from typing import Any
 
 from ..errors import StoreError
 from ..secrets import Masker
+from .events import Event, from_record, to_record
 from .fsutil import utc_now
+from .records import RunState, fold
 
 
 class Journal:
-    """Appends events like {"event": "step-completed", "step": 3, ...} with UTC and monotonic stamps."""
+    """Appends typed events with UTC and monotonic stamps; `state` is the run state folded so far."""
 
-    def __init__(self, path: Path, masker: Masker | None = None) -> None:
+    def __init__(self, path: Path, masker: Masker | None = None, state: RunState | None = None) -> None:
         self.path = path
         self.masker = masker or Masker()
+        self.state = state if state is not None else fold(read_events(path))
         self._fd = -1
 
-    def write(self, event: str, *, durable: bool = False, **fields: Any) -> dict[str, Any]:
-        record: dict[str, Any] = {"event": event, "ts": utc_now(), "mono": round(time.monotonic(), 6)}
-        record.update(fields)
+    def write(self, event: Event) -> dict[str, Any]:
+        record: dict[str, Any] = {"event": event.kind, "ts": utc_now(), "mono": round(time.monotonic(), 6)}
+        record.update(to_record(event))
         line = json.dumps(record, default=str)
         if self.masker:
             line = self.masker.text(line)
@@ -36,10 +39,12 @@ class Journal:
             if self._fd < 0:  # kept open: one write() per record, no open/close per step
                 self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
             os.write(self._fd, data)
-            if durable:
+            if event.durable:
                 os.fsync(self._fd)
         except OSError as exc:
             raise StoreError(f"cannot append to {self.path}: {exc.strerror}") from exc
+        event.ts, event.mono = record["ts"], record["mono"]
+        self.state.apply(event)
         return record
 
     def close(self) -> None:
@@ -52,12 +57,20 @@ class Journal:
 
 
 def read_journal(path: Path) -> Iterator[dict[str, Any]]:
-    """Every well-formed record; a torn last line (crash) is skipped."""
+    """Every well-formed record as written; a torn last line (crash) is skipped."""
     if not path.exists():
         return
     with path.open() as fh:
         for line in fh:
             try:
-                yield json.loads(line)
+                record = json.loads(line)
             except ValueError:
                 continue
+            if isinstance(record, dict):
+                yield record
+
+
+def read_events(path: Path) -> Iterator[Event]:
+    """Every well-formed record as a typed event (unknown ones as UnknownEvent)."""
+    for record in read_journal(path):
+        yield from_record(record)

@@ -1,12 +1,15 @@
-"""Folds a run's journal into per-step records and outages: the facts the manifest and resume use.
+"""Folds a run's typed journal events into per-step records, outages and run facts: the one run state.
 
-Pure functions over journal events; no device and no file writing here.
+Pure functions over events; the journal applies each event as it writes it, readers fold the file.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from . import events as ev
 
 
 @dataclass
@@ -29,10 +32,11 @@ class StepRecord:
     command: str
     kind: str = "show"  # show | capture | cleanup | trigger
     file: str | None = None
-    status: str = "pending"  # pending | ok | error | timeout | failed | skipped | interrupted
+    status: str = "pending"  # pending | running | ok | error | timeout | failed | skipped | interrupted
     error_marker: str | None = None
     timed_out: bool = False
     truncated: bool = False
+    confirm_refused: bool = False
     started_at: str | None = None
     ended_at: str | None = None
     duration: float | None = None
@@ -43,11 +47,24 @@ class StepRecord:
     exit_status: int | None = None
     mode: str = "interactive"
     attempts: list[Attempt] = field(default_factory=list)
-    extra: dict[str, Any] = field(default_factory=dict)
+    skip_reason: str | None = None
+    partial_file: str | None = None  # an interrupted trigger step's kept bytes
+    trigger: int | None = None
+    trigger_run: int | None = None
+    lines: int | None = None
+    capture_status: str | None = None
+    reason: str | None = None
+    resumed_from: int | None = None
+    resent: int | None = None
 
     @property
     def done(self) -> bool:
         return self.status in ("ok", "error", "timeout", "failed", "skipped")
+
+    @property
+    def kept_bytes(self) -> int:
+        """Bytes kept by interrupted attempts (their .partial.N files)."""
+        return sum(a.bytes for a in self.attempts if a.status == "interrupted")
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -69,97 +86,160 @@ class RunState:
     cleanup: str = "not-run"  # not-run | done | pending | failed
     started_at: str | None = None
     ended_at: str | None = None
-    info: dict[str, Any] = field(default_factory=dict)
+    target: str | None = None
     debug_active: bool = False
+    debug_commands: list[str] = field(default_factory=list)  # debug-on commands sent since debug was last off
+    prompt: str | None = None  # the device's prompt when last connected (its hostname for the bundle)
+    mode: str | None = None  # user | privileged | config | other, at the last connect
 
     def ordered(self, kind: str | None = None) -> list[StepRecord]:
         """Main steps (trigger steps right after their capture), then cleanup steps."""
         recs = sorted(self.steps.values(), key=lambda r: (r.kind == "cleanup", r.step, r.kind == "trigger"))
         return [r for r in recs if kind is None or r.kind == kind]
 
+    def record(self, step: int, kind: str) -> StepRecord | None:
+        return self.steps.get((_slot(kind), step))
 
-_STEP_FIELDS = set(StepRecord.__dataclass_fields__)
+    def apply(self, event: ev.Event) -> None:
+        """Fold one event into the state (last word wins, attempts accumulate)."""
+        for cls in type(event).__mro__:
+            handler = _HANDLERS.get(cls)
+            if handler is not None:
+                handler(self, event)
+                return
 
 
-def fold(events: Any) -> RunState:
-    """Replay journal events into a RunState (last word wins, attempts accumulate)."""
+def _slot(kind: str) -> str:
+    return "cleanup" if kind == "cleanup" else "main"
+
+
+def _rec(state: RunState, e: ev.StepEvent, name: str = "", command: str = "") -> StepRecord:
+    key = (_slot(e.kind_of_step), e.step)
+    rec = state.steps.get(key)
+    if rec is None:
+        rec = StepRecord(step=e.step, name=name, command=command)
+        state.steps[key] = rec
+    return rec
+
+
+def _run_started(s: RunState, e: ev.RunStarted) -> None:
+    s.started_at = s.started_at or e.ts
+    s.target = e.target
+    s.status = "running"
+
+
+def _step_started(s: RunState, e: ev.StepStarted) -> None:
+    rec = _rec(s, e, e.name, e.command)
+    rec.kind = e.kind_of_step
+    rec.mode = e.mode
+    rec.status = "running"
+    rec.started_at = rec.started_at or e.ts
+    rec.attempts.append(Attempt(attempt=e.attempt, raw_start=e.raw_offset, started_at=e.ts))
+
+
+def _close_attempt(rec: StepRecord, e: ev.StepEvent, status: str, raw_end: int | None, nbytes: int,
+                   cause: str | None = None, partial: str | None = None) -> None:
+    if rec.attempts:
+        att = rec.attempts[-1]
+        att.raw_end, att.bytes, att.ended_at, att.status = raw_end, nbytes, e.ts, status
+        att.cause, att.partial_file = cause, partial
+
+
+_COMPLETED_FIELDS = ("name", "command", "file", "status", "error_marker", "timed_out", "truncated",
+                     "confirm_refused", "duration", "bytes", "sha256", "raw_start", "raw_end", "exit_status",
+                     "mode", "lines", "capture_status", "reason", "resumed_from", "resent")
+
+
+def _step_completed(s: RunState, e: ev.StepCompleted) -> None:
+    rec = _rec(s, e, e.name, e.command)
+    _close_attempt(rec, e, "completed", e.raw_end, e.bytes)
+    for name in _COMPLETED_FIELDS:
+        setattr(rec, name, getattr(e, name))
+    rec.ended_at = e.ts
+
+
+def _step_interrupted(s: RunState, e: ev.StepInterrupted) -> None:
+    rec = _rec(s, e)
+    _close_attempt(rec, e, "interrupted", e.raw_end, e.bytes, e.cause, e.partial_file)
+    rec.status = "interrupted"
+
+
+def _step_skipped(s: RunState, e: ev.StepSkipped) -> None:
+    rec = _rec(s, e)
+    rec.status, rec.ended_at, rec.skip_reason = "skipped", e.ts, e.cause
+
+
+def _trigger_step(s: RunState, e: ev.TriggerStepCompleted | ev.TriggerStepInterrupted) -> None:
+    """Steps run by a capture trigger: their own records, numbered after the capture's step."""
+    seq = sum(1 for k in s.steps if k[0] == "trigger") + 1
+    rec = StepRecord(step=e.step, name=e.command, command=e.command, kind="trigger", started_at=e.ts,
+                     ended_at=e.ts, trigger=e.trigger, trigger_run=e.run)
+    if isinstance(e, ev.TriggerStepCompleted):
+        for name in _COMPLETED_FIELDS:
+            setattr(rec, name, getattr(e, name))
+    else:
+        rec.status, rec.file, rec.partial_file, rec.bytes = "interrupted", None, e.partial_file, e.bytes
+    s.steps[("trigger", seq)] = rec
+
+
+def _lost(s: RunState, e: ev.LinkLost) -> None:
+    s.outages.append(Outage(start=e.ts or "", cause=e.cause))
+
+
+def _attempt(s: RunState, e: ev.ReconnectAttempt) -> None:
+    if s.outages:
+        s.outages[-1].reconnect_attempts += 1
+
+
+def _connected(s: RunState, e: ev.Connected) -> None:
+    s.prompt, s.mode = e.prompt or s.prompt, e.mode or s.mode
+    if isinstance(e, ev.Reconnected) and s.outages:
+        s.outages[-1].end = e.ts
+
+
+def _debug(s: RunState, e: ev.DebugOn | ev.DebugOff) -> None:
+    s.debug_active = isinstance(e, ev.DebugOn)
+    if isinstance(e, ev.DebugOn):
+        s.debug_commands.append(e.command)
+    else:
+        s.debug_commands.clear()
+
+
+def _cleanup_done(s: RunState, e: ev.CleanupCompleted) -> None:
+    s.cleanup, s.debug_active = "done", False
+    s.debug_commands.clear()
+
+
+def _cleanup_pending(s: RunState, e: ev.CleanupPendingEvent) -> None:
+    s.cleanup = "pending"
+
+
+def _run_ended(s: RunState, e: ev.RunEnded) -> None:
+    s.status, s.ended_at = e.status, e.ts
+
+
+_HANDLERS: dict[type, Callable[[RunState, Any], None]] = {
+    ev.RunStarted: _run_started,  # RunResumed too (a subclass)
+    ev.StepStarted: _step_started,
+    ev.TriggerStepCompleted: _trigger_step,
+    ev.TriggerStepInterrupted: _trigger_step,
+    ev.StepCompleted: _step_completed,
+    ev.StepInterrupted: _step_interrupted,
+    ev.StepSkipped: _step_skipped,
+    ev.LinkLost: _lost,
+    ev.ReconnectAttempt: _attempt,
+    ev.Connected: _connected,  # Reconnected too
+    ev.DebugOn: _debug,
+    ev.DebugOff: _debug,
+    ev.CleanupCompleted: _cleanup_done,
+    ev.CleanupPendingEvent: _cleanup_pending,
+    ev.RunEnded: _run_ended,
+}
+
+
+def fold(events: Iterable[ev.Event]) -> RunState:
+    """Replay typed journal events into a RunState."""
     state = RunState()
-    for ev in events:
-        kind = ev.get("event")
-        if kind == "run-started":
-            state.started_at = state.started_at or ev.get("ts")
-            state.info.update({k: v for k, v in ev.items() if k not in ("event", "ts", "mono")})
-            state.status = "running"
-        elif kind == "step-started":
-            key = (ev.get("kind", "show") if ev.get("kind") == "cleanup" else "main", ev["step"])
-            rec = state.steps.get(key)
-            if rec is None:
-                rec = StepRecord(step=ev["step"], name=ev.get("name", ""), command=ev.get("command", ""))
-                state.steps[key] = rec
-            rec.kind = ev.get("kind", rec.kind)
-            rec.mode = ev.get("mode", rec.mode)
-            rec.status = "running"
-            rec.started_at = rec.started_at or ev.get("ts")
-            rec.attempts.append(Attempt(attempt=ev.get("attempt", len(rec.attempts) + 1),
-                                        raw_start=ev.get("raw_offset", 0), started_at=ev.get("ts")))
-        elif kind in ("step-completed", "step-interrupted", "step-skipped"):
-            key = ("cleanup" if ev.get("kind") == "cleanup" else "main", ev["step"])
-            rec = state.steps.get(key)
-            if rec is None:
-                rec = StepRecord(step=ev["step"], name=ev.get("name", ""), command=ev.get("command", ""))
-                state.steps[key] = rec
-            att = rec.attempts[-1] if rec.attempts else None
-            if att is not None:
-                att.raw_end = ev.get("raw_end")
-                att.bytes = ev.get("bytes", 0)
-                att.ended_at = ev.get("ts")
-                att.status = "completed" if kind == "step-completed" else "interrupted"
-                att.cause = ev.get("cause")
-                att.partial_file = ev.get("partial_file")
-            if kind == "step-completed":
-                for k, v in ev.items():
-                    if k in _STEP_FIELDS and k not in ("step", "attempts", "kind"):
-                        setattr(rec, k, v)
-                rec.ended_at = ev.get("ts")
-            elif kind == "step-skipped":
-                rec.status = "skipped"
-                rec.ended_at = ev.get("ts")
-                rec.extra["skip_reason"] = ev.get("cause")
-            else:
-                rec.status = "interrupted"
-        elif kind in ("trigger-step-completed", "trigger-step-interrupted"):
-            # steps run by a capture trigger: their own records, numbered after the capture's step
-            seq = sum(1 for k in state.steps if k[0] == "trigger") + 1
-            rec = StepRecord(step=ev.get("step", 0), name=ev.get("name") or ev.get("command", ""),
-                             command=ev.get("command", ""), kind="trigger", started_at=ev.get("ts"))
-            for k, v in ev.items():
-                if k in _STEP_FIELDS and k not in ("step", "attempts", "kind", "name", "command"):
-                    setattr(rec, k, v)
-            if kind == "trigger-step-interrupted":
-                rec.status = "interrupted"
-                rec.file = None
-                rec.extra["partial_file"] = ev.get("partial_file")
-            rec.ended_at = ev.get("ts")
-            rec.extra.update({"trigger": ev.get("trigger"), "run": ev.get("run")})
-            state.steps[("trigger", seq)] = rec
-        elif kind == "connection-lost":
-            state.outages.append(Outage(start=ev.get("ts", ""), cause=ev.get("cause", "")))
-        elif kind == "reconnect-attempt" and state.outages:
-            state.outages[-1].reconnect_attempts += 1
-        elif kind == "reconnected" and state.outages:
-            state.outages[-1].end = ev.get("ts")
-        elif kind == "debug-on":
-            state.debug_active = True
-        elif kind == "debug-off":
-            state.debug_active = False
-        elif kind == "cleanup-completed":
-            state.cleanup = "done"
-            state.debug_active = False
-        elif kind == "cleanup-pending":
-            state.cleanup = "pending"
-        elif kind == "run-ended":
-            state.status = ev.get("status", "ended")
-            state.ended_at = ev.get("ts")
-        elif kind == "run-resumed":
-            state.status = "running"
+    for event in events:
+        state.apply(event)
     return state

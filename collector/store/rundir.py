@@ -15,7 +15,7 @@ from ..errors import StoreError
 from ..secrets import Masker
 from .chunks import DEFAULT_CHUNK_SIZE, RawStream
 from .fsutil import atomic_write_json, utc_stamp
-from .journal import Journal, read_journal
+from .journal import Journal, read_events
 from .records import RunState, fold
 
 RUN_FORMAT = 1
@@ -103,7 +103,7 @@ class RunDir:
         return RawStream(self.raw_dir, chunk_size=chunk_size, masker=masker)
 
     def state(self) -> RunState:
-        return fold(read_journal(self.journal_path))
+        return fold(read_events(self.journal_path))
 
     def step_path(self, filename: str) -> Path:
         return self.steps_dir / filename

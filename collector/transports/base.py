@@ -6,10 +6,13 @@ Every transport (SSH, Telnet, serial, modem) implements this small protocol.
 from __future__ import annotations
 
 import abc
+import builtins
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from ..credentials import Credentials
+from ..secrets import Secret
 from ..target import Target
 
 READ_SIZE = 65536
@@ -33,7 +36,29 @@ class ConnectOptions:
     jumps: list[Target] = field(default_factory=list)
     jump_mode: str = "direct"  # direct (direct-tcpip) | shell
     ssh_config: str | None = "~/.ssh/config"
-    extra: dict[str, Any] = field(default_factory=dict)
+    #: per-hop credentials: a hop's display (``ssh://user@host[:port]``), host, ``host:port`` or ssh_config alias
+    #: mapped to Credentials, or to a Secret (a password only); other hops use the device's with the hop's user
+    hop_credentials: dict[str, Credentials | Secret] = field(default_factory=dict)
+
+
+@dataclass
+class ExecResult:
+    """One exec-channel command's outcome. `bytes` counts what went to on_data (stdout, plus merged stderr)."""
+
+    exit_status: int | None  # None when the command was cut off or the server sent no status
+    bytes: int
+    timed_out: bool
+    timeout_reason: str | None = None  # "idle" | "max_time"
+    duration: float = 0.0
+    stderr: builtins.bytes = b""  # only when stderr is kept apart (bounded)
+    stderr_bytes: int = 0
+
+
+class ExecRunner(Protocol):
+    """Runs one command on its own channel (no pty), handing every chunk to on_data as it arrives."""
+
+    def run(self, command: str, on_data: Callable[[bytes], None], idle_timeout: float,
+            max_time: float | None = None) -> ExecResult: ...
 
 
 class Transport(abc.ABC):
@@ -74,6 +99,15 @@ class Transport(abc.ABC):
     def send_break(self) -> None:  # pragma: no cover - overridden where it makes sense
         """Send a BREAK (serial) or its equivalent; default: not supported."""
         raise NotImplementedError(f"{self.target.scheme} cannot send BREAK")
+
+    @property
+    def return_key(self) -> bytes | None:
+        """The bytes of the Return key when the transport knows better than the platform (Telnet BINARY)."""
+        return None
+
+    def exec_runner(self) -> ExecRunner | None:
+        """Exec channels (one command each, no pty) where the protocol has them; None elsewhere."""
+        return None
 
     @property
     def line_rate(self) -> int | None:

@@ -1,6 +1,7 @@
 """Maps a target URL scheme to its transport class (imported lazily, so unused stacks never load).
 
-ssh → SSHTransport, telnet → TelnetTransport, serial/rfc2217/socket → SerialTransport, modem → ModemTransport.
+ssh → SSHTransport, telnet → TelnetTransport, serial/rfc2217/socket → SerialTransport, modem → ModemTransport;
+ssh or telnet with `--jump-mode shell` → HopShellTransport (the last jump host's own client carries the bytes).
 """
 
 from __future__ import annotations
@@ -19,18 +20,17 @@ _CLASSES = {
     "socket": ("collector.transports.serial", "SerialTransport"),
     "modem": ("collector.transports.modem", "ModemTransport"),
 }
+_HOP_SHELL = ("collector.transports.hop_shell", "HopShellTransport")
 
 
 def make_transport(target: Target, options: ConnectOptions) -> Transport:
-    if options.jumps and options.jump_mode == "shell" and target.scheme in ("ssh", "telnet"):
-        # the last jump host's shell runs its own ssh/telnet client (SSHTransport opens that shell)
-        module, name = _CLASSES["ssh"]
-        cls = getattr(importlib.import_module(module), name)
-        return cls(target, options)  # type: ignore[no-any-return]
-    try:
-        module, name = _CLASSES[target.scheme]
-    except KeyError as exc:
-        raise UsageError(f"no transport for {target.scheme}://") from exc
-    cls = getattr(importlib.import_module(module), name)
+    if options.jump_mode == "shell" and target.scheme in ("ssh", "telnet"):
+        where = _HOP_SHELL
+    else:
+        try:
+            where = _CLASSES[target.scheme]
+        except KeyError as exc:
+            raise UsageError(f"no transport for {target.scheme}://") from exc
+    cls = getattr(importlib.import_module(where[0]), where[1])
     transport: Transport = cls(target, options)
     return transport

@@ -65,8 +65,8 @@ def port_settings(options: dict[str, str]) -> dict[str, Any]:
 
 
 def port_url(target: Target, options: ConnectOptions | None = None) -> str:
-    """The pyserial URL for a target; `?port=<pyserial URL>` or options.extra['serial_url'] override it."""
-    override = (options.extra.get("serial_url") if options else None) or target.option("port")
+    """The pyserial URL for a target; `?port=<pyserial URL>` overrides it."""
+    override = target.option("port")
     if override:
         return str(override)
     if target.scheme in ("serial", "modem"):

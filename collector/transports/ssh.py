@@ -1,197 +1,31 @@
-"""The SSH transport on paramiko's Transport API: connect, verify the host key, log in, open a pty shell.
+"""The SSH transport: an interactive pty shell on the device (directly or through direct-tcpip jump hosts).
 
-`establish()` does one hop's handshake + host key + login and is shared with the jump-host code.
+Connection set-up lives in ssh_connect.py, the channel byte pipe in ssh_channel.py, exec mode in ssh_exec.py.
 """
 
 from __future__ import annotations
 
-import getpass
-import logging
 import socket
-import threading
-import time
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import paramiko
-from paramiko.ssh_exception import IncompatiblePeer  # type: ignore[attr-defined]
 
-from ..credentials import Credentials
-from ..errors import CollectorError, ConnectError, ConnectionLost
+from ..errors import ConnectError, ConnectionLost
 from ..target import Target
 from .base import ConnectOptions, Transport
-from .ssh_auth import authenticate, describe
+from .ssh_auth import describe
+from .ssh_channel import ChannelPipe
 from .ssh_config import identity_files_of, resolve_ssh_target
-from .ssh_hostkeys import HostKeyVerifier
+from .ssh_connect import (  # noqa: F401 - re-exported for callers that build their own connections
+    CIPHER_PREFERENCE,
+    MAX_PACKET_SIZE,
+    WINDOW_SIZE,
+    establish,
+    tcp_connect,
+)
 
 if TYPE_CHECKING:
     from .ssh_exec import SSHExecRunner
-
-WINDOW_SIZE = 2 << 20  # bytes in flight; larger windows only grow RSS on loopback and LANs
-#: interactive reads stay at 64 KiB: with a 2 MiB window paramiko's per-recv backlog memmove is cheap, and
-#: the session's per-read copies stay small (the 64 MiB RSS budget); exec mode reads 1 MiB (ssh_exec.py)
-READ_SIZE = 64 << 10
-MAX_PACKET_SIZE = 32 << 10
-KEEPALIVE_INTERVAL = 30
-#: a write gives up when the peer's window stays closed this long
-WRITE_STALL_TIMEOUT = 120.0
-LEGACY_HINT = (
-    "the device only speaks legacy SSH algorithms; re-run with --legacy-algorithms (or ?legacy=1 on the target)"
-)
-
-#: algorithms paramiko 4 still offers that are off unless the target opts in (SHA-1 kex/signatures, CBC, MD5)
-LEGACY_ALGORITHMS: dict[str, list[str]] = {
-    "kex": ["diffie-hellman-group14-sha1", "diffie-hellman-group-exchange-sha1", "diffie-hellman-group1-sha1"],
-    "keys": ["ssh-rsa"],
-    "pubkeys": ["ssh-rsa"],
-    "ciphers": ["aes128-cbc", "aes192-cbc", "aes256-cbc", "3des-cbc"],
-    "macs": ["hmac-md5", "hmac-md5-96", "hmac-sha1-96"],
-}
-
-
-# paramiko logs every failed handshake/auth from its thread at ERROR with a traceback; collector raises its own
-# one-line errors instead. Left alone when someone configured the "paramiko" logger explicitly.
-if logging.getLogger("paramiko").level == logging.NOTSET:
-    logging.getLogger("paramiko").setLevel(logging.CRITICAL)
-
-#: AES-GCM first: with paramiko it costs about half the CPU per byte of AES-CTR + HMAC (measured on loopback)
-CIPHER_PREFERENCE = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "aes128-ctr", "aes192-ctr", "aes256-ctr")
-
-
-class NoCommonAlgorithm(ConnectError):
-    """Key exchange impossible (e.g. a SHA-1-only device without the legacy opt-in); retrying cannot help."""
-
-    retryable = False
-
-
-def legacy_enabled(target: Target, options: ConnectOptions) -> bool:
-    return bool(options.legacy_algorithms) or (target.option("legacy") or "").lower() in ("1", "yes", "true", "on")
-
-
-def disabled_algorithms(legacy: bool) -> dict[str, list[str]]:
-    return {} if legacy else {k: list(v) for k, v in LEGACY_ALGORITHMS.items()}
-
-
-class _Transport(paramiko.Transport):
-    """paramiko.Transport that remembers the negotiated key exchange (paramiko drops its engine after kex)."""
-
-    agreed_kex: str = ""
-    hop_info: dict[str, Any] = {}  # noqa: RUF012 - replaced per instance by establish()
-    _KEX_NAMES = {cls: name for name, cls in getattr(paramiko.Transport, "_kex_info", {}).items()}
-
-    def prefer_ciphers(self, first: tuple[str, ...]) -> None:
-        """Move `first` (those paramiko knows) to the front of the cipher offer."""
-        known = tuple(self._preferred_ciphers)  # type: ignore[attr-defined]
-        front = [c for c in first if c in known]
-        self.get_security_options().ciphers = tuple(front + [c for c in known if c not in front])
-
-    def offered_host_key_types(self) -> tuple[str, ...]:
-        """Host-key algorithms we offer (defaults minus disabled ones), before known types are moved first."""
-        return tuple(self._filter_algorithm("keys"))  # type: ignore[attr-defined]
-
-    def _parse_kex_init(self, m: paramiko.Message) -> None:
-        super()._parse_kex_init(m)  # type: ignore[misc]
-        engine = getattr(self, "kex_engine", None)
-        self.agreed_kex = self._KEX_NAMES.get(type(engine), type(engine).__name__)
-
-
-def tcp_connect(host: str, port: int, timeout: float, label: str) -> socket.socket:
-    """A connected TCP socket with keepalive probes, or ConnectError with a one-line cause."""
-    try:
-        sock = socket.create_connection((host, port), timeout=timeout)
-    except socket.gaierror as exc:
-        raise ConnectError(f"{label}: cannot resolve {host!r} ({exc.strerror})") from None
-    except ConnectionRefusedError:
-        raise ConnectError(f"{label}: connection refused by {host}:{port}") from None
-    except TimeoutError:
-        raise ConnectError(f"{label}: no answer from {host}:{port} within {timeout:g} s") from None
-    except OSError as exc:
-        raise ConnectError(f"{label}: cannot connect to {host}:{port} ({exc.strerror or exc})") from None
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-    for opt, value in (("TCP_KEEPIDLE", 30), ("TCP_KEEPINTVL", 10), ("TCP_KEEPCNT", 6), ("TCP_NODELAY", 1)):
-        if hasattr(socket, opt):
-            sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, opt), value)
-    sock.settimeout(None)
-    return sock
-
-
-def username_for(target: Target, credentials: Credentials) -> str:
-    return target.user or credentials.username or getpass.getuser()
-
-
-def establish(
-    sock: socket.socket | paramiko.Channel,
-    target: Target,
-    options: ConnectOptions,
-    *,
-    credentials: Credentials,
-    identity_files: Sequence[str] = (),
-    verifier: HostKeyVerifier | None = None,
-    role: str = "device",
-) -> tuple[paramiko.Transport, dict[str, Any]]:
-    """Key exchange, host-key check and login over `sock`; returns the authenticated transport and its info.
-
-    `sock` is a TCP socket or a direct-tcpip channel of the previous hop. On failure the transport is
-    closed and a CollectorError raised (ConnectError, UnknownHostKey, ChangedHostKey, AuthenticationError).
-    """
-    label = f"{role} {target.display()}"
-    legacy = legacy_enabled(target, options)
-    t = _Transport(sock, disabled_algorithms=disabled_algorithms(legacy))
-    verifier = verifier or HostKeyVerifier.from_options(options)
-    try:
-        t.banner_timeout = options.connect_timeout
-        t.handshake_timeout = options.connect_timeout
-        t.auth_timeout = 600.0 if credentials.otp_provider is not None else max(30.0, options.connect_timeout)
-        t.prefer_ciphers(CIPHER_PREFERENCE)
-        sec = t.get_security_options()
-        sec.key_types = verifier.preferred_key_types(target.host, target.port, t.offered_host_key_types())
-        done = threading.Event()
-        t.start_client(event=done)
-        done.wait(options.connect_timeout)
-        if not t.is_active():
-            exc = t.get_exception()
-            if isinstance(exc, IncompatiblePeer):
-                hint = LEGACY_HINT if not legacy else "the server and paramiko share no algorithm"
-                raise NoCommonAlgorithm(f"{label}: {describe(exc)}", hint=hint)
-            why = describe(exc) if exc is not None else "connection closed"
-            raise ConnectError(f"{label}: SSH handshake failed ({why})")
-        if not done.is_set() or t.host_key is None:
-            raise ConnectError(f"{label}: SSH handshake did not finish within {options.connect_timeout:g} s")
-        key = t.get_remote_server_key()
-        checked = verifier.verify(target.host, target.port, key, role=role)
-        user = username_for(target, credentials)
-        outcome = authenticate(
-            t,
-            user,
-            credentials,
-            display=target.display(),
-            identity_files=identity_files,
-            use_agent=options.use_agent,
-            look_for_keys=options.look_for_keys,
-        )
-        t.set_keepalive(KEEPALIVE_INTERVAL)
-    except CollectorError:
-        t.close()
-        raise
-    except (paramiko.SSHException, EOFError, OSError) as exc:
-        t.close()
-        raise ConnectError(f"{label}: {describe(exc)}") from None
-    except BaseException:
-        t.close()
-        raise
-    info: dict[str, Any] = {
-        "target": target.display(),
-        "user": user,
-        "remote_version": t.remote_version,
-        "kex": t.agreed_kex,
-        "cipher": t.local_cipher,
-        "mac": t.local_mac,
-        "legacy_algorithms": legacy,
-        "auth": outcome.succeeded,
-        **checked.as_info(),
-    }
-    t.hop_info = info
-    return t, info
 
 
 class SSHTransport(Transport):
@@ -202,8 +36,7 @@ class SSHTransport(Transport):
         self.info = {"transport": "ssh"}
         self._transport: paramiko.Transport | None = None
         self._hops: list[paramiko.Transport] = []
-        self._chan: paramiko.Channel | None = None
-        self._closed = False
+        self._pipe: ChannelPipe | None = None
 
     # -- connection -------------------------------------------------------------------------------
     def connect(self) -> paramiko.Transport:
@@ -236,9 +69,6 @@ class SSHTransport(Transport):
         return t
 
     def open(self) -> None:
-        if self.options.jump_mode == "shell" and (self.options.jumps or self._config_jumps()):
-            self._open_jump_shell()
-            return
         t = self.connect()
         try:
             chan = t.open_session(window_size=WINDOW_SIZE, max_packet_size=MAX_PACKET_SIZE)
@@ -247,39 +77,12 @@ class SSHTransport(Transport):
         except (paramiko.SSHException, EOFError, OSError) as exc:
             self.close()
             raise ConnectError(f"device {self.target.display()}: cannot open a shell ({describe(exc)})") from None
-        self._chan = chan
-
-    def _config_jumps(self) -> list[Target]:
-        return resolve_ssh_target(self.target, self.options)[1]
-
-    def _open_jump_shell(self) -> None:
-        from .ssh_jump import hop_command, open_jump_shell_chain
-
-        target, jumps, _files = resolve_ssh_target(self.target, self.options)
-        opts = self.options
-        chan, hops = open_jump_shell_chain(jumps, opts, resolve=False)
-        self._chan = chan
-        self._hops = hops
-        self.info.update(
-            {
-                "jump_mode": "shell",
-                "jumps": [getattr(h, "hop_info", {}) for h in hops],
-                # the session layer types this in the jump host's shell, then logs in to the device
-                "hop_command": hop_command(
-                    target,
-                    opts.credentials,
-                    accept_new=opts.accept_new_host_key,
-                    legacy=legacy_enabled(target, opts),
-                ),
-            }
-        )
+        self._pipe = ChannelPipe(chan, f"ssh {self.target.display()}")
 
     def exec_runner(self) -> SSHExecRunner:
         """A runner for exec-channel steps on this (already authenticated) connection."""
         from .ssh_exec import SSHExecRunner
 
-        if self.options.jump_mode == "shell" and self._transport is None and self._hops:
-            raise ConnectError("exec mode is not available through a jump host in shell mode")
         return SSHExecRunner(self.connect())
 
     @property
@@ -288,65 +91,22 @@ class SSHTransport(Transport):
 
     @property
     def channel(self) -> paramiko.Channel | None:
-        return self._chan
+        return self._pipe.chan if self._pipe is not None else None
 
     # -- byte pipe --------------------------------------------------------------------------------
-    def _lost(self, why: str) -> ConnectionLost:
-        status = ""
-        if self._chan is not None and self._chan.exit_status_ready():
-            status = f" (remote exit status {self._chan.recv_exit_status()})"
-        return ConnectionLost(f"ssh {self.target.display()}: {why}{status}")
+    def _open_pipe(self) -> ChannelPipe:
+        if self._pipe is None:
+            raise ConnectionLost(f"ssh {self.target.display()}: not open")
+        return self._pipe
 
     def read(self, timeout: float | None) -> bytes:
-        chan = self._chan
-        if chan is None:
-            raise ConnectionLost(f"ssh {self.target.display()}: not open")
-        chan.settimeout(timeout)
-        try:
-            data = chan.recv(READ_SIZE)
-        except TimeoutError:
-            if not self.alive():
-                raise self._lost("connection closed") from None
-            return b""
-        except (OSError, EOFError, paramiko.SSHException) as exc:
-            raise self._lost(f"connection failed ({describe(exc)})") from None
-        if not data:
-            raise self._lost("end of stream")
-        return data
+        return self._open_pipe().read(timeout)
 
     def write(self, data: bytes) -> None:
-        chan = self._chan
-        if chan is None:
-            raise ConnectionLost(f"ssh {self.target.display()}: not open")
-        # Not Channel.sendall: its waits use the channel timeout that read() sets (possibly 0 from another
-        # thread), which would cut a write short. Send only into open window; wait for window ourselves.
-        sent = 0
-        deadline: float | None = None
-        try:
-            while sent < len(data):
-                if chan.send_ready():
-                    n = chan.send(data[sent : sent + 65536])
-                    if n <= 0:  # end of input already sent, or closing
-                        raise self._lost("the channel no longer accepts input")
-                    sent += n
-                    deadline = None
-                    continue
-                if chan.closed or not self.alive():
-                    raise self._lost("connection closed while sending")
-                now = time.monotonic()
-                deadline = deadline or now + WRITE_STALL_TIMEOUT
-                if now > deadline:
-                    raise self._lost(f"the peer has not accepted input for {WRITE_STALL_TIMEOUT:g} s")
-                time.sleep(0.005)  # window full: the device is not reading (rare; never on the read path)
-        except (OSError, EOFError, paramiko.SSHException) as exc:
-            raise self._lost(f"cannot send ({describe(exc)})") from None
+        self._open_pipe().write(data)
 
     def alive(self) -> bool:
-        chan = self._chan
-        if chan is None or chan.closed:
-            return False
-        t = chan.get_transport()
-        return t is not None and t.is_active() and not (chan.eof_received and not chan.recv_ready())
+        return self._pipe is not None and self._pipe.alive()
 
     def _close_hops(self) -> None:
         for hop in reversed(self._hops):
@@ -354,9 +114,8 @@ class SSHTransport(Transport):
         self._hops = []
 
     def close(self) -> None:
-        if self._chan is not None:
-            self._chan.close()
+        if self._pipe is not None:
+            self._pipe.close()
         if self._transport is not None:
             self._transport.close()
         self._close_hops()
-        self._closed = True

@@ -9,12 +9,12 @@ import builtins
 import select
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import paramiko
 
 from ..errors import ConnectionLost, DeviceError
+from .base import ExecResult
 from .ssh_auth import describe
 
 WINDOW_SIZE = 4 << 20
@@ -24,19 +24,6 @@ READ_SIZE = 1 << 20
 MAX_PACKET_SIZE = 32 << 10
 #: how long to wait for the exit status after the output ended
 EXIT_STATUS_WAIT = 10.0
-
-
-@dataclass
-class ExecResult:
-    """One command's outcome. `bytes` counts what went to on_data (stdout, plus stderr when merged)."""
-
-    exit_status: int | None  # None when the command was cut off or the server sent no status
-    bytes: int
-    timed_out: bool
-    timeout_reason: str | None = None  # "idle" | "max_time"
-    duration: float = 0.0
-    stderr: builtins.bytes = b""  # only when combine_stderr=False (bounded by max_stderr)
-    stderr_bytes: int = 0
 
 
 class SSHExecRunner:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import shlex
 import socket
 import weakref
-from typing import Any
 
 import paramiko
 
@@ -26,9 +25,9 @@ from ..errors import ConnectError, UsageError
 from ..secrets import Secret
 from ..target import Target
 from .base import ConnectOptions
-from .ssh import MAX_PACKET_SIZE, WINDOW_SIZE, establish, tcp_connect
 from .ssh_auth import describe
 from .ssh_config import identity_files_of, resolve_jumps
+from .ssh_connect import MAX_PACKET_SIZE, WINDOW_SIZE, establish, tcp_connect
 from .ssh_hostkeys import HostKeyVerifier
 
 ADMINISTRATIVELY_PROHIBITED = 1
@@ -48,11 +47,11 @@ _CHAINS: weakref.WeakKeyDictionary[paramiko.Channel, list[paramiko.Transport]] =
 def hop_credentials(hop: Target, options: ConnectOptions) -> Credentials:
     """The credentials for one hop.
 
-    options.extra["hop_credentials"] maps a hop (its display ``ssh://user@host[:port]``, host, ``host:port`` or
+    options.hop_credentials maps a hop (its display ``ssh://user@host[:port]``, host, ``host:port`` or
     ssh_config alias) to Credentials or to a Secret (a password only); otherwise the device's credentials
     are used with the hop's user.
     """
-    table: dict[str, Any] = options.extra.get("hop_credentials") or {}
+    table = options.hop_credentials
     keys = [hop.display(), hop.host, f"{hop.host}:{hop.port}"]
     alias = hop.option("alias")
     if alias:
@@ -167,14 +166,6 @@ def open_jump_shell_chain(
     return chan, transports
 
 
-def open_jump_shell(jumps: list[Target], options: ConnectOptions) -> paramiko.Channel:
-    """A pty shell on the last jump host; the session layer then types hop_command(...) there.
-
-    Close it with close_jump_chain(chan) so the hop connections go too.
-    """
-    return open_jump_shell_chain(jumps, options)[0]
-
-
 def close_jump_chain(chan: paramiko.Channel | None, transports: list[paramiko.Transport] | None = None) -> None:
     """Close a channel and its hop transports, innermost first; safe to call twice."""
     if chan is not None:
@@ -220,6 +211,5 @@ __all__ = [
     "hop_command",
     "hop_credentials",
     "open_jump_channel",
-    "open_jump_shell",
     "open_jump_shell_chain",
 ]

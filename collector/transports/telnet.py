@@ -43,8 +43,6 @@ def naws_size(options: ConnectOptions) -> tuple[int, int]:
     """
     cols = options.width if 0 < options.width <= 255 else DEFAULT_COLS
     rows = options.height if 0 < options.height <= 255 else DEFAULT_ROWS
-    cols = int(options.extra.get("telnet_cols", cols))
-    rows = int(options.extra.get("telnet_rows", rows))
     return cols, rows
 
 

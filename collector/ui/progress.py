@@ -48,10 +48,9 @@ class RichObserver(RunObserver):
         self.progress.start()
         self.started = True
 
-    def connected(self, info: dict[str, Any]) -> None:
-        rate = info.get("connect_rate") or info.get("baud")
-        if rate:
-            self.link = f" @ {rate} bps"
+    def connected(self, info: dict[str, Any], line_rate: int | None = None) -> None:
+        if line_rate:
+            self.link = f" @ {line_rate} bps"
         self.console.print(f"[green]connected[/] {info.get('transport', '')}{self.link}")
 
     def step_started(self, index: int, name: str, expected_bytes: int | None = None) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from collector.store import RunDir
+from collector.store import events as ev
 from collector.store.rundir import slugify
 
 BLOCK = 1 << 20
@@ -61,7 +62,7 @@ def make_run(runs_dir: Path, spec: RunSpec) -> Path:
     })
     j = rd.journal()
     raw = rd.raw_stream(chunk_size=spec.chunk_size)
-    j.write("run-started", target=spec.target, playbook=spec.playbook)
+    j.write(ev.RunStarted(target=spec.target, steps=len(spec.steps), cleanup_steps=0))
     raw.append(f"\r\n{spec.prompt}".encode())
     for n, st in enumerate(spec.steps, start=1):
         name = f"{n:03d}-{slugify(st.command)}.txt"
@@ -71,18 +72,18 @@ def make_run(runs_dir: Path, spec: RunSpec) -> Path:
             first = next(_blocks(st.output))[:200]
             raw.append(first.replace(b"\n", b"\r\n"))
             (rd.steps_dir / f"{name}.partial.1").write_bytes(first)
-            j.write("step-started", step=n, name=st.command, command=st.command, kind=st.kind, attempt=1,
-                    raw_offset=start, mode="interactive")
-            j.write("step-interrupted", step=n, kind=st.kind, raw_end=raw.offset, bytes=len(first),
-                    partial_file=f"steps/{name}.partial.1", cause="connection reset by peer")
-            j.write("connection-lost", cause="connection reset by peer")
-            j.write("reconnect-attempt", attempt=1)
-            j.write("reconnected")
+            j.write(ev.StepStarted(step=n, name=st.command, command=st.command, kind_of_step=st.kind, attempt=1,
+                                   raw_offset=start, mode="interactive"))
+            j.write(ev.StepInterrupted(step=n, kind_of_step=st.kind, raw_end=raw.offset, bytes=len(first),
+                                       partial_file=f"steps/{name}.partial.1", cause="connection reset by peer"))
+            j.write(ev.LinkLost(cause="connection reset by peer"))
+            j.write(ev.ReconnectAttempt(attempt=1))
+            j.write(ev.Reconnected(prompt=spec.prompt))
             raw.append(f"\r\n{spec.prompt}".encode())
             attempt = 2
         start = raw.append(f"{st.command}\r\n".encode())
-        j.write("step-started", step=n, name=st.command, command=st.command, kind=st.kind, attempt=attempt,
-                raw_offset=start, mode="interactive")
+        j.write(ev.StepStarted(step=n, name=st.command, command=st.command, kind_of_step=st.kind, attempt=attempt,
+                               raw_offset=start, mode="interactive"))
         h = hashlib.sha256()
         size = 0
         with (rd.steps_dir / name).open("wb") as out:
@@ -92,11 +93,11 @@ def make_run(runs_dir: Path, spec: RunSpec) -> Path:
                 size += len(piece)
                 raw.append(piece.replace(b"\n", b"\r\n"))
         end = raw.append(f"\r\n{spec.prompt}".encode())
-        j.write("step-completed", step=n, kind=st.kind, status=st.status, raw_start=start, raw_end=end,
-                bytes=size, sha256=h.hexdigest(), file=f"steps/{name}", error_marker=st.error_marker,
-                timed_out=st.timed_out, truncated=st.truncated, started_at="2026-11-27T10:00:01.000Z",
-                ended_at="2026-11-27T10:00:02.000Z", duration=1.0, exit_status=None)
-    j.write("cleanup-completed")
+        j.write(ev.StepCompleted(step=n, kind_of_step=st.kind, status=st.status, attempt=attempt, name=st.command,
+                                 command=st.command, raw_start=start, raw_end=end, bytes=size, sha256=h.hexdigest(),
+                                 file=f"steps/{name}", error_marker=st.error_marker, timed_out=st.timed_out,
+                                 truncated=st.truncated, duration=1.0, exit_status=None))
+    j.write(ev.CleanupCompleted())
     raw.close()
-    j.write("run-ended", status=spec.status)
+    j.write(ev.RunEnded(status=spec.status))
     return rd.path

@@ -24,7 +24,7 @@ class ArmOnConnect(RunObserver):
     def __init__(self, arm: Callable[[], None]) -> None:
         self.arm: Callable[[], None] | None = arm
 
-    def connected(self, info: dict[str, Any]) -> None:
+    def connected(self, info: dict[str, Any], line_rate: int | None = None) -> None:
         if self.arm is not None:
             self.arm()
             self.arm = None

@@ -91,7 +91,7 @@ def make_runner(rundir: RunDir, journal: Any, *, index: int = 1, stop_event: thr
     data: dict[str, Any] = {"capture": "ospf", "start": START, "stop": STOP, "until": {"duration": "10s"}}
     data.update(spec)
     model = CaptureStep.model_validate(data)
-    step = PlannedStep(index=index, name=model.capture, command="", kind="capture", idle_timeout=10.0, spec=model)
+    step = PlannedStep(index=index, name=model.capture, command="", kind="capture", idle_timeout=10.0, capture=model)
     return CaptureRunner(step, IOS, rundir, journal, clock=clock, stop_event=stop_event, **(runner_kw or {}))
 
 

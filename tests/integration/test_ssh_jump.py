@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import pwd
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +14,11 @@ import paramiko
 import pytest
 
 from collector.credentials import Credentials
-from collector.errors import AuthenticationError, ConnectError, UnknownHostKey
+from collector.errors import AuthenticationError, ConnectError, ConnectionLost, UnknownHostKey
 from collector.secrets import Secret
 from collector.target import parse_target
 from collector.transports.base import ConnectOptions
+from collector.transports.hop_shell import HopShellTransport
 from collector.transports.ssh import SSHTransport
 from collector.transports.ssh_config import resolve_ssh_target
 from collector.transports.ssh_jump import (
@@ -23,8 +27,9 @@ from collector.transports.ssh_jump import (
     close_jump_chain,
     hop_command,
     open_jump_channel,
-    open_jump_shell,
+    open_jump_shell_chain,
 )
+from tests.servers.ports import free_port
 from tests.servers.sshd import SshdServer
 
 pytestmark = pytest.mark.servers
@@ -171,43 +176,38 @@ def test_per_hop_credentials(sshd: SshdServer, sshd_noforward: SshdServer, tmp_p
         sshd_noforward,
         credentials=device_creds,
         jumps=[jump],
-        extra={"hop_credentials": {jump.display(): Credentials(password=Secret(sshd.account.password))}},
+        hop_credentials={jump.display(): Credentials(password=Secret(sshd.account.password))},
     )
     with SSHTransport(parse_target(url(sshd_noforward)), opts) as t:
         assert t.info["jumps"][0]["auth"] == ["password"]
         assert t.info["auth"] == ["publickey(client_ed25519)"]
-    bad = {"hop_credentials": {jump.display(): Credentials(password=Secret("wrong-pw-1"))}}
-    opts = options(tmp_path, sshd, sshd_noforward, credentials=device_creds, jumps=[jump], extra=bad)
+    bad = {jump.display(): Credentials(password=Secret("wrong-pw-1"))}
+    opts = options(tmp_path, sshd, sshd_noforward, credentials=device_creds, jumps=[jump], hop_credentials=bad)
     with pytest.raises(AuthenticationError, match=rf"127\.0\.0\.1:{sshd.port}"):
         SSHTransport(parse_target(url(sshd_noforward)), opts).open()
 
 
 def test_jump_shell_mode(sshd: SshdServer, sshd_noforward: SshdServer, tmp_path: Path) -> None:
-    """Forwarding is forbidden on the DMZ host: log into its shell instead and get a working prompt."""
+    """Forwarding is forbidden on the DMZ host: its shell works, and a hop whose client fails says why."""
     opts = options(tmp_path, sshd_noforward, password=sshd.account.password, jump_mode="shell")
-    chan = open_jump_shell([parse_target(url(sshd_noforward))], opts)
+    chan, hops = open_jump_shell_chain([parse_target(url(sshd_noforward))], opts)
     try:
         chan.sendall(b"echo dmz-$((2*21))\n")
         recv_until(chan_reader(chan), b"dmz-42\r\n")
     finally:
-        close_jump_chain(chan)
-    # through SSHTransport: the shell is the transport, the device hop is left to the session layer
-    opts = options(
-        tmp_path,
-        sshd_noforward,
-        password=sshd.account.password,
-        jump_mode="shell",
-        jumps=[parse_target(url(sshd_noforward))],
+        close_jump_chain(chan, hops)
+    assert hop_command(parse_target("ssh://admin@10.9.8.7:2022")) == (
+        "ssh -o StrictHostKeyChecking=yes -o NumberOfPasswordPrompts=1 -p 2022 admin@10.9.8.7"
     )
-    device = parse_target("ssh://admin@10.9.8.7:2022")
-    with SSHTransport(device, opts) as t:
-        assert t.info["jump_mode"] == "shell"
-        assert t.info["hop_command"] == (
-            "ssh -o StrictHostKeyChecking=yes -o NumberOfPasswordPrompts=1 -p 2022 admin@10.9.8.7"
-        )
-        t.write(b"echo shell-$((3*3))\n")
-        recv_until(lambda: t.read(1.0), b"shell-9\r\n")
     assert hop_command(parse_target("telnet://10.0.0.1")) == "telnet 10.0.0.1 23"
+    # the hop transport types its client command; a refused device port comes back as the jump prompt
+    opts = options(tmp_path, sshd_noforward, password=sshd.account.password, jump_mode="shell",
+                   jumps=[parse_target(url(sshd_noforward))])
+    closed = parse_target(f"ssh://admin@127.0.0.1:{free_port()}")
+    with HopShellTransport(closed, opts) as t:
+        assert t.info["jump_mode"] == "shell" and t.info["hop_command"].endswith(f"admin@127.0.0.1")
+        with pytest.raises(ConnectError, match="could not reach the device"):
+            recv_until(lambda: t.read(1.0), b"never")
 
 
 def test_proxyjump_from_ssh_config(sshd: SshdServer, sshd_noforward: SshdServer, tmp_path: Path) -> None:
@@ -259,31 +259,51 @@ def test_config_resolution_rules(tmp_path: Path) -> None:
 def test_jump_shell_mode_reaches_the_device_with_the_hosts_ssh_client(
     sshd: SshdServer, sshd_noforward: SshdServer, tmp_path: Path
 ) -> None:
-    """End to end in shell mode: type hop_command in the DMZ host's shell, answer one password prompt."""
-    import os
+    """End to end in shell mode: the hop transport types its command; the device's prompts pass through."""
     import shutil
 
     if not shutil.which("ssh"):
         pytest.skip("the OpenSSH client is missing on the jump host (install openssh-client)")
-    # the jump host's own known_hosts for the device, readable by the test account
-    kh = sshd_noforward.directory / "jump_known_hosts"
-    kh.write_text(sshd.known_hosts_line)
-    os.chmod(kh, 0o644)
-    opts = options(
-        tmp_path,
-        sshd_noforward,
-        password=sshd.account.password,
-        jump_mode="shell",
-        jumps=[parse_target(url(sshd_noforward))],
-    )
-    with SSHTransport(parse_target(url(sshd)), opts) as t:
-        read = lambda: t.read(1.0)  # noqa: E731
-        recv_until(read, b"$ ")
-        command = t.info["hop_command"].replace("ssh ", f"ssh -o UserKnownHostsFile={kh} ", 1)
-        t.write(command.encode() + b"\n")
-        recv_until(read, b"password: ")
-        t.write(sshd.account.password.encode() + b"\n")
-        recv_until(read, b"$ ")  # the device's shell prompt (typing ahead of it may be dropped)
-        t.write(b"echo inner-$SSH_CONNECTION-$((5*5))\n")
-        out = recv_until(read, b"-25\r\n")
-        assert f" {sshd.port}-25".encode() in out  # the inner session really is on the device's sshd
+    jumps = [parse_target(url(sshd_noforward))]
+    opts = options(tmp_path, sshd_noforward, password=sshd.account.password, jump_mode="shell", jumps=jumps)
+    device = parse_target(url(sshd))
+    # no known host key for the device on the jump host: its client refuses, and so do we
+    with jump_known_hosts(sshd.account.home, ""), HopShellTransport(device, opts) as t:
+        with pytest.raises(UnknownHostKey, match="(?i)host key verification failed"):
+            recv_until(lambda: t.read(1.0), b"never")
+    with jump_known_hosts(sshd.account.home, sshd.known_hosts_line):
+        with HopShellTransport(device, opts) as t:  # a wrong device password: refused, never retried
+            recv_until(lambda: t.read(1.0), b"password: ")
+            t.write(b"wrong-password-1\n")
+            with pytest.raises(AuthenticationError, match="refused the login"):
+                recv_until(lambda: t.read(1.0), b"never")
+        with HopShellTransport(device, opts) as t:
+            read = lambda: t.read(1.0)  # noqa: E731
+            recv_until(read, b"password: ")
+            t.write(sshd.account.password.encode() + b"\n")
+            recv_until(read, b"$ ")  # the device's shell prompt (typing ahead of it may be dropped)
+            t.write(b"echo inner-$SSH_CONNECTION-$((5*5))\n")
+            out = recv_until(read, b"-25\r\n")
+            assert f" {sshd.port}-25".encode() in out  # the inner session really is on the device's sshd
+            t.write(b"exit\n")
+            with pytest.raises(ConnectionLost, match="back at the jump host"):
+                recv_until(read, b"never")
+
+
+@contextlib.contextmanager
+def jump_known_hosts(home: str, line: str) -> Iterator[None]:
+    """The test account's own known_hosts (the jump host's ssh client reads it), restored afterwards."""
+    path = Path(home) / ".ssh" / "known_hosts"
+    path.parent.mkdir(mode=0o700, exist_ok=True)
+    old = path.read_bytes() if path.exists() else None
+    path.write_text(line)
+    account = pwd.getpwnam("collector-test")
+    for p in (path.parent, path):
+        os.chown(p, account.pw_uid, account.pw_gid)
+    try:
+        yield
+    finally:
+        if old is None:
+            path.unlink()
+        else:
+            path.write_bytes(old)

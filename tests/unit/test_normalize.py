@@ -6,7 +6,8 @@ import random
 
 import pytest
 
-from collector.session.normalize import Normalizer, strip_for_match
+from collector.expect.text import strip_for_match
+from collector.session.normalize import Normalizer
 
 PAGING = [" ?--More-- ?", "-- More --"]
 

@@ -114,12 +114,12 @@ def test_paging_patterns(name: str, text: str) -> None:
 def test_error_markers_and_helpers() -> None:
     ios = load_platform("cisco_ios")
     out = "show foo\n         ^\n% Invalid input detected at '^' marker.\n"
-    assert ios.has_error(out) == "% Invalid input"
-    assert ios.has_error("all good") is None
+    assert ios.error_in(out) == "% Invalid input"
+    assert ios.error_in("all good") is None
     for marker in ("% Incomplete command", "% Ambiguous command", "% Unknown command"):
         assert marker in ios.error_markers
-    assert load_platform("linux").has_error("bash: foo: command not found") == "command not found"
-    assert load_platform("juniper_junos").has_error("syntax error, expecting <command>.")
+    assert load_platform("linux").error_in("bash: foo: command not found") == "command not found"
+    assert load_platform("juniper_junos").error_in("syntax error, expecting <command>.")
     assert ios.debug_off_commands == ["undebug all", "terminal no monitor"]
     assert ios.setup_commands[:2] == ["terminal length 0", "terminal width 511"]
     assert ios.is_session_state("terminal monitor") and ios.is_session_state("term mon")
@@ -144,13 +144,17 @@ def test_exec_support_and_return_char() -> None:
         ("login_failed", "% Authentication failed"),
         ("press_return", "Press RETURN to get started!"),
         ("initial_config_dialog", "Would you like to enter the initial configuration dialog? [yes/no]: "),
-        ("confirm", "Proceed with reload? [confirm]"),
         ("rommon", "rommon 1 >"),
     ],
 )
 def test_ios_login_patterns(field: str, text: str) -> None:
     pattern = getattr(load_platform("cisco_ios").login, field)
     assert pattern and re.search(pattern, text, re.MULTILINE)
+
+
+def test_ios_confirm_pattern() -> None:
+    pattern = load_platform("cisco_ios").confirm_pattern
+    assert pattern and re.search(pattern, "Proceed with reload? [confirm]", re.MULTILINE)
 
 
 def test_slow_line_is_data() -> None:

@@ -117,9 +117,9 @@ def test_raw_stream_is_written_before_interpretation(tmp_path: Path) -> None:
     session, tr = make(tmp_path, profile, creds_for(profile))
     session.open(timeout=15)
     result = session.run("show clock", NullSink(), idle_timeout=5)
-    session.raw.close()
+    session.stream.raw.close()
     raw = b"".join(p.read_bytes() for p in sorted((tmp_path / "raw").glob("*.chunk")))
-    assert len(raw) == session.raw.offset
+    assert len(raw) == session.offset
     assert b"show clock" in raw[result.raw_start : result.raw_end]
     assert profile.login.password.encode() not in raw and (profile.enable_secret or "").encode() not in raw
     tr.close()

@@ -1,0 +1,24 @@
+"""Screen text for matching: a line as it looks on a terminal (no ANSI, CR, NUL, trailing blanks).
+
+Matching code never sees raw escape sequences; stored bytes are never changed by anything here.
+"""
+
+from __future__ import annotations
+
+import re
+
+#: CSI sequences (ESC [ ... final), OSC (ESC ] ... BEL/ST), and two-byte ESC sequences.
+ANSI = re.compile(rb"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
+
+
+def strip_for_match(line: bytes) -> bytes:
+    """A line as it looks on screen, for prompt matching: no ANSI, CR, NUL or trailing blanks."""
+    if b"\x1b" in line:
+        line = ANSI.sub(b"", line)
+    return line.replace(b"\r", b"").replace(b"\x00", b"").rstrip(b" \t")
+
+
+def last_line(buf: bytes | bytearray) -> bytes:
+    """The text after the last LF (the line a prompt would be on)."""
+    nl = buf.rfind(b"\n")
+    return bytes(buf[nl + 1 :])

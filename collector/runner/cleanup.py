@@ -1,0 +1,72 @@
+"""The cleanup guarantee: debug off and the playbook's cleanup steps, whatever happened before.
+
+A link that dies during cleanup gets one more round; if it still cannot be sent, the run owes a cleanup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import CollectorError, ConnectionLost
+from ..store.events import CleanupCompleted, CleanupPendingEvent, CleanupStarted, LinkLost
+from ..store.journal import Journal
+from .connector import ReconnectPolicy
+from .debug_state import DebugTracker
+from .link import Link
+from .observer import RunObserver
+from .plan import PlannedStep
+from .steps import StepRunner
+
+
+@dataclass
+class Cleanup:
+    link: Link
+    journal: Journal
+    obs: RunObserver
+    debug: DebugTracker
+    steps: list[PlannedStep]
+    policy: ReconnectPolicy
+
+    def owed(self) -> bool:
+        """Is there anything to clean up? Only when we ever reached the device."""
+        return self.link.connected_once and (bool(self.steps) or self.debug.on)
+
+    def run(self, runner: StepRunner) -> str:
+        """'done', 'pending' (could not be sent) or 'none' (nothing was owed)."""
+        if not self.owed():
+            return "none"
+        self.journal.write(CleanupStarted(debug_on=self.debug.on))
+        self.link.cleaning = True
+        self.link.connector.policy = self.policy
+        cause = ""
+        for _ in range(2):  # a link that dies during cleanup gets one more round
+            try:
+                self._round(runner)
+            except ConnectionLost as exc:
+                cause = exc.message
+                self.link.drop()
+                continue
+            except (CollectorError, OSError, KeyboardInterrupt) as exc:
+                cause = exc.message if isinstance(exc, CollectorError) else repr(exc)
+                break
+            self.journal.write(CleanupCompleted())
+            return "done"
+        self.journal.write(CleanupPendingEvent(cause=cause))
+        self.obs.notice("CLEANUP PENDING: debug/monitor may still be on; run `collector resume` as soon as "
+                        "the device is reachable")
+        return "pending"
+
+    def _round(self, runner: StepRunner) -> None:
+        if not self.link.alive():
+            self.link.drop()
+            self.journal.write(LinkLost(cause="link down at cleanup", raw_offset=self.link.connector.raw.offset,
+                                        debug_on=self.debug.on))
+            self.link.session = self.link.reconnect()
+        session = self.link.live()
+        if self.debug.on:
+            self.debug.switch_off(session, "cleanup")
+        for step in self.steps:
+            rec = self.journal.state.record(step.index, "cleanup")
+            if rec is not None and rec.done:
+                continue
+            runner.run(step, "cleanup")

@@ -1,0 +1,400 @@
+"""Every journal event as a typed record: one class per event name, listed here and nowhere else.
+
+The journal writes them as JSON lines ({"event": name, "ts", "mono", fields...}); readers parse them back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+
+@dataclass(kw_only=True)
+class Event:
+    """Base of all journal events. `kind` is the event name on disk; `durable` events are fsync'd."""
+
+    kind: ClassVar[str] = ""
+    durable: ClassVar[bool] = False
+    ts: str | None = None  # filled in when read back from a journal
+    mono: float | None = None
+
+    def fields(self) -> dict[str, Any]:
+        """The event's own fields (no timestamps), as written to the journal."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in ("ts", "mono")}
+
+
+# -- run lifecycle -----------------------------------------------------------------------------------------
+@dataclass(kw_only=True)
+class RunStarted(Event):
+    kind = "run-started"
+    durable = True
+    target: str
+    steps: int
+    cleanup_steps: int
+
+
+@dataclass(kw_only=True)
+class RunResumed(RunStarted):
+    kind = "run-resumed"
+
+
+@dataclass(kw_only=True)
+class RunEnded(Event):
+    kind = "run-ended"
+    durable = True
+    status: str
+    error: str | None = None
+
+
+# -- the link ----------------------------------------------------------------------------------------------
+@dataclass(kw_only=True)
+class Connected(Event):
+    kind = "connected"
+    link: dict[str, Any] = field(default_factory=dict)
+    prompt: str | None = None
+    mode: str | None = None  # user | privileged | config | other
+
+
+@dataclass(kw_only=True)
+class Reconnected(Connected):
+    kind = "reconnected"
+    durable = True
+
+
+@dataclass(kw_only=True)
+class LinkLost(Event):
+    kind = "connection-lost"
+    durable = True
+    cause: str
+    raw_offset: int | None = None
+    debug_on: bool = False
+
+
+@dataclass(kw_only=True)
+class ReconnectAttempt(Event):
+    kind = "reconnect-attempt"
+    attempt: int
+    error: str | None = None
+
+
+# -- steps -------------------------------------------------------------------------------------------------
+@dataclass(kw_only=True)
+class StepEvent(Event):
+    """Fields every step event carries; `capture` names the capture a capture/trigger event belongs to."""
+
+    step: int
+    kind_of_step: str = "show"  # written as "kind" (show | cleanup | capture | trigger)
+    capture: str | None = None
+
+    def fields(self) -> dict[str, Any]:
+        out = super().fields()
+        out["kind"] = out.pop("kind_of_step")
+        if out.get("capture") is None:
+            out.pop("capture", None)
+        return out
+
+
+@dataclass(kw_only=True)
+class StepStarted(StepEvent):
+    kind = "step-started"
+    name: str
+    command: str
+    attempt: int
+    raw_offset: int
+    mode: str = "interactive"
+    resume: str | None = None  # "offset" when continuing from a kept partial
+    kept: int | None = None
+    overlap: int | None = None
+
+
+@dataclass(kw_only=True)
+class StepCompleted(StepEvent):
+    kind = "step-completed"
+    status: str  # ok | error | timeout | failed
+    attempt: int
+    name: str
+    command: str
+    file: str | None
+    raw_start: int | None
+    raw_end: int | None
+    bytes: int
+    sha256: str | None = None
+    error_marker: str | None = None
+    timed_out: bool = False
+    truncated: bool = False
+    confirm_refused: bool = False
+    duration: float = 0.0
+    mode: str = "interactive"
+    exit_status: int | None = None
+    resumed_from: int | None = None  # offset resume: bytes kept from earlier attempts
+    resent: int | None = None  # offset resume: bytes fetched again for the overlap check
+    lines: int | None = None  # captures
+    capture_status: str | None = None
+    reason: str | None = None
+
+
+@dataclass(kw_only=True)
+class StepInterrupted(StepEvent):
+    kind = "step-interrupted"
+    attempt: int | None = None
+    raw_end: int | None = None
+    bytes: int = 0
+    partial_file: str | None = None
+    cause: str | None = None
+
+
+@dataclass(kw_only=True)
+class StepSkipped(StepEvent):
+    kind = "step-skipped"
+    cause: str
+
+
+@dataclass(kw_only=True)
+class OffsetResumeFailed(StepEvent):
+    kind = "offset-resume-failed"
+    attempt: int
+    kept: int
+    cause: str
+
+
+@dataclass(kw_only=True)
+class SessionStateRestored(StepEvent):
+    kind = "session-state-restored"
+    command: str
+    raw_start: int
+    raw_end: int
+
+
+# -- debug and cleanup -------------------------------------------------------------------------------------
+@dataclass(kw_only=True)
+class DebugOn(Event):
+    kind = "debug-on"
+    durable = True
+    command: str
+    step: int | None = None
+    capture: str | None = None
+
+
+@dataclass(kw_only=True)
+class DebugOff(Event):
+    kind = "debug-off"
+    command: str | None = None
+    reason: str | None = None
+    step: int | None = None
+    capture: str | None = None
+
+
+@dataclass(kw_only=True)
+class DebugOffSent(Event):
+    kind = "debug-off-sent"
+    command: str
+    reason: str
+    raw_start: int
+    raw_end: int
+
+
+@dataclass(kw_only=True)
+class CleanupStarted(Event):
+    kind = "cleanup-started"
+    debug_on: bool
+
+
+@dataclass(kw_only=True)
+class CleanupCompleted(Event):
+    kind = "cleanup-completed"
+    durable = True
+
+
+@dataclass(kw_only=True)
+class CleanupPendingEvent(Event):
+    kind = "cleanup-pending"
+    durable = True
+    cause: str
+
+
+# -- captures (all carry the capture's step and name) ------------------------------------------------------
+@dataclass(kw_only=True)
+class CaptureEvent(Event):
+    step: int
+    capture: str
+
+
+@dataclass(kw_only=True)
+class CaptureMode(CaptureEvent):
+    kind = "capture-mode"
+    durable = True
+    mode: str
+    reason: str
+
+
+@dataclass(kw_only=True)
+class CapturePrecheck(CaptureEvent):
+    kind = "capture-precheck"
+    durable = True
+    command: str
+    ok: bool
+    value: float | None
+    reason: str
+    file: str
+    raw_start: int
+    raw_end: int
+
+
+@dataclass(kw_only=True)
+class CaptureStarted(CaptureEvent):
+    kind = "capture-started"
+    durable = True
+    commands: list[str]
+    dir: str
+    mode: str
+
+
+@dataclass(kw_only=True)
+class CaptureRestarted(CaptureStarted):
+    kind = "capture-restarted"
+
+
+@dataclass(kw_only=True)
+class CaptureStartError(CaptureEvent):
+    kind = "capture-start-error"
+    command: str
+    error_marker: str
+
+
+@dataclass(kw_only=True)
+class SlowLineEnabled(CaptureEvent):
+    kind = "slow-line-enabled"
+    commands: list[str]
+
+
+@dataclass(kw_only=True)
+class SlowLineDisabled(SlowLineEnabled):
+    kind = "slow-line-disabled"
+
+
+@dataclass(kw_only=True)
+class CaptureStopSent(CaptureEvent):
+    kind = "capture-stop-sent"
+    durable = True
+    commands: list[str]
+    reason: str
+
+
+@dataclass(kw_only=True)
+class CaptureStopFailed(CaptureEvent):
+    kind = "capture-stop-failed"
+    durable = True
+    cause: str
+
+
+@dataclass(kw_only=True)
+class CaptureStopped(CaptureEvent):
+    kind = "capture-stopped"
+    durable = True
+    status: str
+    reason: str
+    lines: int
+    bytes: int
+    files: list[str]
+    gaps: int
+    triggers_fired: int
+    keepalives: int
+    mode: str
+
+
+@dataclass(kw_only=True)
+class CaptureGap(CaptureEvent):
+    kind = "capture-gap"
+    durable = True
+    phase: str  # start | end
+    lines_before: int
+    raw_offset: int | None = None
+    cause: str | None = None
+    seconds: float | None = None
+
+
+@dataclass(kw_only=True)
+class CapturePollResync(CaptureEvent):
+    kind = "capture-poll-resync"
+    lines: int
+    cause: str
+
+
+@dataclass(kw_only=True)
+class RateGuardTripped(CaptureEvent):
+    kind = "rate-guard"
+    durable = True
+    rate: float
+    limit: int
+    seconds: float
+
+
+@dataclass(kw_only=True)
+class TriggerFired(CaptureEvent):
+    kind = "trigger-fired"
+    durable = True
+    trigger: int
+    run: int
+    line: str
+    commands: list[str]
+    capture_line: int | None = None
+
+
+@dataclass(kw_only=True)
+class TriggerStepCompleted(StepCompleted):
+    kind = "trigger-step-completed"
+    trigger: int
+    run: int
+
+
+@dataclass(kw_only=True)
+class TriggerStepInterrupted(StepInterrupted):
+    kind = "trigger-step-interrupted"
+    trigger: int
+    run: int
+    command: str
+
+
+@dataclass(kw_only=True)
+class UnknownEvent(Event):
+    """A record this version does not know (written by a newer collector): kept, never folded."""
+
+    kind = "unknown"
+    name: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def _all_kinds() -> dict[str, type[Event]]:
+    out: dict[str, type[Event]] = {}
+    stack: list[type[Event]] = [Event]
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if cls.kind and cls is not UnknownEvent:
+            out[cls.kind] = cls
+    return out
+
+
+KINDS: dict[str, type[Event]] = _all_kinds()
+
+
+def to_record(event: Event) -> dict[str, Any]:
+    """The JSON object for an event (without timestamps)."""
+    return {"event": event.kind, **event.fields()}
+
+
+def from_record(record: dict[str, Any]) -> Event:
+    """A typed event from a journal record; unknown names and fields are tolerated (forward compatible)."""
+    name = str(record.get("event", ""))
+    cls = KINDS.get(name)
+    if cls is None:
+        return UnknownEvent(name=name, data=dict(record), ts=record.get("ts"), mono=record.get("mono"))
+    names = {f.name for f in dataclasses.fields(cls)}
+    values = {k: v for k, v in record.items() if k in names}
+    if issubclass(cls, StepEvent):
+        values["kind_of_step"] = record.get("kind", "show")
+    try:
+        return cls(**values)
+    except TypeError:  # a required field missing (a torn or foreign record): keep it, do not fold it
+        return UnknownEvent(name=name, data=dict(record), ts=record.get("ts"), mono=record.get("mono"))
