@@ -129,6 +129,50 @@ class ReadOnlyPolicy(_Data):
     rules: list[ReadOnlyRule] = []
 
 
+class CompositeCommand(_Data):
+    """A command whose output is a run of sections, each the output of a show command that also runs alone
+    (IOS `show tech-support`). On slow or unstable lines the runner fetches it section by section."""
+
+    command: Regex = Field(description="regex on the step's command (lower case, single spaces) that names it")
+    header: Regex = Field(description="a section's header line (re.M); its group `command` is the section's command")
+    separator: str = Field(description="the exact bytes before each section's output; {command} is filled in")
+    list_command: str = Field(description="learns the section list: the device sends only the header lines")
+
+    @model_validator(mode="after")
+    def _shape(self) -> CompositeCommand:
+        if "command" not in re.compile(self.header).groupindex:
+            raise ValueError("header needs a named group `command` (the section's command)")
+        if "{command}" not in self.separator or "\n" in self.list_command:
+            raise ValueError("separator must contain {command}; list_command must be one line")
+        return self
+
+
+_TEMP_DIR = re.compile(r"^/[A-Za-z0-9_./-]{1,100}$")
+
+
+class Staging(_Data):
+    """Shells: write a large output to a temporary file on the device, then fetch it from byte offsets.
+
+    Only for steps the playbook lets change the device, and only with --allow-changes (it writes a file)."""
+
+    directory: str = Field(default="/tmp", description="where the temporary file is made (an absolute path)")
+    stage: str = Field(description="writes {command}'s output to {path} (never over an existing file)")
+    size: str = Field(description="prints the byte size of {path}")
+    fetch: str = Field(description="prints {path} from byte {offset1} (1-based) or {offset} (0-based) on")
+    remove: str = Field(description="removes {path}")
+
+    @model_validator(mode="after")
+    def _shape(self) -> Staging:
+        if not _TEMP_DIR.match(self.directory) or ".." in self.directory:
+            raise ValueError("staging.directory must be an absolute path of letters, digits, _ . / -")
+        for name in ("stage", "size", "fetch", "remove"):
+            if "{path}" not in getattr(self, name):
+                raise ValueError(f"staging.{name} must contain {{path}}")
+        if "{command}" not in self.stage or ("{offset}" not in self.fetch and "{offset1}" not in self.fetch):
+            raise ValueError("staging.stage needs {command}; staging.fetch needs {offset} or {offset1}")
+        return self
+
+
 class Platform(_Data):
     """Everything collector knows about a device family, loaded from YAML."""
 
@@ -169,6 +213,10 @@ class Platform(_Data):
     return_char: Literal["\n", "\r", "\r\n"] = "\n"
     slow_line: SlowLine | None = None
     read_only: ReadOnlyPolicy = ReadOnlyPolicy()
+    composite_commands: list[CompositeCommand] = Field(
+        default=[], description="commands made of sections that run alone (fetched by parts on slow lines)"
+    )
+    staging: Staging | None = Field(default=None, description="shells: stage a large output, fetch by offsets")
 
     @model_validator(mode="after")
     def _enable_needs_privileged(self) -> Platform:
@@ -194,6 +242,11 @@ class Platform(_Data):
             if m:
                 return m.group(0).strip()[:200]
         return None
+
+    def composite_for(self, command: str) -> CompositeCommand | None:
+        """The composite spec naming this command (e.g. `show tech-support`), or None."""
+        norm = " ".join(command.split()).lower()
+        return next((c for c in self.composite_commands if re.search(c.command, norm)), None)
 
     def is_session_state(self, command: str) -> bool:
         """True when the command sets per-session state that must be restored after a reconnect."""
@@ -276,6 +329,7 @@ def load_platform(name: str) -> Platform:
 
 
 __all__ = [
+    "CompositeCommand",
     "EnableSpec",
     "LoginPatterns",
     "LogoutSpec",
@@ -286,6 +340,7 @@ __all__ = [
     "ReadOnlyPolicy",
     "ReadOnlyRule",
     "SlowLine",
+    "Staging",
     "VerbTable",
     "list_platforms",
     "load_platform",

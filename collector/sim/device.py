@@ -13,11 +13,13 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from ..errors import UsageError
+from . import pipes
 from .channel import ByteChannel
 from .cmdtable import CommandTable, Match
 from .events import EventLog
 from .profile import DeviceProfile, Generator
-from .showtech import blob, seq, show_tech, yes_bytes
+from .shellfiles import ShellFiles
+from .showtech import CATALOGUE, TechLayout, blob, seq, show_tech, tech_layout, yes_bytes
 
 MORE = b" --More-- "
 MORE_ERASE = b"\b" * len(MORE) + b" " * len(MORE) + b"\b" * len(MORE)
@@ -52,6 +54,7 @@ TECH_SECTIONS = [
     "show processes cpu",
     "show logging",
 ]
+TECH_PARTS = [title for title, _ in CATALOGUE] + ["show controllers *"]  # show tech sections that run alone
 FLAP_LINE = (
     "%OSPF-5-ADJCHG: Process 1, Nbr 10.0.12.2 on GigabitEthernet0/0/1 from FULL to DOWN, "
     "Neighbor Down: Dead timer expired"
@@ -86,11 +89,14 @@ class SimDevice:
         self.events = events if events is not None else EventLog()
         self.transcripts = _load_transcripts(Path(self.profile.transcripts_dir))
         self.linux = self.profile.platform == "linux"
+        self.files = ShellFiles(self.events)  # linux: files written by output staging
         priv_set = {" ".join(c.split()) for c in self.profile.privileged_commands}
         self.generators = dict(self.profile.generators)
         if not self.linux:  # show tech-support is part of the IOS contract even without a device.yaml
             self.generators.setdefault("show tech-support", Generator(kind="showtech"))
         extra = list(self.transcripts) + list(self.generators)
+        if self.tech() is not None:
+            extra += [c for c in TECH_PARTS if c not in extra]
         if self.linux:
             table = CommandTable(LINUX_BUILTINS + extra, abbreviate=False)
             self.tables = {"user": table, "priv": table, "config": table}
@@ -137,6 +143,20 @@ class SimDevice:
         finally:
             sess.stop()
 
+    def tech(self) -> TechLayout | None:
+        """The layout of `show tech-support` (sections that also run alone), when this device has one."""
+        gen = self.generators.get("show tech-support")
+        if self.linux or gen is None or gen.kind != "showtech":
+            return None
+        size = gen.size if gen.size is not None else self.profile.show_tech_bytes
+        fixed = tuple((c, self.transcripts[c]) for c in TECH_SECTIONS if c in self.transcripts)
+        return tech_layout(size, fixed, self.profile.seed)
+
+    def output_of(self, command: str) -> Iterator[bytes] | None:
+        """A command's output as the shell would print it (privileged), or None for an unknown command."""
+        m = self._resolve(command, "priv")
+        return self._output(m, "priv") if m.status == "ok" else None
+
     # ---- internals --------------------------------------------------------------------------------------
     def _resolve(self, line: str, mode: str) -> Match:
         m = self.tables[mode].match(line)
@@ -149,11 +169,17 @@ class SimDevice:
         p = m.pattern
         if p in self.transcripts:
             return iter((self.transcripts[p],))
+        if p in TECH_PARTS and p not in self.generators:
+            layout = self.tech()
+            body = layout.output(f"show controllers {m.args[0]}" if m.args else p) if layout else None
+            return iter((body if body is not None else b"% Invalid input detected at '^' marker.\n",))
         gen = self.generators.get(p)
         if gen is not None:
             n = int(m.args[0]) if m.args else 0
             if gen.kind == "showtech":
                 size = gen.size if gen.size is not None else self.profile.show_tech_bytes
+                if p == "show tech-support" and (layout := self.tech()) is not None:
+                    return layout.chunks()
                 sections = [(c, self.transcripts[c]) for c in TECH_SECTIONS if c in self.transcripts]
                 return show_tech(size, sections, seed=self.profile.seed)
             if gen.kind == "seq":
@@ -311,6 +337,14 @@ class _Session:
 
     def execute(self, line: str, exec_request: bool = False) -> bool:
         """Run one command line; returns False for an error (or for exit, with self.closed set)."""
+        if self.dev.linux and (staged := self.dev.files.run(line, self.dev.output_of)) is not None:
+            self.output(staged, False)
+            return True
+        try:
+            line, flt = (line, None) if self.dev.linux else pipes.split(line)
+        except pipes.BadFilter:
+            self.send(self.text("% Invalid input detected at '^' marker.\n\n"))
+            return False
         m = self.dev._resolve(line, self.mode)
         if self.mode == "config" and m.status != "ok":
             return True  # configuration lines are accepted (and ignored)
@@ -355,7 +389,8 @@ class _Session:
                 self.wake.notify_all()
             self.dev.events.record("debug-off")
         paging = not exec_request and self.page_length > 0
-        self.output(self.dev._output(m, self.mode), paging)
+        out = self.dev._output(m, self.mode)
+        self.output(pipes.apply(flt, out) if flt is not None else out, paging)
         return True
 
     def error(self, line: str, m: Match) -> None:

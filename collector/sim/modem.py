@@ -6,29 +6,22 @@ Served on a pty pair (`start_pty()`) or behind the fakemodem:// pyserial URL han
 from __future__ import annotations
 
 import contextlib
-import itertools
 import logging
-import os
-import re
 import threading
 import time
-import tty
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from ..transports.dial_policy import NUMERIC_CONNECT, parse_line
+from ..transports.dial_policy import parse_line
 from .events import EventLog
-from .fakemodem import FdLink, make_pair, register, unregister
+from .fakemodem import FdLink
+from .modem_at import PlusEscape, parse, result_bytes
+from .modem_call import Call, CallChannel
+from .modem_port import ModemPort
 
 log = logging.getLogger(__name__)
 
 COMMAND, ONLINE, ONLINE_COMMAND = "command", "online", "online-command"
-_NUMERIC_RESULTS = {"OK": 0, "CONNECT": 1, "RING": 2, "NO CARRIER": 3, "ERROR": 4, "NO DIALTONE": 6,
-                    "NO DIAL TONE": 6, "BUSY": 7, "NO ANSWER": 8}  # fmt: skip
-_RATE_CODES = {rate: code for code, rate in sorted(NUMERIC_CONNECT.items(), reverse=True)}
-_KNOWN = set("ABEHILMNOQVWXZ")
-_KNOWN_AMP = set("CDFHKRSVWY")
-_names = itertools.count(1)
 
 
 class Device(Protocol):
@@ -38,48 +31,14 @@ class Device(Protocol):
 Outcome = str | Sequence[str]
 
 
-class _Call:
-    """One connected call: the device's inbox and the throttled path back to the DTE."""
-
-    def __init__(self, rate: int | None, connect_text: str = "CONNECT") -> None:
-        self.connect_text = connect_text
-        self.cond = threading.Condition()
-        self.inbox = bytearray()
-        self.ended = threading.Event()
-        self.online = True
-        self.sent = 0
-        self.started = time.monotonic()
-        self.rate = rate
-        self.thread: threading.Thread | None = None
-
-
-class _CallChannel:
-    """ByteChannel handed to the device for one call."""
-
-    def __init__(self, emu: ModemEmulator, call: _Call) -> None:
-        self._emu = emu
-        self._call = call
-
-    def recv(self, n: int) -> bytes:
-        call = self._call
-        with call.cond:
-            while not call.inbox and not call.ended.is_set():
-                call.cond.wait()
-            if not call.inbox:
-                return b""
-            data = bytes(call.inbox[:n])
-            del call.inbox[:n]
-            return data
-
-    def sendall(self, data: bytes) -> None:
-        self._emu._device_send(self._call, bytes(data))
-
-
-class ModemEmulator:
+class ModemEmulator(ModemPort):
     """An emulated Hayes modem in front of a simulated device.
 
     `script` gives the outcome of successive ATD commands (the last one repeats); an outcome is one result line
     ("BUSY", "CONNECT 9600/ARQ") or a list of lines (intermediate reports then the result). "SILENT" answers nothing.
+    Every call drops its carrier after `drop_after_bytes` sent or `drop_after_seconds` connected (None: never),
+    as a noisy line does; `line_rate_bps` throttles what the device sends. A device given as a profile is built
+    once and serves every call (files it wrote stay, as on a real host).
     """
 
     def __init__(
@@ -100,6 +59,7 @@ class ModemEmulator:
     ) -> None:
         if drop_mode not in ("command", "close"):
             raise ValueError("drop_mode is 'command' or 'close'")
+        super().__init__()
         self.events = events if events is not None else EventLog()
         self._device_factory = self._factory(device)
         self.script = list(script)
@@ -117,13 +77,8 @@ class ModemEmulator:
         self.state = COMMAND
         self._lock = threading.RLock()
         self._send_lock = threading.Lock()
-        self._stop = threading.Event()
-        self._link: FdLink | None = None
-        self._thread: threading.Thread | None = None
-        self._call: _Call | None = None
-        self._tx_next = 0.0
-        self._name: str | None = None
-        self.path: str | None = None
+        self._call: Call | None = None
+        self._escape = PlusEscape()
         self._reset_settings()
 
     # -- set-up ------------------------------------------------------------------------------------------------
@@ -131,59 +86,13 @@ class ModemEmulator:
         if device is None or type(device).__name__ == "DeviceProfile":
             from .device import SimDevice
 
-            profile = device
-            return lambda: SimDevice(profile, self.events)
+            shared = SimDevice(device, self.events)
+            return lambda: shared
         if hasattr(device, "serve"):
             return lambda: device  # type: ignore[no-any-return]
         if callable(device):
             return device  # type: ignore[no-any-return]
         raise TypeError("device must be a DeviceProfile, an object with serve(chan), or a factory")
-
-    def start_pty(self) -> str:
-        """Serve on a new pty pair; returns the slave path the collector opens as serial:// or modem://."""
-        master, slave = os.openpty()
-        tty.setraw(slave)
-        self.path = os.ttyname(slave)
-        self._start(FdLink(master, extra_fds=(slave,)))
-        return self.path
-
-    def register(self, name: str | None = None) -> str:
-        """Serve behind `fakemodem://name` (modelled DTR/DCD); returns the URL."""
-        self._name = name or f"modem{next(_names)}"
-        return register(self._name, self)
-
-    def attach_fake(self) -> tuple[FdLink, Any]:
-        """Called by the fakemodem handler when the collector opens the port: a fresh line, the same modem."""
-        self._shutdown_engine()
-        self._stop.clear()
-        link, dte_sock, _state = make_pair()
-        self._start(link)
-        return link, dte_sock
-
-    def _start(self, link: FdLink) -> None:
-        self._link = link
-        self._thread = threading.Thread(target=self._run, args=(link,), name="modem-emulator", daemon=True)
-        self._thread.start()
-
-    def close(self) -> None:
-        if self._name:
-            unregister(self._name)
-        self._shutdown_engine()
-
-    def _shutdown_engine(self) -> None:
-        self._stop.set()
-        link, thread = self._link, self._thread
-        if link is not None:
-            link.close()
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(5)
-        self._thread = None
-
-    def __enter__(self) -> ModemEmulator:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- what tests look at ---------------------------------------------------------------------------------------
     def hangup_requests(self) -> int:
@@ -202,9 +111,7 @@ class ModemEmulator:
     def _run(self, link: FdLink) -> None:
         line = bytearray()
         drops_seen = link.dtr_drops()
-        self._plus = 0
-        self._plus_t = 0.0
-        self._last_rx = time.monotonic()
+        self._escape.reset(time.monotonic())
         try:
             while not self._stop.is_set():
                 data = link.recv(self._timer())
@@ -226,26 +133,23 @@ class ModemEmulator:
             link.release()
 
     def _timer(self) -> float | None:
-        waits: list[float] = []
         now = time.monotonic()
         call = self._call
-        if self.state == ONLINE and self._plus:
-            waits.append(max(0.0, self._plus_t + self.guard_time - now))
-        if call is not None and self.drop_after_seconds is not None:
-            waits.append(max(0.0, call.started + self.drop_after_seconds - now))
-        return min(waits) if waits else None
+        waits = [self._escape.wait(now, self.guard_time) if self.state == ONLINE else None,
+                 call.due_drop(self, now) if call is not None else None]
+        present = [w for w in waits if w is not None]
+        return min(present) if present else None
 
     def _timers(self, now: float) -> None:
         call = self._call
-        if call is not None and self.drop_after_seconds is not None and now >= call.started + self.drop_after_seconds:
-            self._drop(call, "seconds")
-        if self.state == ONLINE and self._plus and now - self._plus_t >= self.guard_time:
-            if self._plus == 3:
-                self._plus = 0
-                self._escape()
-            else:
-                self._to_device(b"+" * self._plus)
-                self._plus = 0
+        if call is not None and call.due_drop(self, now) == 0.0:
+            self.drop(call, "seconds")
+        if self.state == ONLINE:
+            escape, held = self._escape.due(now, self.guard_time)
+            if escape:
+                self._to_command_mode()
+            elif held:
+                self._to_device(held)
 
     def _feed(self, data: bytes, now: float, line: bytearray) -> None:
         if self.state == ONLINE:
@@ -271,23 +175,9 @@ class ModemEmulator:
                 del line[:-256]
 
     def _feed_online(self, data: bytes, now: float) -> None:
-        plus = self.s_regs.get(2, 43)
-        out = bytearray()
-        for b in data:
-            if b == plus and plus <= 127:
-                if self._plus == 0 and now - self._last_rx >= self.guard_time:
-                    self._plus, self._plus_t = 1, now
-                elif 0 < self._plus < 3 and now - self._plus_t <= self.guard_time:
-                    self._plus, self._plus_t = self._plus + 1, now
-                else:
-                    out += b"+" * self._plus + bytes([b])
-                    self._plus = 0
-            else:
-                out += b"+" * self._plus + bytes([b])
-                self._plus = 0
-            self._last_rx = now
+        out = self._escape.feed(data, now, self.s_regs.get(2, 43), self.guard_time)
         if out:
-            self._to_device(bytes(out))
+            self._to_device(out)
 
     def _to_device(self, data: bytes) -> None:
         call = self._call
@@ -297,7 +187,7 @@ class ModemEmulator:
             call.inbox += data
             call.cond.notify_all()
 
-    def _escape(self) -> None:
+    def _to_command_mode(self) -> None:
         call = self._call
         self.events.record("modem-escape")
         if call is None:
@@ -317,22 +207,8 @@ class ModemEmulator:
             link.send(data)
 
     def _result(self, text: str) -> None:
-        if self.quiet:
-            return
-        if self.numeric or not self.verbose:
-            code = self._numeric(text)
-            if code is not None:
-                self._send(f"{code}\r".encode())
-                return
-        self._send(f"\r\n{text}\r\n".encode())
-
-    @staticmethod
-    def _numeric(text: str) -> int | None:
-        up = text.upper()
-        m = re.match(r"^CONNECT\s+(\d+)", up)
-        if m:
-            return _RATE_CODES.get(int(m.group(1)), 1)
-        return _NUMERIC_RESULTS.get(up)
+        if not self.quiet:
+            self._send(result_bytes(text, self.numeric or not self.verbose))
 
     # -- commands -------------------------------------------------------------------------------------------------
     def _command_line(self, text: str) -> None:
@@ -341,55 +217,31 @@ class ModemEmulator:
         if not up.startswith("AT"):
             return
         self.events.record("modem-at", command=raw)
-        body = up[2:]
-        compact = body.replace(" ", "")
-        i = 0
-        while i < len(compact):
-            c = compact[i]
-            if c == "D":
-                self._dial(body[body.index("D") + 1 :].strip())
+        commands, parsed = parse(up[2:])
+        for cmd in commands:
+            if cmd.name == "D":
+                self._dial(cmd.number)
                 return
-            if c == "S":
-                m = re.match(r"S(\d+)(=(\d*)|\?)", compact[i:])
-                if not m:
-                    self._result("ERROR")
-                    return
-                reg = int(m.group(1))
-                if m.group(3) is not None:
-                    self.s_regs[reg] = int(m.group(3) or 0)
-                    if reg == 12:
-                        self.guard_time = self.s_regs[12] / 50
-                else:
-                    self._send(f"\r\n{self.s_regs.get(reg, 0):03d}\r\n".encode())
-                i += m.end()
+            if cmd.name == "S":
+                self._register(cmd.register or 0, cmd.value)
                 continue
-            if c == "+":
-                end = compact.find(";", i)
-                i = len(compact) if end < 0 else end + 1
-                continue
-            if c == "&":
-                m = re.match(r"&([A-Z])(\d*)", compact[i:])
-                if not m or m.group(1) not in _KNOWN_AMP:
-                    self._result("ERROR")
-                    return
-                cmd, arg = "&" + m.group(1), m.group(2)
-                i += m.end()
-            else:
-                m = re.match(r"([A-Z])(\d*)", compact[i:])
-                if not m or m.group(1) not in _KNOWN:
-                    self._result("ERROR")
-                    return
-                cmd, arg = m.group(1), m.group(2)
-                i += m.end()
-            if (cmd + arg) in self.reject or cmd in self.reject:
+            if (cmd.name + cmd.digits) in self.reject or cmd.name in self.reject:
                 self._result("ERROR")
                 return
-            stop = self._apply(cmd, int(arg) if arg else 0)
+            stop = self._apply(cmd.name, cmd.arg)
             if stop is not None:
                 if stop:  # "" means the command already answered (ATO -> CONNECT)
                     self._result(stop)
                 return
-        self._result("OK")
+        self._result("OK" if parsed else "ERROR")
+
+    def _register(self, reg: int, value: int | None) -> None:
+        if value is None:
+            self._send(f"\r\n{self.s_regs.get(reg, 0):03d}\r\n".encode())
+            return
+        self.s_regs[reg] = value
+        if reg == 12:
+            self.guard_time = value / 50
 
     def _apply(self, cmd: str, n: int) -> str | None:
         """Apply one command; returns a final result to send instead of OK (and stop parsing), or None."""
@@ -417,7 +269,7 @@ class ModemEmulator:
             with call.cond:
                 call.online = True
                 self.state = ONLINE
-                self._last_rx = time.monotonic()
+                self._escape.reset(time.monotonic())
                 call.cond.notify_all()
             return ""
         elif cmd == "I":
@@ -455,13 +307,11 @@ class ModemEmulator:
             self._result(text)
 
     def _connect(self, text: str, rate: int | None) -> None:
-        call = _Call(self.line_rate_bps, text)
+        call = Call(self.line_rate_bps, text)
         link = self._link
         if link is not None:
             link.set_dcd(True)
-        self._tx_next = time.monotonic()
-        self._plus = 0
-        self._last_rx = time.monotonic()
+        self._escape.reset(time.monotonic())
         self._call = call
         self.state = ONLINE
         self.events.record("modem-connect", result=text, rate=rate)
@@ -469,57 +319,28 @@ class ModemEmulator:
         call.thread = threading.Thread(target=self._serve_call, args=(call,), name="modem-call", daemon=True)
         call.thread.start()
 
-    def _send_connect(self, call: _Call) -> None:
+    def _send_connect(self, call: Call) -> None:
         self._result(call.connect_text)
 
-    def _serve_call(self, call: _Call) -> None:
+    def _serve_call(self, call: Call) -> None:
         try:
-            self._device_factory().serve(_CallChannel(self, call))
+            self._device_factory().serve(CallChannel(self, call))
         except Exception:  # the device thread must never take the emulator down
             log.exception("simulated device failed")
         if not call.ended.is_set():
-            self._drop(call, "remote-hangup", force_command=True)
+            self.drop(call, "remote-hangup", force_command=True)
 
-    # -- the throttled device -> DTE path ------------------------------------------------------------------------
-    def _device_send(self, call: _Call, data: bytes) -> None:
-        rate = (call.rate / 10.0) if call.rate else None  # 10 bits per byte on an async 8N1 line
-        piece_max = max(1, int(rate / 50)) if rate else 65536  # 20 ms of line time per write
-        pos = 0
-        while pos < len(data):
-            with call.cond:
-                while not call.online and not call.ended.is_set():
-                    call.cond.wait()
-            if call.ended.is_set():
-                raise BrokenPipeError("call ended")
-            n = min(piece_max, len(data) - pos)
-            if self.drop_after_bytes is not None:
-                n = min(n, self.drop_after_bytes - call.sent)
-                if n <= 0:
-                    self._drop(call, "bytes")
-                    raise BrokenPipeError("carrier dropped")
-            if rate:
-                delay = self._tx_next - time.monotonic()
-                if delay > 0 and call.ended.wait(delay):
-                    raise BrokenPipeError("call ended")
-            if self.drop_after_seconds is not None and time.monotonic() >= call.started + self.drop_after_seconds:
-                self._drop(call, "seconds")
-                raise BrokenPipeError("carrier dropped")
-            link = self._link
-            with self._send_lock:
-                if call.ended.is_set() or link is None:
-                    raise BrokenPipeError("call ended")
-                link.send(data[pos : pos + n])
-            call.sent += n
-            pos += n
-            if rate:
-                self._tx_next = max(self._tx_next, time.monotonic() - 0.02) + n / rate
-            if self.drop_after_bytes is not None and call.sent >= self.drop_after_bytes:
-                self._drop(call, "bytes")
-                if pos < len(data):
-                    raise BrokenPipeError("carrier dropped")
+    # -- the device -> DTE path (throttled in modem_call) ------------------------------------------------------
+    def write_line(self, call: Call, data: bytes) -> bool:
+        link = self._link
+        with self._send_lock:
+            if call.ended.is_set() or link is None:
+                return False
+            link.send(data)
+        return True
 
     # -- ending calls -----------------------------------------------------------------------------------------------
-    def _end_call(self, call: _Call) -> bool:
+    def _end_call(self, call: Call) -> bool:
         with self._lock:
             if call.ended.is_set():
                 return False
@@ -534,7 +355,7 @@ class ModemEmulator:
                 link.set_dcd(False)
         return True
 
-    def _drop(self, call: _Call, why: str, force_command: bool = False) -> None:
+    def drop(self, call: Call, why: str, force_command: bool = False) -> None:
         """Carrier lost: NO CARRIER, DCD low, then command mode (or the line closes)."""
         with self._send_lock:  # after any write in flight, before any later one
             if not self._end_call(call):

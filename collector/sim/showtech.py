@@ -1,90 +1,139 @@
 """Deterministic, streaming output generators: `show tech-support`, `seq N`, `yes-bytes N`, blob of N bytes.
 
-Blocks are pre-built once per seed with a seeded RNG and cycled with a cheap per-block header, so
-hundreds of MB stream at memory speed without ever holding the whole output.
+A show tech is a layout of sections, each the output of a command the simulator also runs alone; bodies are
+slices of seeded, cached blocks, so hundreds of MB stream at memory speed without holding the whole output.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from functools import lru_cache
 
+from .techlines import VARIANTS, themed_block
+
 BLOCK = 64 * 1024
-_VARIANTS = 8
-
-
-def _iface_lines(rng: random.Random) -> list[str]:
-    n = rng.randrange(0, 48)
-    name = f"GigabitEthernet{rng.randrange(0, 3)}/0/{n}"
-    up = rng.random() > 0.2
-    mac = ".".join(f"{rng.randrange(65536):04x}" for _ in range(3))
-    pin, pout = rng.randrange(10**9), rng.randrange(10**9)
-    return [
-        f"{name} is {'up' if up else 'down'}, line protocol is {'up' if up else 'down'}",
-        f"  Hardware is Gigabit Ethernet, address is {mac} (bia {mac})",
-        "  MTU 1500 bytes, BW 1000000 Kbit/sec, DLY 10 usec,",
-        f"     reliability 255/255, txload {rng.randrange(1, 255)}/255, rxload {rng.randrange(1, 255)}/255",
-        f"  5 minute input rate {rng.randrange(10**7)} bits/sec, {rng.randrange(10**4)} packets/sec",
-        f"  5 minute output rate {rng.randrange(10**7)} bits/sec, {rng.randrange(10**4)} packets/sec",
-        f"     {pin} packets input, {pin * rng.randrange(64, 1500)} bytes, 0 no buffer",
-        f"     {rng.randrange(1000)} input errors, {rng.randrange(1000)} CRC, 0 frame, 0 overrun, 0 ignored",
-        f"     {pout} packets output, {pout * rng.randrange(64, 1500)} bytes, 0 underruns",
-    ]
-
-
-def _proc_lines(rng: random.Random) -> list[str]:
-    out = []
-    for _ in range(8):
-        pid = rng.randrange(1, 700)
-        rt = rng.randrange(10**7)
-        inv = rng.randrange(1, 10**6)
-        out.append(
-            f"{pid:4d} {rt:12d} {inv:10d} {rt // inv:8d}   {rng.random():.2f}%   {rng.random():.2f}%   "
-            f"{rng.random():.2f}%   0 {rng.choice(['IP Input', 'OSPF-1 Hello', 'BGP Router', 'ARP Input', 'CDP'])}"
-        )
-    return out
-
-
-def _log_lines(rng: random.Random) -> list[str]:
-    msgs = [
-        "%LINEPROTO-5-UPDOWN: Line protocol on Interface GigabitEthernet0/0/{n}, changed state to up",
-        "%OSPF-5-ADJCHG: Process 1, Nbr 10.0.{n}.2 on GigabitEthernet0/0/{n} from LOADING to FULL, Loading Done",
-        "%SYS-5-CONFIG_I: Configured from console by admin on vty{n} (10.1.1.{n})",
-        "%SEC_LOGIN-5-LOGIN_SUCCESS: Login Success [user: admin] [Source: 10.1.1.{n}] [localport: 22]",
-    ]
-    out = []
-    for _ in range(6):
-        m = rng.randrange(1, 13)
-        day, hh, mm, ss = rng.randrange(1, 29), rng.randrange(24), rng.randrange(60), rng.randrange(60)
-        out.append(
-            f"{rng.randrange(10**6):06d}: Nov {day:2d} {hh:02d}:{mm:02d}:{ss:02d}.{rng.randrange(1000):03d} UTC: "
-            + rng.choice(msgs).format(n=m % 48)
-        )
-    return out
-
-
-@lru_cache(maxsize=8)
-def _tech_bodies(seed: int) -> tuple[bytes, ...]:
-    """_VARIANTS line-aligned bodies of about BLOCK bytes each."""
-    rng = random.Random(seed)
-    bodies = []
-    for _ in range(_VARIANTS):
-        lines: list[str] = []
-        size = 0
-        while size < BLOCK - 2048:
-            part = rng.choice((_iface_lines, _proc_lines, _log_lines))(rng)
-            lines.extend(part)
-            size += sum(len(x) + 1 for x in part)
-        bodies.append(("\n".join(lines) + "\n").encode())
-    return tuple(bodies)
+SEPARATOR = "\n------------------ {title} ------------------\n\n"
+SECTIONED_FROM = 256  # a smaller show tech is the cut start of one section
+MIN_TAIL = 256  # a section is only started when at least this much is left (header + a line)
+SECTION_SIZES = (1500, 12000)  # generated section bodies, in bytes (a real show tech's sections vary like this)
+CATALOGUE: tuple[tuple[str, str], ...] = (
+    ("show interfaces", "iface"),
+    ("show processes memory sorted", "proc"),
+    ("show stacks", "registers"),
+    ("show buffers", "table"),
+    ("show ip arp", "table"),
+    ("show logging onboard", "log"),
+    ("show ip traffic", "table"),
+    ("show cdp neighbors detail", "table"),
+    ("show ip ospf database", "table"),
+    ("show ip bgp summary", "table"),
+    ("show mac address-table", "table"),
+    ("show spanning-tree", "table"),
+    ("show platform", "registers"),
+    ("show region", "registers"),
+    ("show memory statistics", "proc"),
+)
+PORT_SECTIONS = "show controllers TenGigabitEthernet{slot}/1/{port}"  # after the catalogue: one per port
 
 
 def section(title: str, body: bytes) -> bytes:
     """One show tech section in IOS form: dashed title line, blank line, body, blank line."""
     if body and not body.endswith(b"\n"):
         body += b"\n"
-    return f"\n------------------ {title} ------------------\n\n".encode() + body
+    return SEPARATOR.format(title=title).encode() + body
+
+
+def filler_title(k: int) -> tuple[str, str]:
+    """The k-th generated section's command and the theme of its lines."""
+    if k < len(CATALOGUE):
+        return CATALOGUE[k]
+    j = k - len(CATALOGUE)
+    return PORT_SECTIONS.format(slot=j // 48, port=j % 48), "registers"
+
+
+@dataclass(frozen=True)
+class TechSection:
+    title: str
+    size: int  # body bytes
+    theme: str | None  # None: a fixed body (a transcript)
+    variant: int = 0
+    fixed: bytes = b""
+
+
+def _line_end(block: bytes, target: int) -> int:
+    cut = block.rfind(b"\n", 0, target) + 1
+    return cut if cut > 0 else target
+
+
+def _plan(total: int, fixed: tuple[tuple[str, bytes], ...], seed: int) -> list[TechSection]:
+    """Fixed sections while they fit, then generated ones; the last takes exactly what is left."""
+    rng = random.Random(seed * 1_000_003 + total)
+    out: list[TechSection] = []
+    left = total
+    for title, body in fixed:
+        need = len(SEPARATOR.format(title=title)) + len(body)
+        if need + MIN_TAIL > left:
+            break
+        out.append(TechSection(title, len(body), None, fixed=body))
+        left -= need
+    k = 0
+    while left > 0:
+        title, theme = filler_title(k)
+        head = len(SEPARATOR.format(title=title))
+        variant = rng.randrange(VARIANTS)
+        size = _line_end(themed_block(theme, seed, variant), rng.randint(*SECTION_SIZES))
+        if left - head - size < MIN_TAIL:
+            size = left - head  # the last section: exactly the rest (its last line may be cut, ending in LF)
+        out.append(TechSection(title, size, theme, variant))
+        left -= head + size
+        k += 1
+    return out
+
+
+class TechLayout:
+    """A show tech as sections whose outputs, each after its separator, make exactly `total` bytes.
+
+    Each section's command runs alone on the simulator (`output(title)`) and prints exactly its body.
+    """
+
+    def __init__(self, total: int, fixed: tuple[tuple[str, bytes], ...] = (), seed: int = 1) -> None:
+        self.total = total
+        self.seed = seed
+        self.sections = _plan(total, fixed, seed) if total >= SECTIONED_FROM else []
+        self._index = {" ".join(s.title.lower().split()): i for i, s in enumerate(self.sections)}
+
+    def body(self, i: int) -> bytes:
+        s = self.sections[i]
+        if s.theme is None:
+            return s.fixed
+        data = themed_block(s.theme, self.seed, s.variant)[: s.size]
+        return data if data.endswith(b"\n") else data[:-1] + b"\n"
+
+    def output(self, title: str) -> bytes | None:
+        """What the section's command prints when run alone; None when this show tech has no such section."""
+        i = self._index.get(" ".join(title.lower().split()))
+        return None if i is None else self.body(i)
+
+    def chunks(self) -> Iterator[bytes]:
+        if not self.sections:  # too small for whole sections: the start of a larger show tech
+            yield from _exact(tech_layout(4096, (), self.seed).chunks(), self.total)
+            return
+        pending = bytearray()
+        for i, s in enumerate(self.sections):
+            pending += SEPARATOR.format(title=s.title).encode()
+            pending += self.body(i)
+            if len(pending) >= BLOCK:
+                yield bytes(pending)
+                pending.clear()
+        if pending:
+            yield bytes(pending)
+
+
+@lru_cache(maxsize=8)
+def tech_layout(total: int, fixed: tuple[tuple[str, bytes], ...] = (), seed: int = 1) -> TechLayout:
+    return TechLayout(total, fixed, seed)
 
 
 def _exact(chunks: Iterable[bytes], total: int) -> Iterator[bytes]:
@@ -102,27 +151,8 @@ def _exact(chunks: Iterable[bytes], total: int) -> Iterator[bytes]:
 
 
 def show_tech(total: int, sections: Iterable[tuple[str, bytes]] = (), seed: int = 1) -> Iterator[bytes]:
-    """Exactly `total` bytes (LF line endings, ends in LF): the given sections, then generated filler."""
-
-    def chunks() -> Iterator[bytes]:
-        pending = bytearray()
-        for title, body in sections:
-            pending += section(title, body)
-            if len(pending) >= BLOCK // 2:
-                yield bytes(pending)
-                pending.clear()
-        bodies = _tech_bodies(seed)
-        i = 0
-        while True:
-            head = f"\n------------------ show interfaces (segment {i:09d}) ------------------\n\n".encode()
-            if pending:
-                yield bytes(pending) + head + bodies[i % _VARIANTS]
-                pending.clear()
-            else:
-                yield head + bodies[i % _VARIANTS]
-            i += 1
-
-    return _exact(chunks(), total)
+    """Exactly `total` bytes (LF line endings, ends in LF): the given sections, then generated ones."""
+    return tech_layout(total, tuple(sections), seed).chunks()
 
 
 @lru_cache(maxsize=8)
