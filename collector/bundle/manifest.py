@@ -6,6 +6,7 @@ Pure record building: every device-derived string passes through `clean` (redact
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
@@ -95,6 +96,9 @@ def step_record(rec: StepRecord, run_prefix: str, staged: Staged, clean: Clean,
         ],
         "resumed": len(rec.attempts) > 1,
     }
+    if rec.plan is not None:  # fetched by pieces (dial-in recovery): how the file was assembled
+        out["assembly"] = {**(rec.assembly or {}), "plan": clean_obj(rec.plan, clean)}
+        out["pieces"] = [clean_obj({k: v for k, v in asdict(p).items() if k != "file"}, clean) for p in rec.pieces]
     if include_source_hash:
         out["source_sha256"] = rec.sha256
     if rec.skip_reason is not None:

@@ -27,13 +27,14 @@ class Cleanup:
     steps: list[PlannedStep]
     policy: ReconnectPolicy
 
-    def owed(self) -> bool:
+    def owed(self, runner: StepRunner | None = None) -> bool:
         """Is there anything to clean up? Only when we ever reached the device."""
-        return self.link.connected_once and (bool(self.steps) or self.debug.on)
+        staged = runner is not None and runner.dialin.owes_cleanup()  # temporary files of staged outputs
+        return self.link.connected_once and (bool(self.steps) or self.debug.on or staged)
 
     def run(self, runner: StepRunner) -> str:
         """'done', 'pending' (could not be sent) or 'none' (nothing was owed)."""
-        if not self.owed():
+        if not self.owed(runner):
             return "none"
         self.journal.write(CleanupStarted(debug_on=self.debug.on))
         self.link.cleaning = True
@@ -65,6 +66,7 @@ class Cleanup:
         session = self.link.live()
         if self.debug.on:
             self.debug.switch_off(session, "cleanup")
+        runner.dialin.cleanup(session)
         for step in self.steps:
             rec = self.journal.state.record(step.index, "cleanup")
             if rec is not None and rec.done:

@@ -5,7 +5,10 @@ A protocol with no-op defaults, so tests and scheduled runs can ignore it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .linestats import LineProgress
 
 
 class RunObserver:
@@ -20,6 +23,9 @@ class RunObserver:
     def bytes_read(self, n: int) -> None: ...
 
     def step_finished(self, index: int, name: str, status: str, nbytes: int, duration: float) -> None: ...
+
+    def line_progress(self, progress: LineProgress) -> None:
+        """A step fetched by pieces: bytes kept, rate, drops so far and an ETA (after each piece)."""
 
     def notice(self, message: str) -> None: ...
 

@@ -5,7 +5,7 @@ A step is journaled before it starts and after it ends; an interrupted attempt k
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import ConnectionLost
 from ..session.command import CommandInterrupted, CommandResult, OutputSink
@@ -16,6 +16,7 @@ from ..store.rundir import RunDir
 from ..store.stepfile import StepFile
 from . import offset_resume
 from .debug_state import DebugTracker
+from .dialin import DialIn
 from .link import Link
 from .observer import RunObserver
 from .plan import PlannedStep
@@ -55,6 +56,10 @@ class StepRunner:
     obs: RunObserver
     debug: DebugTracker
     allow_changes: bool  # the CLI flag
+    dialin: DialIn = field(init=False)  # steps fetched by pieces on slow or unstable lines; the redial budget
+
+    def __post_init__(self) -> None:
+        self.dialin = DialIn(self.link, self.journal, self.rundir, self.obs, self.allow_changes, completed)
 
     def _send(self, session: Session, step: PlannedStep, command: str, sink: OutputSink) -> CommandResult:
         if step.mode == "exec":
@@ -85,6 +90,11 @@ class StepRunner:
                 self.obs.step_finished(step.index, step.name, "skipped", 0, 0.0)
                 return
             session = self.link.live()
+            if self.dialin.takes(step, kind, attempt, session):
+                if self.dialin.run(step, kind, attempt):
+                    return
+                attempt += 1  # declined (journaled): the step runs whole from here
+                continue
             if attempt > 1 and step.resume == "offset" and step.offset_command:
                 how = self._offset_resume(step, attempt)
                 if how == "done":

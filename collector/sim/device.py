@@ -5,6 +5,7 @@ One SimDevice can serve many sessions at once; each serve() call runs its own lo
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -55,6 +56,7 @@ TECH_SECTIONS = [
     "show logging",
 ]
 TECH_PARTS = [title for title, _ in CATALOGUE] + ["show controllers *"]  # show tech sections that run alone
+SET_PS1 = re.compile(r"^PS1=((?:'[^'\n]*')+); PS2=''; unset PROMPT_COMMAND$")  # collector's unique prompt
 FLAP_LINE = (
     "%OSPF-5-ADJCHG: Process 1, Nbr 10.0.12.2 on GigabitEthernet0/0/1 from FULL to DOWN, "
     "Neighbor Down: Dead timer expired"
@@ -223,6 +225,7 @@ class _Session:
         self.linebuf = ""
         self.closed = False
         self.debug_thread: threading.Thread | None = None
+        self.ps1: str | None = None  # linux: a prompt set with PS1=...
 
     # ---- wire helpers -----------------------------------------------------------------------------------
     def send(self, data: bytes) -> None:
@@ -233,7 +236,7 @@ class _Session:
 
     def prompt(self) -> str:
         if self.dev.linux:
-            return f"{self.username}@{self.p.hostname}:~$ "
+            return self.ps1 or f"{self.username}@{self.p.hostname}:~$ "
         return {"user": f"{self.p.hostname}>", "priv": f"{self.p.hostname}#", "config": f"{self.p.hostname}(config)#"}[
             self.mode
         ]
@@ -337,6 +340,9 @@ class _Session:
 
     def execute(self, line: str, exec_request: bool = False) -> bool:
         """Run one command line; returns False for an error (or for exit, with self.closed set)."""
+        if self.dev.linux and (ps1 := SET_PS1.match(line.strip())):
+            self.ps1 = ps1.group(1).replace("'", "")
+            return True
         if self.dev.linux and (staged := self.dev.files.run(line, self.dev.output_of)) is not None:
             self.output(staged, False)
             return True

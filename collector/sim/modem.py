@@ -212,10 +212,12 @@ class ModemEmulator(ModemPort):
 
     # -- commands -------------------------------------------------------------------------------------------------
     def _command_line(self, text: str) -> None:
-        raw = text.strip()
-        up = raw.upper()
-        if not up.startswith("AT"):
+        start = text.upper().rfind("AT")  # text before "AT" is ignored (a DTE's stray text, e.g. a command sent
+        # as the carrier dropped)
+        if start < 0:
             return
+        raw = text[start:].strip()
+        up = raw.upper()
         self.events.record("modem-at", command=raw)
         commands, parsed = parse(up[2:])
         for cmd in commands:

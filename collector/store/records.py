@@ -26,6 +26,33 @@ class Attempt:
 
 
 @dataclass
+class Piece:
+    """One piece of a step assembled from pieces (a section, or one call's byte range of a staged output)."""
+
+    piece: int
+    command: str
+    status: str = "pending"  # pending | ok | error | timeout | reused | interrupted
+    offset: int | None = None
+    bytes: int = 0
+    sha256: str | None = None
+    file: str | None = None
+    raw_start: int | None = None
+    raw_end: int | None = None
+    call: int | None = None
+    seconds: float | None = None
+    gap: float | None = None
+    error_marker: str | None = None
+    received_at: str | None = None  # when its last byte arrived (UTC)
+    interruptions: int = 0
+    lost_bytes: int = 0  # bytes of interrupted tries (fetched again)
+    partial_files: list[str] = field(default_factory=list)
+
+    @property
+    def done(self) -> bool:
+        return self.status in ("ok", "error", "timeout", "reused")
+
+
+@dataclass
 class StepRecord:
     step: int
     name: str
@@ -56,6 +83,9 @@ class StepRecord:
     reason: str | None = None
     resumed_from: int | None = None
     resent: int | None = None
+    plan: dict[str, Any] | None = None  # pieces-planned: strategy, pieces, how the list was learnt
+    pieces: list[Piece] = field(default_factory=list)
+    assembly: dict[str, Any] | None = None  # step-assembled: calls, drops, redial waits, goodput
 
     @property
     def done(self) -> bool:
@@ -91,6 +121,7 @@ class RunState:
     debug_commands: list[str] = field(default_factory=list)  # debug-on commands sent since debug was last off
     prompt: str | None = None  # the device's prompt when last connected (its hostname for the bundle)
     mode: str | None = None  # user | privileged | config | other, at the last connect
+    staged: dict[str, int] = field(default_factory=dict)  # temporary files on the device -> their step
 
     def ordered(self, kind: str | None = None) -> list[StepRecord]:
         """Main steps (trigger steps right after their capture), then cleanup steps."""
@@ -182,6 +213,49 @@ def _trigger_step(s: RunState, e: ev.TriggerStepCompleted | ev.TriggerStepInterr
     s.steps[("trigger", seq)] = rec
 
 
+def _planned(s: RunState, e: ev.PiecesPlanned) -> None:
+    rec = _rec(s, e)
+    rec.plan = {k: v for k, v in e.fields().items() if k not in ("step", "kind", "capture")}
+    if e.strategy == "sections":
+        rec.pieces = [Piece(piece=i, command=c) for i, c in enumerate(e.pieces)]
+    else:
+        rec.pieces = []
+
+
+def _piece(rec: StepRecord, index: int, command: str) -> Piece:
+    while len(rec.pieces) <= index:
+        rec.pieces.append(Piece(piece=len(rec.pieces), command=command))
+    return rec.pieces[index]
+
+
+def _piece_completed(s: RunState, e: ev.PieceCompleted) -> None:
+    p = _piece(_rec(s, e), e.piece, e.command)
+    for name in ("command", "status", "offset", "bytes", "sha256", "file", "raw_start", "raw_end", "call",
+                 "seconds", "gap", "error_marker"):
+        setattr(p, name, getattr(e, name))
+    p.received_at = e.ts
+
+
+def _piece_interrupted(s: RunState, e: ev.PieceInterrupted) -> None:
+    p = _piece(_rec(s, e), e.piece, e.command)
+    p.status = "interrupted"
+    p.interruptions += 1
+    p.lost_bytes += e.bytes
+    if e.partial_file:
+        p.partial_files.append(e.partial_file)
+
+
+def _assembled(s: RunState, e: ev.StepAssembled) -> None:
+    _rec(s, e).assembly = {k: v for k, v in e.fields().items() if k not in ("step", "kind", "capture")}
+
+
+def _staged(s: RunState, e: ev.OutputStaged | ev.StagedRemoved) -> None:
+    if isinstance(e, ev.OutputStaged):
+        s.staged[e.path] = e.step
+    else:
+        s.staged.pop(e.path, None)
+
+
 def _lost(s: RunState, e: ev.LinkLost) -> None:
     s.outages.append(Outage(start=e.ts or "", cause=e.cause))
 
@@ -226,6 +300,12 @@ _HANDLERS: dict[type, Callable[[RunState, Any], None]] = {
     ev.StepCompleted: _step_completed,
     ev.StepInterrupted: _step_interrupted,
     ev.StepSkipped: _step_skipped,
+    ev.PiecesPlanned: _planned,
+    ev.PieceCompleted: _piece_completed,
+    ev.PieceInterrupted: _piece_interrupted,
+    ev.StepAssembled: _assembled,
+    ev.OutputStaged: _staged,
+    ev.StagedRemoved: _staged,
     ev.LinkLost: _lost,
     ev.ReconnectAttempt: _attempt,
     ev.Connected: _connected,  # Reconnected too

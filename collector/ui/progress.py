@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -21,6 +22,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from ..runner.linestats import LineProgress
 from ..runner.observer import RunObserver
 from ..store.records import StepRecord
 
@@ -70,6 +72,17 @@ class RichObserver(RunObserver):
             self.task = None
         colour = {"ok": "green", "skipped": "yellow"}.get(status, "red")
         self.console.print(f"  {index:>3} [{colour}]{status:<8}[/] {nbytes:>12,} B {duration:8.2f}s  {name}")
+
+    def line_progress(self, progress: LineProgress) -> None:
+        """A step fetched by pieces: kept bytes, measured rate, drops so far, ETA from rate and drop interval."""
+        if self.task is None:
+            return
+        p = progress
+        eta = "?" if p.eta is None else f"{int(p.eta) // 60}m{int(p.eta) % 60:02d}s"
+        rate = "?" if p.rate is None else f"{p.rate:,.0f} B/s"
+        pieces = f"{p.pieces_done}/{p.pieces_total}" if p.pieces_total else f"{p.pieces_done}"
+        text = f"{p.name[:32]} · pieces {pieces} · {rate} · drops {p.drops} · ETA {eta}"
+        self.progress.update(self.task, description=escape(text), total=p.expected, completed=p.fetched)
 
     def notice(self, message: str) -> None:
         self.console.print(f"[yellow]![/] {message}")
