@@ -40,13 +40,21 @@ def budget_for(target: Target) -> int | None:
 class RedialBudget:
     """Counts dials (the first connect is not a redial); refuses one more once `limit` redials were made.
 
+    `limit` may be a callable, read at the first dial (a bad `redials=` option then fails the run cleanly).
     `exempt()` lets a dial through anyway (cleanup that must switch debug off: a device left debugging is worse).
     """
 
-    def __init__(self, limit: int | None, exempt: Callable[[], bool] = lambda: False) -> None:
-        self.limit = limit
+    def __init__(self, limit: int | None | Callable[[], int | None],
+                 exempt: Callable[[], bool] = lambda: False) -> None:
+        self._limit = limit
         self.exempt = exempt
         self.dials = 0
+
+    @property
+    def limit(self) -> int | None:
+        if callable(self._limit):
+            self._limit = self._limit()
+        return self._limit
 
     @property
     def redials(self) -> int:
@@ -60,9 +68,10 @@ class RedialBudget:
         """The connector's transport factory, counted: each transport made is one dial."""
 
         def dial(target: Target, options: ConnectOptions) -> Transport:
-            if self.dials and self.spent and not self.exempt():
+            limit = self.limit  # read (and checked) at the first dial
+            if self.dials and limit is not None and self.redials >= limit and not self.exempt():
                 raise RedialBudgetSpent(
-                    f"redial budget spent: {self.redials} automatic redial(s) made, {self.limit} allowed per run"
+                    f"redial budget spent: {self.redials} automatic redial(s) made, {limit} allowed per run"
                 )
             self.dials += 1
             return factory(target, options)

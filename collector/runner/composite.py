@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..errors import ConnectionLost
 from ..platforms import CompositeCommand, Platform
-from ..session.command import CommandInterrupted
+from ..session.command import CommandInterrupted, CommandResult
 from ..session.session import Session
 from ..store.events import PieceCompleted, PieceInterrupted, PiecesPlanned
 from ..store.stepfile import StepFile
@@ -63,15 +63,20 @@ class SectionFetcher:
         r = self.ctx
         t0 = time.monotonic()
 
-        def listing(session: Session) -> tuple[bytes, int]:
+        def listing(session: Session) -> tuple[bytes, CommandResult]:
             sink = _Capture()
             result = session.run(self.spec.list_command, sink, idle_timeout=r.step.idle_timeout,
                                  max_time=r.step.max_time)
-            return bytes(sink.data), result.raw_end - result.raw_start
+            if result.timed_out and not session.resync():
+                r.redial("no prompt after the section list timed out")
+            return bytes(sink.data), result
 
-        data, raw_bytes = r.with_redial(listing)
+        data, result = r.with_redial(listing)
         commands = sections.section_commands(data, self.spec)
         reason = sections.unusable(commands, self.spec, self.platform)
+        if result.timed_out or result.error_marker:
+            reason = f"the section list {'timed out' if result.timed_out else 'failed: ' + str(result.error_marker)}"
+        raw_bytes = result.raw_end - result.raw_start
         if reason is not None:
             r.stopped(f"not fetched by parts: {reason}; running the whole command", 0)
             r.obs.notice(f"step {r.step.index}: not fetched by parts ({reason})")

@@ -32,9 +32,10 @@ class DialIn:
         self.allow_changes = allow_changes
         self.completed = completed
         self.platform: Platform = link.connector.platform
-        self.declined: set[int] = set()  # steps whose pieces could not be planned: run whole from now on
+        self.declined: dict[int, int] = {}  # step -> the attempt that could not go by pieces: run whole from then on
         # every dial passes the budget; cleanup may still dial to switch debug off (a debugging device is worse)
-        self.budget = RedialBudget(budget_for(link.connector.target), exempt=lambda: link.cleaning and link.debug.on)
+        target = link.connector.target
+        self.budget = RedialBudget(lambda: budget_for(target), exempt=lambda: link.cleaning and link.debug.on)
         link.connector.factory = self.budget.wrap(link.connector.factory)
 
     def _strategy(self, step: PlannedStep, kind: str) -> str | None:
@@ -70,7 +71,7 @@ class DialIn:
         else:
             done = False
         if not done:
-            self.declined.add(step.index)
+            self.declined[step.index] = attempt
         return done
 
     # -- cleanup ------------------------------------------------------------------------------------------------

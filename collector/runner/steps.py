@@ -85,7 +85,7 @@ class StepRunner:
         prior = self.journal.state.record(step.index, kind)
         attempt = len(prior.attempts) + 1 if prior else 1
         while True:
-            if attempt > 1 and step.resume == "skip":
+            if attempt > 1 and step.resume == "skip" and self.dialin.declined.get(step.index) != attempt - 1:
                 self.journal.write(StepSkipped(step=step.index, kind_of_step=kind, cause="interrupted; resume: skip"))
                 self.obs.step_finished(step.index, step.name, "skipped", 0, 0.0)
                 return

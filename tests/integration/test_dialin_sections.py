@@ -16,6 +16,9 @@ import pytest
 from collector.bundle import build_bundle
 from collector.platforms import load_platform
 from collector.playbook.guard import check_command
+from collector.sim.device import SimDevice
+from collector.sim.events import EventLog
+from collector.sim.profile import DeviceProfile, LoginDialog
 from collector.sim.showtech import SEPARATOR
 from collector.sim.telnet_server import SimTelnetServer
 from tests.faults.dialin_rig import (
@@ -148,3 +151,26 @@ def test_a_drop_during_the_whole_command_keeps_the_sections_already_received(tmp
     for piece in reused:
         assert piece.command not in sent  # kept from the cut attempt, never fetched again
     assert sent.count("show tech-support") == 1
+
+
+def test_a_section_list_that_is_not_plain_show_commands_runs_the_whole_command(tmp_path: Path) -> None:
+    """The section list is device text: one header that is no plain read-only show command, and nothing is sent
+    from it; the step runs whole instead (even with `resume: skip`: declining is not an interruption)."""
+    profile_dir = tmp_path / "odd_router"
+    profile_dir.mkdir()
+    (profile_dir / "device.yaml").write_text("platform: cisco_ios\nhostname: R9\n")
+    tech = ("\n------------------ show clock ------------------\n\n*10:00:00.000 UTC Mon Nov 27 2026\n"
+            "\n------------------ show run | redirect flash:x ------------------\n\nhostname R9\n")
+    (profile_dir / "show tech-support.txt").write_text(tech)
+    device = SimDevice(DeviceProfile.load(profile_dir, login=LoginDialog(mode="username-password", banner="")),
+                       EventLog())
+    with DialinLine(device, BPS) as line:
+        outcome = run([step(1, "show tech-support", resume="skip")], line.url(), tmp_path)
+        sent = sent_commands(line)
+    assert outcome.status == "ok", outcome.error
+    (rec,) = outcome.steps
+    assert rec.sha256 == sha(tech.encode()) and rec.plan is None
+    (declined,) = events(journal(outcome), "step-interrupted")
+    assert "not fetched by parts" in declined["cause"] and "redirect" in declined["cause"]
+    assert sent.count("show tech-support") == 1
+    assert "show run | redirect flash:x" not in sent and "show clock" not in sent
