@@ -179,3 +179,4 @@ class SectionFetcher:
                  timed_out=any(p.status == "timeout" for p in pieces))
         for i in range(len(commands)):
             self._piece_path(i).unlink(missing_ok=True)  # the step file holds them; the journal has their ranges
+        r.tidy()

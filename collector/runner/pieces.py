@@ -56,6 +56,12 @@ class PieceRun:
         path.mkdir(exist_ok=True)
         return path
 
+    def tidy(self) -> None:
+        """The step is assembled: its pieces directory goes when nothing (no cut try) is left in it."""
+        path = self.rundir.steps_dir / f"{self.step.filename}.pieces"
+        if path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
+
     def rel(self, path: Path) -> str:
         return path.relative_to(self.rundir.path).as_posix()
 

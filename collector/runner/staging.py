@@ -224,6 +224,7 @@ class StagedFetcher:
         self._forget(self.kept_path)
         self.kept = target.bytes
         r.finish(target, "staged", self.tries, error_marker=marker, timed_out=result.timed_out)
+        r.tidy()
         return True
 
     def _cut(self, target: StepFile, check: offset_resume.OverlapSink | None, command: str, start: int,

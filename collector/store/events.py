@@ -382,7 +382,7 @@ class PieceCompleted(StepEvent):
     file: str | None = None  # sections: the piece's own file until the step is assembled
     raw_start: int | None = None
     raw_end: int | None = None
-    call: int = 1  # the call (1-based within the step) that fetched it
+    call: int = 1  # the call (1-based within the step's attempt) that fetched it; 0: kept from an earlier attempt
     seconds: float = 0.0
     gap: float | None = None  # idle time before its command was sent (None: first piece of a call)
     status: str = "ok"  # ok | error | timeout | reused

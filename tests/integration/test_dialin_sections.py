@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import tarfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -93,6 +94,8 @@ def test_progress_in_one_call_is_never_thrown_away(recovered: dict) -> None:
     for piece in tech.pieces:  # a section is sent again only after a drop cut it, never after it completed
         assert by_parts.count(piece.command) == 1 + piece.interruptions
     assert tech.assembly["refetched"] == sum(e["bytes"] for e in cut)
+    left = sorted(p.name for p in (outcome.run_dir / f"{tech.file}.pieces").iterdir())
+    assert left == sorted(Path(e["partial_file"]).name for e in cut)  # only the cut tries stay, as records
 
 
 def test_every_command_sent_passes_the_read_only_guard(recovered: dict) -> None:
@@ -174,3 +177,23 @@ def test_a_section_list_that_is_not_plain_show_commands_runs_the_whole_command(t
     assert "not fetched by parts" in declined["cause"] and "redirect" in declined["cause"]
     assert sent.count("show tech-support") == 1
     assert "show run | redirect flash:x" not in sent and "show clock" not in sent
+
+
+def test_the_progress_display_shows_drops_rate_and_eta(recovered: dict) -> None:
+    """The CLI's progress line for a step fetched by pieces (device text is escaped, never markup)."""
+    from rich.console import Console
+
+    from collector.ui.progress import RichObserver
+
+    console = Console(record=True, width=160, force_terminal=False)
+    obs = RichObserver(console)
+    report = next(p for p in recovered["obs"].progress if p.drops and p.eta)
+    report = replace(report, name="show tech [bold]x[/]")
+    obs.run_started("runs/x", "modem:///dev/ttyS0", 1)
+    obs.step_started(2, "show tech")
+    obs.line_progress(report)
+    obs.progress.refresh()
+    obs.run_finished("ok")
+    text = console.export_text()
+    assert f"drops {report.drops}" in text and "B/s" in text and "ETA " in text and "ETA ?" not in text
+    assert "[bold]x[/]" in text  # shown as typed

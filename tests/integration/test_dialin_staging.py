@@ -41,6 +41,7 @@ def test_a_staged_output_longer_than_any_call_is_fetched_from_offsets(tmp_path: 
     assert blob.assembly["refetched"] <= blob.assembly["drops"] * (4096 + 1024)
     assert COMMAND not in sent  # never run whole: only through the staged file
     assert all(p.status in ("ok", "cut") for p in blob.pieces) and blob.pieces[-1].status == "ok"
+    assert not (outcome.run_dir / f"{blob.file}.pieces").exists()  # the step file holds everything
 
 
 def test_without_allow_changes_nothing_is_written_on_the_host(tmp_path: Path) -> None:
