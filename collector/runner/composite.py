@@ -8,6 +8,8 @@ section in flight. The step file is the pieces in order, so it reads like the sh
 
 from __future__ import annotations
 
+import contextlib
+import mmap
 import time
 from pathlib import Path
 
@@ -81,38 +83,44 @@ class SectionFetcher:
             r.stopped(f"not fetched by parts: {reason}; running the whole command", 0)
             r.obs.notice(f"step {r.step.index}: not fetched by parts ({reason})")
             return None
-        reused = self._reusable(commands)
-        r.journal.write(PiecesPlanned(step=r.step.index, kind_of_step=r.kind, strategy="sections", pieces=commands,
-                                      learnt_from="list-command", list_bytes=raw_bytes,
-                                      list_seconds=round(time.monotonic() - t0, 3), reused=len(reused)))
-        for i, data_i in enumerate(reused):
-            self._keep(i, commands[i], data_i, status="reused")
+        partial = self._partial()
+        with contextlib.ExitStack() as stack:
+            view = None
+            if partial is not None:  # searched in place: a cut 1 GB show tech is never read into memory
+                fh = stack.enter_context(partial.open("rb"))
+                view = stack.enter_context(mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ))
+                r.ledger.piece(len(view), 0.0)  # received by that attempt; what is not kept is fetched again
+            reused = sections.received_sections(view, self.spec, commands) if view is not None else []
+            r.journal.write(PiecesPlanned(step=r.step.index, kind_of_step=r.kind, strategy="sections",
+                                          pieces=commands, learnt_from="list-command", list_bytes=raw_bytes,
+                                          list_seconds=round(time.monotonic() - t0, 3), reused=len(reused)))
+            for i, (start, end) in enumerate(reused):
+                assert view is not None
+                self._keep(i, commands[i], view, start, end)
         return commands
 
-    def _reusable(self, commands: list[str]) -> list[bytes]:
-        """Whole sections held by the latest interrupted whole-command attempt (its .partial file)."""
+    def _partial(self) -> Path | None:
+        """The latest interrupted whole-command attempt's .partial file (what it received before the drop)."""
         rec = self.ctx.record()
         files = [a.partial_file for a in rec.attempts if a.partial_file] if rec is not None else []
         path = self.ctx.rundir.path / files[-1] if files else None
-        if path is None or not path.is_file():
-            return []
-        data = path.read_bytes()
-        self.ctx.ledger.piece(len(data), 0.0)  # received by that attempt; what is not reused is fetched again
-        return [data[a:b] for a, b in sections.received_sections(data, self.spec, commands)]
+        return path if path is not None and path.is_file() and path.stat().st_size else None
 
     # -- the pieces --------------------------------------------------------------------------------------------
     def _piece_path(self, i: int) -> Path:
         return self.ctx.pieces_dir / f"{i:04d}.txt"
 
-    def _keep(self, i: int, command: str, data: bytes, status: str) -> None:
+    def _keep(self, i: int, command: str, view: mmap.mmap, start: int, end: int) -> None:
+        """A section kept from the cut attempt's partial: copied to its piece file, never fetched again."""
         path = self._piece_path(i)
         sink = StepFile(path)
-        sink.write(data)
+        for pos in range(start, end, COPY_BLOCK):
+            sink.write(view[pos : min(end, pos + COPY_BLOCK)])
         sink.finish()
         r = self.ctx
         r.journal.write(PieceCompleted(step=r.step.index, kind_of_step=r.kind, piece=i, command=command,
                                        offset=self.kept, bytes=sink.bytes, sha256=sink.sha256, file=r.rel(path),
-                                       call=0, status=status))
+                                       call=0, status="reused"))
         self.kept += sink.bytes
 
     def _fetch_all(self, commands: list[str]) -> None:

@@ -8,11 +8,22 @@ the read-only guard before it can become a command.
 from __future__ import annotations
 
 import re
+from typing import Protocol
 
 from ..platforms import CompositeCommand, Platform
 from ..playbook.guard import check_command
 
 MAX_SECTIONS = 5000
+
+
+class Searchable(Protocol):
+    """bytes or mmap: sliced and searched."""
+
+    def find(self, sub: bytes, start: int = ..., /) -> int: ...
+
+    def __getitem__(self, key: slice, /) -> bytes: ...
+
+
 SAFE_COMMAND = re.compile(r"^[A-Za-z][\w .:/,()+\-]{0,199}$")  # no pipes, quotes, redirections or control bytes
 
 
@@ -49,14 +60,16 @@ def separator(spec: CompositeCommand, command: str) -> bytes:
     return spec.separator.replace("{command}", command).encode()
 
 
-def received_sections(partial: bytes, spec: CompositeCommand, commands: list[str]) -> list[tuple[int, int]]:
+def received_sections(partial: Searchable, spec: CompositeCommand, commands: list[str]) -> list[tuple[int, int]]:
     """Byte ranges of the leading sections `partial` holds complete (each followed by the next one's separator).
 
-    The partial must start with the first section's separator; the last section seen is incomplete by definition
-    (its end is unknown), so it is never reused.
+    `partial` is bytes or an mmap of the file (searched in place, never read whole into memory). It must start with
+    the first section's separator; the last section seen is incomplete by definition (its end is unknown), so it is
+    never reused.
     """
     ranges: list[tuple[int, int]] = []
-    if not commands or not partial.startswith(separator(spec, commands[0])):
+    first = separator(spec, commands[0]) if commands else b""
+    if not commands or partial[: len(first)] != first:
         return ranges
     start = 0
     for current, nxt in zip(commands, commands[1:], strict=False):
