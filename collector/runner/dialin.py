@@ -1,15 +1,18 @@
 """Dial-in recovery: when a step is fetched by pieces instead of as one command, and the run's redial budget.
 
-On a slow line (serial, modem) or after a drop mid-step, a composite command (IOS show tech) goes by its
+On a slow line (serial, modem) or after the link dropped mid-step, a composite command (IOS show tech) goes by its
 sections and a shell step that may change the device goes through a staged file fetched by offsets, so a step
 longer than any call still completes; nothing finished in one call is fetched again in the next.
 """
 
 from __future__ import annotations
 
+import re
+
 from ..platforms import Platform
 from ..session.session import Session
 from ..store.journal import Journal
+from ..store.records import StepRecord
 from ..store.rundir import RunDir
 from .budget import RedialBudget, budget_for
 from .composite import SectionFetcher
@@ -18,6 +21,16 @@ from .observer import RunObserver
 from .pieces import CompletedFn, PieceRun
 from .plan import PlannedStep
 from .staging import StagedFetcher, remove_staged
+
+# causes of an interrupted attempt that are no drop: an exception's name (Ctrl-C, SIGTERM), a crash, a declined plan
+_NOT_A_DROP = re.compile(r"^(\w+|collector process died|not fetched by parts.*|not staged.*|the staged file .*)$")
+
+
+def _dropped(rec: StepRecord | None) -> bool:
+    """Did the link drop during the step's last attempt? (A fast line that dropped may drop again: go by pieces.
+    After Ctrl-C or a crash the line is not known to be bad, and running the command whole is cheaper there.)"""
+    last = rec.attempts[-1] if rec is not None and rec.attempts else None
+    return last is not None and last.status == "interrupted" and not _NOT_A_DROP.match(last.cause or "")
 
 
 class DialIn:
@@ -57,7 +70,7 @@ class DialIn:
         rec = self.journal.state.record(step.index, kind)
         planned = rec is not None and rec.plan is not None
         slow = session.transport.line_rate is not None
-        return self._strategy(step, kind) is not None and (planned or slow or attempt > 1)
+        return self._strategy(step, kind) is not None and (planned or slow or (attempt > 1 and _dropped(rec)))
 
     def run(self, step: PlannedStep, kind: str, attempt: int) -> bool:
         """True when the step is recorded complete; False when declined (the caller runs it whole)."""
