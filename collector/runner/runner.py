@@ -87,6 +87,7 @@ class Runner:
 
     def resume(self, run_dir: Path) -> RunOutcome:
         rd = RunDir.open(run_dir)
+        rd.ensure_reserve()
         salvage_partials(rd, rd.state(), self.masker)
         return self._execute(rd, resumed=True)
 
@@ -145,11 +146,16 @@ class Runner:
                 except CollectorError as exc:
                     status, error = "failed", exc
                 finally:
-                    if cleanup.run(steps) == "pending":
+                    cleaned = cleanup.run(steps)
+                    if cleaned == "pending":
                         status = "cleanup-pending"
                         error = error or CleanupPending(
-                            "cleanup (debug off / terminal no monitor) could not be sent: the device was unreachable"
+                            "debug may still be on: `undebug all` could not be sent (the device was unreachable)"
                         )
+                    elif cleaned == "failed" and status == "ok":
+                        status = "completed-with-errors"
+                    if status == "failed" and not link.connected_once:
+                        status = "failed-before-start"
         finally:
             status, error = self._close(rd, link, raw, journal, status, error)
         final = journal.state

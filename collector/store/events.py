@@ -213,6 +213,15 @@ class CleanupPendingEvent(Event):
     cause: str
 
 
+@dataclass(kw_only=True)
+class CleanupFailed(Event):
+    """Cleanup steps could not all run, but nothing is owed at the device (debug is off)."""
+
+    kind = "cleanup-failed"
+    durable = True
+    cause: str
+
+
 # -- captures (all carry the capture's step and name) ------------------------------------------------------
 @dataclass(kw_only=True)
 class CaptureEvent(Event):

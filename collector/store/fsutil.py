@@ -5,6 +5,7 @@ Disk-full and permission errors become StoreError with the path named.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
@@ -13,6 +14,17 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StoreError
+
+NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+
+
+def no_space(exc: BaseException | None) -> bool:
+    """Is this (or the OSError behind this StoreError) a full disk or an exhausted quota?"""
+    while exc is not None:
+        if isinstance(exc, OSError) and exc.errno in NO_SPACE:
+            return True
+        exc = exc.__cause__
+    return False
 
 
 def utc_now() -> str:

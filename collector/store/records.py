@@ -210,8 +210,8 @@ def _cleanup_done(s: RunState, e: ev.CleanupCompleted) -> None:
     s.debug_commands.clear()
 
 
-def _cleanup_pending(s: RunState, e: ev.CleanupPendingEvent) -> None:
-    s.cleanup = "pending"
+def _cleanup_pending(s: RunState, e: ev.CleanupPendingEvent | ev.CleanupFailed) -> None:
+    s.cleanup = "pending" if isinstance(e, ev.CleanupPendingEvent) else "failed"
 
 
 def _run_ended(s: RunState, e: ev.RunEnded) -> None:
@@ -233,6 +233,7 @@ _HANDLERS: dict[type, Callable[[RunState, Any], None]] = {
     ev.DebugOff: _debug,
     ev.CleanupCompleted: _cleanup_done,
     ev.CleanupPendingEvent: _cleanup_pending,
+    ev.CleanupFailed: _cleanup_pending,
     ev.RunEnded: _run_ended,
 }
 

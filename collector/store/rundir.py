@@ -5,7 +5,9 @@ Creates a new run directory or reopens one for resume and bundling; knows files,
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,11 +16,12 @@ from typing import Any
 from ..errors import StoreError
 from ..secrets import Masker
 from .chunks import DEFAULT_CHUNK_SIZE, RawStream
-from .fsutil import atomic_write_json, utc_stamp
+from .fsutil import atomic_write_json, no_space, utc_stamp
 from .journal import Journal, read_events
 from .records import RunState, fold
 
 RUN_FORMAT = 1
+RESERVE_BYTES = 256 << 10  # freed when the disk fills, so the journal and run.json can still be closed
 
 
 def slugify(text: str, limit: int = 40) -> str:
@@ -68,7 +71,34 @@ class RunDir:
             (path / "raw").mkdir()
         except OSError as exc:
             raise StoreError(f"cannot create a run directory under {runs_dir}: {exc.strerror}") from exc
-        return cls(path)
+        rd = cls(path)
+        rd.ensure_reserve()
+        return rd
+
+    @property
+    def reserve(self) -> Path:
+        return self.path / ".reserve"
+
+    def ensure_reserve(self) -> None:
+        """Set aside a little disk space for the records that close a run when the disk fills up."""
+        if self.reserve.exists():
+            return
+        try:
+            with open(self.reserve, "wb") as fh:
+                fh.write(bytes(RESERVE_BYTES))
+                fh.flush()
+                os.fsync(fh.fileno())
+        except OSError:
+            with contextlib.suppress(OSError):
+                self.reserve.unlink()  # a disk already too full for the reserve: the run will say so
+
+    def release_reserve(self) -> bool:
+        """Free the reserve (the disk is full); True when there was one to free."""
+        try:
+            self.reserve.unlink()
+        except OSError:
+            return False
+        return True
 
     @classmethod
     def open(cls, path: Path) -> RunDir:
@@ -94,10 +124,15 @@ class RunDir:
     def update_run_info(self, **fields: Any) -> None:
         info = self.read_run_info()
         info.update(fields)
-        atomic_write_json(self.run_json, info)
+        try:
+            atomic_write_json(self.run_json, info)
+        except StoreError as exc:
+            if not (no_space(exc) and self.release_reserve()):
+                raise
+            atomic_write_json(self.run_json, info)
 
     def journal(self, masker: Masker | None = None) -> Journal:
-        return Journal(self.journal_path, masker)
+        return Journal(self.journal_path, masker, on_full=self.release_reserve)
 
     def raw_stream(self, chunk_size: int = DEFAULT_CHUNK_SIZE, masker: Masker | None = None) -> RawStream:
         return RawStream(self.raw_dir, chunk_size=chunk_size, masker=masker)

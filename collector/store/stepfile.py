@@ -5,6 +5,7 @@ Written under a temporary name; renamed to the final name when complete, or kept
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from pathlib import Path
@@ -52,8 +53,10 @@ class StepFile:
         return self.final
 
     def keep_partial(self, attempt: int) -> Path:
-        """An interrupted attempt: keep what arrived as `<name>.partial.<attempt>`."""
-        self._close()
+        """An interrupted attempt: keep what arrived as `<name>.partial.<attempt>` (also when the disk is full:
+        whatever reached the disk is kept under the partial's name)."""
+        with contextlib.suppress(StoreError):
+            self._close()
         partial = self.final.with_name(f"{self.final.name}.partial.{attempt}")
         os.replace(self.tmp, partial)
         return partial
