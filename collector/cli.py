@@ -404,38 +404,82 @@ def verify(bundle_path: Annotated[Path, typer.Argument(help="bundle archive")]) 
 def upload(
     bundle_path: Annotated[Path, typer.Argument(help="bundle archive to send")],
     case: Annotated[str | None, typer.Option("--case", help="case / SR number (the upload user)")] = None,
-    to: Annotated[str | None, typer.Option("--to", help="https://host/path/, sftp://user@host/dir, tus+https://")]
+    to: Annotated[str | None, typer.Option("--to", help="https://host/home/, sftp://user@host/dir, tus+https://")]
     = None,
-    token_env: Annotated[str | None, typer.Option("--token-env", help="env variable holding the upload token")]
-    = None,
-    token_command: Annotated[str | None, typer.Option("--token-command", help="command printing the token")] = None,
-    ask_token: Annotated[bool, typer.Option("--ask-token", help="prompt for the upload token")] = False,
-    part_size: Annotated[str, typer.Option("--part-size", help="part size, e.g. 64MiB")] = "64MiB",
+    token_env: Annotated[str | None, typer.Option("--token-env", help="https/tus: env variable holding the "
+                                                  "upload token")] = None,
+    token_command: Annotated[str | None, typer.Option("--token-command", help="https/tus: command printing the "
+                                                      "token")] = None,
+    ask_token: Annotated[bool, typer.Option("--ask-token", help="https/tus: prompt for the upload token")] = False,
+    password_env: Annotated[str | None, typer.Option("--password-env", help="sftp: env variable holding the "
+                                                     "password (CXD: the upload token)")] = None,
+    password_command: PwCmd = None,
+    ask_password: AskPw = False,
+    part_size: Annotated[str | None, typer.Option("--part-size", help="https: send numbered parts of this size "
+                                                  "(e.g. 64MiB) instead of one PUT; tus: chunk size")] = None,
     ca_bundle: Annotated[Path | None, typer.Option("--ca-bundle", help="CA certificates to trust")] = None,
     accept_new_host_key: AcceptOpt = False,
     known_hosts: KnownOpt = None,
     status: Annotated[bool, typer.Option("--status", help="show what the case has received")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Upload a bundle to the case, resumably (re-run the same command to continue)."""
-    from .playbook.durations import parse_size
+    """Verify a bundle and upload it to the case, resumably (re-run the same command to continue).
+
+    HTTPS and tus go through the proxy in HTTPS_PROXY unless NO_PROXY names the host.
+    """
     from .ui.credentials import _one_source
-    from .upload import format_status, upload_bundle, upload_status
+    from .upload import check_secrets, format_status, parse_destination, upload_bundle, upload_status
 
     try:
         if status:
-            out.print(format_status(upload_status(bundle_path)))
+            report = upload_status(bundle_path)
+            _upload_print(as_json, report, format_status(report))
             return
         if not to or not case:
-            raise UsageError("--to and --case are required", hint="e.g. --to https://upload.example/home/ --case 6999")
-        token = _one_source("token", token_env, token_command, ask_token)
-        result = upload_bundle(bundle_path, to=to, case=case, token=token, part_size=parse_size(part_size),
-                               ca_bundle=ca_bundle, accept_new_host_key=accept_new_host_key,
+            raise UsageError("--to and --case are required", hint="e.g. --to https://cxd.cisco.com/home/ --case 6999")
+        scheme = parse_destination(to, bundle_path.name).scheme
+        check_secrets(scheme, token=bool(token_env or token_command or ask_token),
+                      password=bool(password_env or password_command or ask_password))
+        result = upload_bundle(bundle_path, to=to, case=case,
+                               token=_one_source("token", token_env, token_command, ask_token),
+                               password=_one_source("password", password_env, password_command, ask_password),
+                               part_size=_upload_size(part_size), ca_bundle=ca_bundle, progress=not as_json,
+                               accept_new_host_key=accept_new_host_key,
                                known_hosts=Path(known_hosts) if known_hosts else None)
     except CollectorError as exc:
+        if as_json and not status:
+            _upload_print(True, {"ok": False, "complete": False, "exit_code": exc.exit_code, "error": exc.message,
+                                 "hint": exc.hint, "status": _upload_status_or_none(bundle_path)}, "")
         _fail(exc)
-    out.print(f"case {case}: {result.summary()}")
+    doc = {"ok": result.complete, "case": case, **result.to_json()}
+    _upload_print(as_json, doc, f"case {case}: {result.summary()}")
     if not result.complete:
         _fail(UploadError("the upload is incomplete", hint="re-run the same command: it sends only what is missing"))
+
+
+def _upload_size(text: str | None) -> int | None:
+    from .playbook.durations import parse_size
+
+    try:
+        return None if text is None else parse_size(text)
+    except ValueError as exc:
+        raise UsageError(f"--part-size: {exc}", hint="e.g. --part-size 64MiB") from None
+
+
+def _upload_status_or_none(bundle_path: Path) -> dict[str, Any] | None:
+    from .upload import upload_status
+
+    try:
+        return upload_status(bundle_path)
+    except CollectorError:
+        return None
+
+
+def _upload_print(as_json: bool, doc: dict[str, Any], text: str) -> None:
+    if as_json:
+        print(json.dumps(doc, indent=2, default=str))
+    elif text:
+        out.print(text, markup=False)
 
 
 # -- simulator and demo --------------------------------------------------------------------------
