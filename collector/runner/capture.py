@@ -147,7 +147,8 @@ class CaptureRunner:
         if self.spec.precheck is not None and not self._precheck():
             return self._complete(attempt, raw_start)
         self.files = CaptureFiles(self.dir, rotate_size=self.spec.rotate.size,
-                                  rotate_interval=self.spec.rotate.interval, clock=self.clock)
+                                  rotate_interval=self.spec.rotate.interval, clock=self.clock,
+                                  masker=self.journal.masker)
         self._bytes0, self._lines0 = self.files.bytes, self.files.lines
         guard = self.spec.rate_guard
         self._t0 = self._last_activity = self.clock()
@@ -189,7 +190,8 @@ class CaptureRunner:
         spec = self.spec.precheck
         name = f"{self.step.index:03d}-{self.slug}-precheck-{slugify(spec.command, 40)}.txt"
         for tries in range(2):
-            sink = StepFile(self.rundir.step_path(name))
+            sink = StepFile(self.rundir.step_path(name), masker=self.journal.masker)
+            name = sink.final.name  # a secret in the command is masked out of the file name
             collect = Collect(tee=sink)
             try:
                 result = self._command(spec.command, collect, idle=self.step.idle_timeout)
@@ -477,7 +479,8 @@ class CaptureRunner:
                 name = base if base not in used else f"{base}-{len(used) + 1}"
                 used.add(name)
                 fname = f"{name}.txt"
-                sink = StepFile(self.rundir.step_path(fname))
+                sink = StepFile(self.rundir.step_path(fname), masker=self.journal.masker)
+                fname = sink.final.name  # a secret in the command is masked out of the file name
                 session = self._live()
                 tee = Tee(session, self.clock)
                 try:

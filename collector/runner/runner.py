@@ -259,7 +259,7 @@ class Runner:
             self.obs.step_started(step.index, step.name)
             self.journal.write("step-started", step=step.index, name=step.name, command=step.command, kind=kind,
                                attempt=attempt, raw_offset=self.raw.offset, mode=step.mode)
-            sink = StepFile(self.rundir.step_path(step.filename))
+            sink = StepFile(self.rundir.step_path(step.filename), masker=self.masker)
             try:
                 if step.mode == "exec":
                     result = run_exec(session, step.command, sink, idle_timeout=step.idle_timeout,
@@ -296,7 +296,7 @@ class Runner:
                 status = "error"
             self.journal.write(
                 "step-completed", step=step.index, kind=kind, status=status, attempt=attempt,
-                name=step.name, command=step.command, file=f"steps/{step.filename}",
+                name=step.name, command=step.command, file=f"steps/{sink.final.name}",
                 raw_start=result.raw_start, raw_end=result.raw_end, bytes=sink.bytes, sha256=sink.sha256,
                 error_marker=result.error_marker, timed_out=result.timed_out, truncated=result.capped,
                 confirm_refused=result.confirm_refused, duration=round(result.duration, 6), mode=step.mode,
@@ -320,11 +320,11 @@ class Runner:
         (a full re-run follows as the next attempt), "rerun" when there was nothing to continue from.
         """
         assert self.journal is not None and self.rundir is not None and step.offset_command
-        partials = sorted(self.rundir.steps_dir.glob(f"{step.filename}.partial.*"),
+        partials = sorted(self.rundir.steps_dir.glob(f"{self.masker.name(step.filename)}.partial.*"),
                           key=lambda p: int(p.name.rsplit(".", 1)[1]))
         if not partials or partials[-1].stat().st_size == 0:
             return "rerun"
-        target, expected, kept = offset_resume.prepare(partials[-1], self.rundir.step_path(step.filename))
+        target, expected, kept = offset_resume.prepare(partials[-1], self.rundir.step_path(step.filename), self.masker)
         command = offset_resume.continuation_command(step.offset_command, kept, len(expected))
         session = self._live_session()
         self.obs.step_started(step.index, step.name)
@@ -352,7 +352,7 @@ class Runner:
         target.finish()
         self.journal.write(
             "step-completed", step=step.index, kind="show", status="ok", attempt=attempt, name=step.name,
-            command=step.command, file=f"steps/{step.filename}", raw_start=result.raw_start, raw_end=result.raw_end,
+            command=step.command, file=f"steps/{target.final.name}", raw_start=result.raw_start, raw_end=result.raw_end,
             bytes=target.bytes, sha256=target.sha256, error_marker=None, timed_out=False, truncated=False,
             duration=round(result.duration, 6), mode=step.mode, resumed_from=kept, resent=len(expected),
         )
