@@ -12,6 +12,7 @@ import re
 import subprocess
 import threading
 from collections.abc import Iterable
+from typing import Any
 
 MASK = "********"
 NAME_MASK = "redacted"  # a secret inside a file name: no '*', which Windows and shells treat specially
@@ -163,19 +164,19 @@ class Masker:
                 start = b.find(v, start + 1)
         return out
 
-    def fingerprints(self, salt: bytes) -> list[dict[str, object]]:
+    def fingerprints(self, salt: bytes) -> list[dict[str, Any]]:
         """Per secret: label, length and SHA-256(salt + value) of its exact and its file-name spelling.
 
         Never the value: a run directory keeps these so that re-bundling can find (and mask) a secret that
         reached a name or a record some other way, without ever knowing it.
         """
-        out: list[dict[str, object]] = []
+        out: list[dict[str, Any]] = []
         for v, b in zip(self._values, self._bytes, strict=True):
             forms = {b, _NOT_IN_NAMES.sub("-", v).lower().encode("utf-8", "surrogateescape")}
             out.append({
                 "label": self._labels.get(v, "secret"),
                 "forms": sorted(({"length": len(f), "sha256": hashlib.sha256(salt + f).hexdigest()}
-                                 for f in forms if len(f) >= MIN_SECRET), key=lambda d: str(d["sha256"])),
+                                 for f in forms if len(f) >= MIN_SECRET), key=lambda d: d["sha256"]),
             })
         return out
 

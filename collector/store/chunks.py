@@ -18,6 +18,7 @@ from pathlib import Path
 from ..errors import StoreError
 from ..secrets import Masker, StreamMasker
 from .fsutil import append_line, utc_now
+from .masking import write_masking
 
 DEFAULT_CHUNK_SIZE = 1 << 20
 
@@ -118,6 +119,7 @@ class RawStream:
         self.chunk_size = chunk_size
         self.masker = masker or Masker()
         self._mask = StreamMasker(self.masker)
+        write_masking(raw_dir, self.masker)  # fingerprints only: lets a re-bundle check what it cannot know
         seals = read_index(raw_dir)
         self.offset = seals[-1].offset + seals[-1].length if seals else 0
         self._chunk = (seals[-1].chunk + 1) if seals else 1
@@ -211,6 +213,7 @@ class RawStream:
         self._write(self._mask.flush())
         self.seal()
         self._sealer.drain()
+        write_masking(self.dir, self.masker)  # secrets learnt during the run (an OTP asked at login)
 
 
 def iter_range(raw_dir: Path, start: int, end: int, block: int = 1 << 20) -> Iterator[bytes]:
