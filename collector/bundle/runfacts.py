@@ -14,7 +14,7 @@ from typing import Any
 from ..store.journal import read_journal
 
 HOSTNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
-PLAYBOOK_LIMIT = 4 << 20  # a playbook larger than this is not carried (its hash still is)
+PLAYBOOK_LIMIT = 1 << 20  # a playbook larger than this is not carried (its hash still is)
 
 
 def hostname_from_prompt(prompt: str) -> str | None:

@@ -19,6 +19,7 @@ from .fsutil import atomic_write_json, utc_now
 RECORD = "masking.json"
 SCHEME = "stream-mask-1"  # raw chunks, step files (bytes and names), capture lines and journal masked on write
 MAX_SCAN = 1 << 20  # text longer than this is not scanned window by window (contents are masked on write)
+SEEN_LIMIT = 1 << 20  # windows remembered between scans (bounded memory)
 
 
 @dataclass
@@ -28,6 +29,9 @@ class MaskingRecord:
     scheme: str
     salt: bytes
     fingerprints: list[dict[str, Any]] = field(default_factory=list)
+    _seen: dict[bytes, bool] = field(default_factory=dict, repr=False)
+    _salted: Any = field(default=None, repr=False)
+    _by_length: dict[int, set[str]] = field(default_factory=dict, repr=False)
 
     @property
     def digests(self) -> dict[int, set[str]]:
@@ -43,12 +47,20 @@ class MaskingRecord:
         hits: list[tuple[int, int]] = []
         if len(data) > MAX_SCAN:
             return hits
-        salted = hashlib.sha256(self.salt)
-        for length, digests in self.digests.items():
+        if self._salted is None:
+            self._salted, self._by_length = hashlib.sha256(self.salt), self.digests
+        if len(self._seen) > SEEN_LIMIT:
+            self._seen.clear()
+        seen = self._seen  # metadata repeats itself (timestamps, commands): each distinct window is hashed once
+        for length, digests in self._by_length.items():
             for i in range(len(data) - length + 1):
-                h = salted.copy()
-                h.update(data[i:i + length])
-                if h.hexdigest() in digests:
+                window = data[i:i + length]
+                hit = seen.get(window)
+                if hit is None:
+                    h = self._salted.copy()
+                    h.update(window)
+                    hit = seen[window] = h.hexdigest() in digests
+                if hit:
                     hits.append((i, length))
         return hits
 
