@@ -40,7 +40,8 @@ def _header(manifest: dict[str, Any], add: Any) -> None:
             + (", ".join(f"{k} x{v}" for k, v in sorted(red["rules"].items())) or "none"))
     else:
         add("Redaction: OFF (only the credentials given to collector were removed)")
-    add("           Passwords and secrets collector was given were masked (****) as they were written.")
+    if red.get("masked_on_write"):
+        add("           Passwords and secrets collector was given were masked (********) as they were written.")
     anon = manifest["anonymization"]
     if anon["kinds"]:
         add(f"Pseudonyms: {', '.join(anon['kinds'])} replaced consistently across all files; the customer keeps"
@@ -121,7 +122,7 @@ def render_readme(manifest: dict[str, Any]) -> str:
     add("  SHA256SUMS                         sha256sum -c SHA256SUMS (run inside this folder)")
     add("  runs/<NN-device>/steps/            one text file per step (NNN-<command>.txt, .partial.N = attempts)")
     add("  runs/<NN-device>/journal.jsonl     the run's event journal")
-    add("  runs/<NN-device>/playbook.yaml     the playbook that ran (its SHA-256 is the one recorded at run time)")
+    add("  runs/<NN-device>/playbook.yaml     the playbook that ran (it matched the SHA-256 recorded at run time)")
     if raw:
         add("  runs/<NN-device>/raw/transcript.raw  the byte-exact session (redacted like the rest)")
     else:
