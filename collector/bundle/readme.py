@@ -122,7 +122,8 @@ def render_readme(manifest: dict[str, Any]) -> str:
     add("  SHA256SUMS                         sha256sum -c SHA256SUMS (run inside this folder)")
     add("  runs/<NN-device>/steps/            one text file per step (NNN-<command>.txt, .partial.N = attempts)")
     add("  runs/<NN-device>/journal.jsonl     the run's event journal")
-    add("  runs/<NN-device>/playbook.yaml     the playbook that ran (it matched the SHA-256 recorded at run time)")
+    if any(run["playbook"].get("file") for run in manifest["runs"]):
+        add("  runs/<NN-device>/playbook.yaml     the playbook that ran (it matched the SHA-256 recorded at run time)")
     if raw:
         add("  runs/<NN-device>/raw/transcript.raw  the byte-exact session (redacted like the rest)")
     else:

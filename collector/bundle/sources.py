@@ -37,7 +37,7 @@ def run_sources(rd: RunDir, prefix: str, rename: dict[str, str] | None = None, *
         base = rd.path / sub
         if base.is_dir():
             for p in sorted(base.rglob("*")):
-                if p.is_file() and not p.is_symlink() and not p.name.endswith(".writing"):
+                if p.is_file() and not p.is_symlink():
                     rel = p.relative_to(base).as_posix()
                     sources.append(Source(f"{prefix}/{sub}/{rename.get(rel, rel)}", path=p))
     if rd.journal_path.exists():
