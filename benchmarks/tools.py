@@ -90,7 +90,7 @@ class _CollectorBase(Tool):
         from collector.store.stepfile import StepFile
 
         self.step += 1
-        return StepFile(self.workdir / "steps" / f"{self.step:04d}.txt")
+        return StepFile(self.workdir / "steps" / f"{self.step:04d}.txt", masker=self.creds.masker)
 
 
 class CollectorInteractive(_CollectorBase):

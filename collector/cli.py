@@ -335,24 +335,29 @@ def platforms() -> None:
 def bundle(
     run_dirs: Annotated[list[Path], typer.Argument(help="run directories to bundle together")],
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="where the bundle is written")] = Path("bundles"),
-    case: Annotated[str | None, typer.Option("--case", help="case number for the bundle name")] = None,
+    case: Annotated[str | None, typer.Option("--case", help="case number (default: the one the run recorded)")]
+    = None,
     redact: Annotated[str, typer.Option("--redact", help="redaction profile, or 'none'")] = "default",
     anonymize: Annotated[str | None, typer.Option("--anonymize", help="ips,hostnames,users[,words=FILE]")] = None,
     map_dir: Annotated[Path | None, typer.Option("--map-dir", help="where the private map goes (outside)")] = None,
     compression: Annotated[str, typer.Option("--compression", help="gz or xz")] = "gz",
     encrypt_to: Annotated[list[str] | None, typer.Option("--encrypt-to", help="age recipient public key")] = None,
+    include_raw: Annotated[bool, typer.Option("--include-raw", help="also carry the raw session transcript "
+                                              "(repeats every step's bytes)")] = False,
+    force: Annotated[bool, typer.Option("--force", help="bundle a run that failed before it started")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Build a verified, redacted case bundle from run directories."""
     try:
-        _bundle(run_dirs, out_dir, case, redact, anonymize, map_dir, compression, encrypt_to, None, as_json)
+        _bundle(run_dirs, out_dir, case, redact, anonymize, map_dir, compression, encrypt_to, None, as_json,
+                include_raw=include_raw, force=force)
     except CollectorError as exc:
         _fail(exc)
 
 
 def _bundle(run_dirs: list[Path], out_dir: Path, case: str | None, redact: str, anonymize: str | None,
             map_dir: Path | None, compression: str, encrypt_to: list[str] | None, extra: Any,
-            as_json: bool, quiet: bool = False) -> Any:
+            as_json: bool, quiet: bool = False, include_raw: bool = False, force: bool = False) -> Any:
     from .bundle import build_bundle
 
     kinds: set[str] = set()
@@ -367,13 +372,16 @@ def _bundle(run_dirs: list[Path], out_dir: Path, case: str | None, redact: str, 
     result = build_bundle(
         run_dirs, out_dir, case=case, redact=None if redact == "none" else redact, anonymize=kinds or None,
         words_file=words, compression=compression, encrypt_to=encrypt_to, extra_secrets=extra or [], map_dir=map_dir,
+        include_raw=include_raw, force=force,
     )
+    for warning in result.warnings:
+        err.print(f"warning: {warning}", markup=False)
     if quiet:
         return result
     if as_json:
         print(json.dumps({"bundle": str(result.path), "sha256": result.sha256,
                           "map": str(result.map_path) if result.map_path else None,
-                          "redactions": result.redaction_counts}))
+                          "redactions": result.redaction_counts, "warnings": result.warnings}))
     else:
         out.print(f"bundle: {result.path}")
         out.print(f"sha256: {result.sha256}  ({result.sha256_path.name})")
@@ -395,7 +403,7 @@ def verify(bundle_path: Annotated[Path, typer.Argument(help="bundle archive")]) 
         out.print(f"{bundle_path}: ok ({report.checked} members verified)")
         return
     for problem in report.problems:
-        err.print(f"[red]{problem}[/]")
+        err.print(problem, style="red", markup=False)
     _fail(BundleError(f"{bundle_path}: verification failed at {report.first_bad}"))
 
 

@@ -46,7 +46,8 @@ class CaptureControl:
         assert spec is not None
         name = f"{s.step.index:03d}-{s.slug}-precheck-{slugify(spec.command, 40)}.txt"
         for tries in range(2):
-            sink = StepFile(s.rundir.step_path(name))
+            sink = StepFile(s.rundir.step_path(name), masker=s.journal.masker)
+            name = sink.final.name  # a secret in the command is masked out of the file name
             collect = Collect(tee=sink)
             try:
                 result = s.command(spec.command, collect, idle=s.step.idle_timeout)
