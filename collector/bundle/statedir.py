@@ -5,20 +5,10 @@ Never the directory a bundle is written to: a glob upload (`bundles/*`) would se
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from ..errors import BundleError
-
-
-def state_dir() -> Path:
-    """$COLLECTOR_HOME, else the platform's user state directory for collector (XDG on Linux)."""
-    home = os.environ.get("COLLECTOR_HOME")
-    if home:
-        return Path(home).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_state_dir("collector"))
+from ..paths import state_dir
 
 
 def map_dir_for(out_dir: Path, map_dir: Path | None) -> Path:

@@ -248,10 +248,10 @@ def _abs(path: str | None) -> str | None:
 
 
 def collector_home() -> Path:
-    """$COLLECTOR_HOME, default ~/.local/share/collector."""
-    import os
+    """$COLLECTOR_HOME, default the user data directory (~/.local/share/collector)."""
+    from ..paths import data_dir
 
-    return Path(os.environ.get("COLLECTOR_HOME") or Path.home() / ".local" / "share" / "collector").expanduser()
+    return data_dir()
 
 
 def default_store_path() -> Path:

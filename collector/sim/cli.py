@@ -11,15 +11,16 @@ import os
 import signal
 import threading
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ..errors import UsageError
-from .device import SimDevice
-from .events import EventLog
-from .profile import DeviceProfile
-from .ssh_server import SimSSHServer
+
+if TYPE_CHECKING:  # imported where used: the simulator's SSH stack is not loaded by other commands
+    from .events import EventLog
+    from .profile import DeviceProfile
+    from .ssh_server import SimSSHServer
 
 DEMO_USER = "admin"
 DEMO_PASSWORD = "cisco123"
@@ -28,6 +29,8 @@ app = typer.Typer(no_args_is_help=True, help="Run simulated devices driven by tr
 
 
 def load_profile(profile: str, show_tech_mb: float | None = None) -> DeviceProfile:
+    from .profile import DeviceProfile
+
     over: dict[str, Any] = {}
     if show_tech_mb is not None:
         over["show_tech_bytes"] = int(show_tech_mb * (1 << 20))
@@ -47,6 +50,10 @@ def start_demo_server(
     host_key_path: str | None = None,
 ) -> SimSSHServer:
     """Start (and return) a simulated SSH device; the caller stops it (or uses it as a context manager)."""
+    from .events import EventLog
+    from .profile import DeviceProfile
+    from .ssh_server import SimSSHServer
+
     prof = profile if isinstance(profile, DeviceProfile) else load_profile(profile, show_tech_mb)
     if isinstance(profile, DeviceProfile) and show_tech_mb is not None:
         prof = prof.model_copy(update={"show_tech_bytes": int(show_tech_mb * (1 << 20))})
@@ -135,6 +142,8 @@ def sha(
     show_tech_mb: Annotated[float | None, typer.Option("--show-tech-mb", help="size of `show tech-support`")] = None,
 ) -> None:
     """Print the SHA-256 and size of a command's canonical output (LF endings, no paging)."""
+    from .device import SimDevice
+
     h = hashlib.sha256()
     n = 0
     for chunk in SimDevice(load_profile(profile, show_tech_mb)).expected_output(command):

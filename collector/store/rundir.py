@@ -16,7 +16,7 @@ from typing import Any
 from ..errors import StoreError
 from ..secrets import Masker
 from .chunks import DEFAULT_CHUNK_SIZE, RawStream
-from .fsutil import atomic_write_json, no_space, utc_stamp
+from .fsutil import atomic_write_bytes, no_space, utc_stamp
 from .journal import Journal, read_events
 from .records import RunState, fold
 
@@ -110,9 +110,16 @@ class RunDir:
             )
         return rd
 
-    def write_run_info(self, info: dict[str, Any]) -> None:
+    def write_run_info(self, info: dict[str, Any], masker: Masker | None = None) -> None:
         info = {"format": RUN_FORMAT, **info}
-        atomic_write_json(self.run_json, info)
+        self._write_info(info, masker)
+
+    def _write_info(self, info: dict[str, Any], masker: Masker | None) -> None:
+        """run.json never holds a known secret (e.g. a --password-command that prints its own literal)."""
+        data = json.dumps(info, indent=2, sort_keys=False)
+        if masker:
+            data = masker.text(data)
+        atomic_write_bytes(self.run_json, (data + "\n").encode())
 
     def read_run_info(self) -> dict[str, Any]:
         try:
@@ -121,15 +128,15 @@ class RunDir:
             raise StoreError(f"cannot read {self.run_json}: {exc}") from exc
         return data
 
-    def update_run_info(self, **fields: Any) -> None:
+    def update_run_info(self, masker: Masker | None = None, **fields: Any) -> None:
         info = self.read_run_info()
         info.update(fields)
         try:
-            atomic_write_json(self.run_json, info)
+            self._write_info(info, masker)
         except StoreError as exc:
             if not (no_space(exc) and self.release_reserve()):
                 raise
-            atomic_write_json(self.run_json, info)
+            self._write_info(info, masker)
 
     def journal(self, masker: Masker | None = None) -> Journal:
         return Journal(self.journal_path, masker, on_full=self.release_reserve)

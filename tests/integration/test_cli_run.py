@@ -20,7 +20,7 @@ PLAYBOOK = Path(__file__).resolve().parents[2] / "playbooks" / "cisco_ios" / "ta
 
 
 def collector(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    full_env = dict(os.environ, SIM_PW=SIM_PASSWORD, SIM_EN=SIM_ENABLE, **(env or {}))
+    full_env = {**os.environ, "SIM_PW": SIM_PASSWORD, "SIM_EN": SIM_ENABLE, **(env or {})}
     return subprocess.run([sys.executable, "-m", "collector", *args], capture_output=True, text=True,
                           env=full_env, timeout=timeout, check=False)
 

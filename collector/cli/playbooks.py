@@ -1,0 +1,65 @@
+"""`collector validate`, `schema` and `platforms`: playbooks and platforms without touching a device.
+
+Validation reports every schema error and every command the read-only guard refuses, each with file:line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..errors import CollectorError
+from ..ui.console import fail, print_json, say
+from . import logs
+from . import options as o
+
+
+def validate(
+    playbooks: Annotated[list[Path], typer.Argument(metavar="PLAYBOOK...", help="playbook YAML file(s)")],
+    allow_changes: o.AllowChanges = False,
+    as_json: o.Json = False, verbose: o.Verbose = 0, log_file: o.LogFile = None,
+) -> None:
+    """Check playbooks: schema errors and read-only guard refusals, with file, line and a hint."""
+    from ..playbook import validate_playbook
+
+    try:
+        logs.setup(verbose, log_file)
+        results = {str(path): validate_playbook(path) for path in playbooks}
+    except CollectorError as exc:
+        fail(exc)
+    if as_json:
+        print_json({"ok": not any(results.values()), "playbooks": {
+            path: [{"file": i.file, "line": i.line, "column": i.column, "message": i.message, "hint": i.hint}
+                   for i in issues] for path, issues in results.items()}})
+    else:
+        for path, issues in results.items():
+            for issue in issues:
+                say(f"{issue.file}:{issue.line}:{issue.column}: ", (issue.message, "red"), stderr=True)
+                if issue.hint:
+                    say(("  hint: ", "dim"), issue.hint, stderr=True)
+            if not issues:
+                say(path, ": ok")
+    if any(results.values()):
+        raise typer.Exit(3)
+
+
+def schema() -> None:
+    """Print the playbook JSON Schema (point your editor's YAML plugin at it)."""
+    from ..playbook import playbook_json_schema
+
+    print_json(playbook_json_schema())
+
+
+def platforms(as_json: o.Json = False) -> None:
+    """List the platforms (built in and your own) with what each one is."""
+    from ..platforms import list_platforms, load_platform
+
+    rows = [(name, load_platform(name).description) for name in list_platforms()]
+    if as_json:
+        print_json([{"name": n, "description": d} for n, d in rows])
+        return
+    width = max(len(n) for n, _ in rows)
+    for name, description in rows:
+        say((name.ljust(width), "bold"), "  ", description)
