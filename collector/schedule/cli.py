@@ -171,7 +171,7 @@ def list_jobs(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
         return
     from rich.table import Table
 
-    table = Table(title=ui.clean(f"scheduled jobs ({st.path})"))
+    table = Table(title=ui.safe(f"scheduled jobs ({st.path})"))
     for col in ("id", "name", "trigger", "next run", "last result"):
         table.add_column(col)
     for j in jobs:

@@ -112,7 +112,7 @@ def summary_table(records: list[StepRecord], title: str) -> Table:
     """One row per step; a long run shows the first rows and every step that needs attention."""
     from rich.table import Table
 
-    table = Table(title=clean(title, keep_newlines=False))
+    table = Table(title=safe(clean(title, keep_newlines=False)))
     for col, just in (("#", "right"), ("step", "left"), ("status", "left"), ("bytes", "right"),
                       ("duration", "right"), ("attempts", "right"), ("note", "left")):
         table.add_column(col, justify=just)  # type: ignore[arg-type]

@@ -24,7 +24,7 @@ LAYERS = {
     "store": set(),
     "runner": {"session", "store", "transports", "platforms", "playbook", "expect"},
     "bundle": {"store"},
-    "upload": {"bundle", "store", "transports"},  # sftp:// verifies host keys like every SSH connection
+    "upload": {"bundle", "store", "transports", "ui"},  # sftp:// verifies host keys like every SSH connection
 }
 TOP_HELPERS = {"errors", "secrets", "credentials", "target", "paths", "__init__"}
 
