@@ -20,6 +20,7 @@ from pathlib import Path
 from collector.bundle import build_bundle
 from collector.secrets import Masker
 from collector.sim.showtech import show_tech
+from collector.store import events as ev
 from collector.store.rundir import RunDir
 from collector.store.stepfile import StepFile
 
@@ -35,24 +36,24 @@ def make_run(runs: Path, size: int) -> RunDir:
     rd.write_run_info({"run_id": "bench", "target": "ssh://admin@bench-rtr", "transport": "ssh",
                        "platform": "cisco_ios", "playbook": {"name": "tac-baseline"}, "status": "ok"})
     journal, raw = rd.journal(masker), rd.raw_stream(masker=masker)
-    journal.write("connected", prompt="bench-rtr#")
+    journal.write(ev.Connected(prompt="bench-rtr#"))
     raw.append(b"bench-rtr#")
     outputs = [("show version", [b"Cisco IOS XE Software, Version 17.9.4\n" * 30]),
                ("show tech-support", show_tech(size))]
     for n, (command, pieces) in enumerate(outputs, start=1):
         start = raw.append(command.encode() + b"\r\n")
-        journal.write("step-started", step=n, name=command, command=command, attempt=1, raw_offset=start)
+        journal.write(ev.StepStarted(step=n, name=command, command=command, attempt=1, raw_offset=start))
         sink = StepFile(rd.step_path(f"{n:03d}-{command.replace(' ', '-')}.txt"), masker=masker)
         for piece in pieces:
             raw.append(piece.replace(b"\n", b"\r\n"))
             sink.write(piece)
         sink.finish()
         end = raw.append(b"\r\nbench-rtr#")
-        journal.write("step-completed", step=n, status="ok", name=command, command=command, attempt=1,
-                      file=f"steps/{sink.final.name}", bytes=sink.bytes, sha256=sink.sha256, raw_start=start,
-                      raw_end=end)
+        journal.write(ev.StepCompleted(step=n, status="ok", name=command, command=command, attempt=1,
+                                       file=f"steps/{sink.final.name}", bytes=sink.bytes, sha256=sink.sha256,
+                                       raw_start=start, raw_end=end))
     raw.close()
-    journal.write("run-ended", status="ok")
+    journal.write(ev.RunEnded(status="ok"))
     journal.close()
     return rd
 
