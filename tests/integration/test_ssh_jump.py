@@ -35,7 +35,8 @@ from tests.servers.sshd import SshdServer
 pytestmark = pytest.mark.servers
 
 
-def url(server: Any, user: str = "collector-test") -> str:
+def url(server: Any, user: str | None = None) -> str:
+    user = user or server.account.name
     return f"ssh://{user}@127.0.0.1:{server.port}"
 
 
@@ -297,7 +298,7 @@ def jump_known_hosts(home: str, line: str) -> Iterator[None]:
     path.parent.mkdir(mode=0o700, exist_ok=True)
     old = path.read_bytes() if path.exists() else None
     path.write_text(line)
-    account = pwd.getpwnam("collector-test")
+    account = pwd.getpwnam(Path(home).name)
     for p in (path.parent, path):
         os.chown(p, account.pw_uid, account.pw_gid)
     try:

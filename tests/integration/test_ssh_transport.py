@@ -50,7 +50,8 @@ def make_opts(known_hosts: Path) -> MakeOpts:
     return make
 
 
-def url(server: Any, user: str = "collector-test", query: str = "") -> str:
+def url(server: Any, user: str | None = None, query: str = "") -> str:
+    user = user or server.account.name
     port = server.port
     return f"ssh://{user}@127.0.0.1:{port}" + (f"?{query}" if query else "")
 
@@ -162,8 +163,9 @@ def test_wrong_password_one_attempt_only(
     assert err.value.exit_code == 13
     assert wrong not in err.value.message and wrong not in err.value.hint
     assert "password" in err.value.message
-    server.wait_log(r"(closed|reset) by authenticating user collector-test|Disconnected from authenticating user")
-    assert server.count(r"Failed password for collector-test") == 1
+    user = server.account.name
+    server.wait_log(rf"(closed|reset) by authenticating user {user}|Disconnected from authenticating user")
+    assert server.count(rf"Failed password for {server.account.name}") == 1
     assert server.count(r"Failed (keyboard-interactive|publickey)") == 0
 
 
