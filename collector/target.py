@@ -5,13 +5,16 @@ A Target never holds a secret: passwords in a URL are refused, credentials trave
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
 from .errors import UsageError
 
 DEFAULT_PORTS = {"ssh": 22, "telnet": 23}
 SCHEMES = ("ssh", "telnet", "serial", "rfc2217", "socket", "modem")
+_HOST = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_.-]{0,252}[A-Za-z0-9_])?$")
 
 
 @dataclass(frozen=True)
@@ -53,11 +56,42 @@ class Target:
         return self.options.get(name, default)
 
 
-def parse_target(url: str, *, default_scheme: str = "ssh") -> Target:
-    """Parse a target URL; a bare ``host`` or ``user@host`` means ssh://."""
+def _malformed(url: str, why: str, hint: str = "write it as ssh://user@host[:port]") -> UsageError:
+    return UsageError(f"malformed target URL {url!r}: {why}", hint=hint)
+
+
+def _split(url: str, default_scheme: str) -> tuple[str, SplitResult]:
+    if any(ord(c) < 32 or ord(c) == 127 for c in url):
+        raise _malformed(url, "it contains control characters")
+    head = url.split(":", 1)[0].lower()
     if "://" not in url:
+        if head in SCHEMES and ":" in url:  # ssh:/host, ssh:host
+            raise _malformed(url, f"{head}: must be followed by //", hint=f"write it as {head}://host")
         url = f"{default_scheme}://{url}"
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # e.g. an unclosed [ of an IPv6 address
+        raise _malformed(url, str(exc)) from None
+    return url, parts
+
+
+def _host(url: str, parts: SplitResult) -> str:
+    host = parts.hostname or ""
+    if not host:
+        raise UsageError(f"no host in {url!r}", hint=f"write it as {parts.scheme}://host:port")
+    if ":" in host:
+        try:
+            ipaddress.IPv6Address(host.split("%", 1)[0])
+        except ValueError:
+            raise _malformed(url, f"{host!r} is not an IPv6 address") from None
+    elif not _HOST.match(host):
+        raise _malformed(url, f"{host!r} is not a host name or address")
+    return host
+
+
+def parse_target(url: str, *, default_scheme: str = "ssh") -> Target:
+    """Parse a target URL; a bare ``host`` or ``user@host`` means ssh://. Malformed URLs are usage errors."""
+    url, parts = _split(url, default_scheme)
     scheme = parts.scheme.lower()
     if scheme not in SCHEMES:
         raise UsageError(
@@ -69,6 +103,8 @@ def parse_target(url: str, *, default_scheme: str = "ssh") -> Target:
             "a password in the target URL is refused (it would end up in shell history and logs)",
             hint="give it with --password-env VAR, --password-command CMD or --ask-password",
         )
+    if parts.username is not None and not parts.username:
+        raise _malformed(url, "the user name before @ is empty", hint=f"write {scheme}://USER@host, or leave out @")
     options = dict(parse_qsl(parts.query, keep_blank_values=True))
     if scheme in ("serial", "modem"):
         path = unquote(parts.path) or unquote(parts.netloc)
@@ -77,9 +113,9 @@ def parse_target(url: str, *, default_scheme: str = "ssh") -> Target:
         if not path:
             raise UsageError(f"no device path in {url!r}", hint=f"write it as {scheme}:///dev/ttyUSB0")
         return Target(scheme=scheme, path=path, options=options, user=parts.username)
-    host = parts.hostname or ""
-    if not host:
-        raise UsageError(f"no host in {url!r}", hint=f"write it as {scheme}://host:port")
+    host = _host(url, parts)
+    if parts.path not in ("", "/"):
+        raise _malformed(url, f"{scheme}:// takes no path ({parts.path!r})", hint=f"write it as {scheme}://host:port")
     try:
         port = parts.port
     except ValueError as exc:
@@ -89,7 +125,7 @@ def parse_target(url: str, *, default_scheme: str = "ssh") -> Target:
         host=host,
         port=port or DEFAULT_PORTS.get(scheme),
         user=unquote(parts.username) if parts.username else None,
-        path=parts.path,
+        path="",
         options=options,
     )
 
