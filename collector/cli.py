@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from . import __version__
 from .errors import BundleError, CollectorError, UploadError, UsageError
@@ -57,9 +58,9 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="print a JSON summary inst
 
 
 def _fail(exc: CollectorError) -> None:
-    err.print(f"[bold red]error:[/] {exc.message}")
+    err.print(f"[bold red]error:[/] {escape(exc.message)}")  # messages may quote device output: never markup
     if exc.hint:
-        err.print(f"[dim]hint:[/] {exc.hint}")
+        err.print(f"[dim]hint:[/] {escape(exc.hint)}")
     raise typer.Exit(exc.exit_code)
 
 
@@ -118,9 +119,9 @@ def _print_outcome(outcome: RunOutcome, as_json: bool, extra: dict[str, Any] | N
         out.print(summary_table(outcome.steps, f"{outcome.run_dir.name}: {outcome.status}"))
         out.print(f"run directory: {outcome.run_dir}")
     if outcome.error is not None:
-        err.print(f"[bold red]error:[/] {outcome.error.message}")
+        err.print(f"[bold red]error:[/] {escape(outcome.error.message)}")
         if outcome.error.hint:
-            err.print(f"[dim]hint:[/] {outcome.error.hint}")
+            err.print(f"[dim]hint:[/] {escape(outcome.error.hint)}")
         if outcome.status == "cleanup-pending":
             err.print("[bold red]CLEANUP PENDING[/]: debug or terminal monitor may still be on at the device. "
                       f"Run `collector resume {outcome.run_dir}` as soon as it is reachable.")

@@ -16,7 +16,8 @@ PAGING_IN_LOGIN = 200  # --More-- prompts answered while a banner or MOTD scroll
 
 
 def _answered(ctx: DialogContext) -> bool:
-    return bool(ctx.notes.get("password_answered") or ctx.notes.get("username_answered"))
+    notes = ctx.notes
+    return bool(notes.get("password_answered") or notes.get("username_answered") or notes.get("passphrase_answered"))
 
 
 def _rommon(ctx: DialogContext) -> bytes | None:
@@ -53,6 +54,16 @@ def login_dialog(platform: Platform, creds: Credentials, ret: Callable[[], bytes
         ctx.notes["password_answered"] = True
         return creds.password.reveal().encode() + ret()
 
+    def passphrase(ctx: DialogContext) -> bytes:
+        if ctx.counts.get("passphrase", 0) > 1:
+            raise AuthenticationError("ssh asked for the key passphrase again: it was refused",
+                                      hint="check the key passphrase; collector answers it once")
+        if creds.key_passphrase is None:
+            raise AuthenticationError("ssh asks for a key passphrase and none was given",
+                                      hint="load the key into ssh-agent (ssh-add), so ssh does not ask")
+        ctx.notes["passphrase_answered"] = True
+        return creds.key_passphrase.reveal().encode() + ret()
+
     def otp(ctx: DialogContext) -> bytes:
         return creds.otp(ctx.matched.decode("utf-8", "replace")).reveal().encode() + ret()
 
@@ -76,6 +87,7 @@ def login_dialog(platform: Platform, creds: Credentials, ret: Callable[[], bytes
     add("login_failed", f"(?:{pats.login_failed})[\\s\\S]*" if pats.login_failed else None, failed,
         applies=_answered)
     add("otp", pats.otp, otp, max_count=3, priority=1)  # "passcode:" is an OTP even if it looks like a password
+    add("passphrase", pats.passphrase, passphrase, max_count=2)
     add("password", pats.password, password, max_count=2)
     add("username", pats.username, username, max_count=2)
     add("press_return", f"(?:{pats.press_return})[\\s\\S]*" if pats.press_return else None, lambda c: ret(),
