@@ -2,7 +2,7 @@
 
 A Target never holds a secret: passwords in a URL are refused, credentials travel separately.
 `openssh://[user@]host[:port][?config=FILE]` is the system ssh client; `cmd://?argv=WORDS&arg=ONE ARG` any program
-(`&line_rate=BPS` declares a slow console line behind it).
+(`&tty=raw` for plain byte relays, `&line_rate=BPS` declares a slow console line behind it).
 """
 
 from __future__ import annotations
@@ -147,6 +147,11 @@ def _parse_cmd(parts: SplitResult, url: str) -> Target:
             argv += value.split()
         elif key == "arg":
             argv.append(value)
+        elif key == "tty":
+            if value not in ("sane", "raw"):
+                raise UsageError(f"cmd:// tty={value!r}: use tty=sane (a terminal as usual) or tty=raw (bytes "
+                                 "pass unchanged, for relays such as plain `socat -`)")
+            options[key] = value
         elif key == "line_rate":
             if not value.isdigit() or not 0 < int(value) <= 10_000_000:
                 raise UsageError(f"cmd:// line_rate={value!r} is not a speed in bits per second",

@@ -1,8 +1,9 @@
 """cmd://: any local program that gives a console (virsh console, docker exec -it, cu, conserver's console ...).
 
-The program runs from its argv (never through a shell) on a pty in raw mode, and that pty is the device line:
-the session does the login dialog, prompts and paging as on a serial console. Its exit is recorded in `info`;
-`&line_rate=BPS` declares a console line (the session logs out before the program is ended).
+The program runs from its argv (never through a shell) on a pty, and that pty is the device line: the session
+does the login dialog, prompts and paging as on a serial console. Its exit is recorded in `info`. The pty starts
+as a terminal usually does (console programs switch it to raw themselves); `&tty=raw` starts it raw for plain
+byte relays; `&line_rate=BPS` declares a console line (the session logs out before the program is ended).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ class CmdTransport(Transport):
             raise UsageError("--jump does not apply to cmd:// targets", hint="let the command itself reach the device")
         env = child_environment(self.options.credentials.masker, {"TERM": self.options.term})
         proc = PtyProcess(list(self.target.argv), env=env, rows=self.options.height, cols=self.options.width,
-                          raw=True)
+                          raw=self.target.option("tty") == "raw")
         try:
             proc.spawn()
         except ProgramNotFound:

@@ -152,11 +152,16 @@ class PtyProcess:
 
     def close(self) -> Exit | None:
         """Hang up the line, then SIGTERM and SIGKILL the program's process group as needed; reap it."""
+        return self._finish(None)
+
+    def _finish(self, hung_up: bool | None) -> Exit | None:
+        """close(); `hung_up` says who ended it (None: we do, unless it has exited already)."""
         child = self._child
         if child is None or self.exit is not None:
             return self.exit
         pid = child.pid
-        hung_up = not _exited(pid, 0)
+        if hung_up is None:
+            hung_up = not _exited(pid, 0)
         child.ptyproc.fileobj.close()  # the line hangs up: the kernel sends SIGHUP to the program's session
         for sig, grace in ((None, HANGUP_GRACE), (signal.SIGTERM, TERM_GRACE), (signal.SIGKILL, 10.0)):
             if sig is not None:
@@ -177,7 +182,7 @@ class PtyProcess:
         return self._child
 
     def _ended(self, stalled: bool = False) -> ProcessEnded:
-        end = self.close() or Exit(None, None)
+        end = self._finish(stalled) or Exit(None, None)  # it closed the line itself, unless it stopped reading
         return ProcessEnded(end, self.tail, self.wrote, stalled=stalled)
 
 
