@@ -7,6 +7,7 @@ is ssh's, which is the command's; ssh's own failures are told apart by its log, 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import select
 import signal
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from .openssh import OpenSSHTransport
 
 READ_SIZE = 1 << 20
+PIPE_SIZE = 1 << 20
 EXIT_STATUS_WAIT = 10.0
 
 
@@ -64,6 +66,8 @@ class OpenSSHExecRunner:
         """Hand the output on until it ends; the timeout that stopped it, if one did."""
         assert proc.stdout is not None
         fd = proc.stdout.fileno()
+        with contextlib.suppress(OSError):  # a 1 MiB pipe: ssh is not stopped at every 64 KiB while we store
+            fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
         total = 0
         last = start
         while True:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import pexpect
 
 from ..secrets import Masker
+from .fd_pump import FdPump
 
 READ_SIZE = 65536
 TAIL = 4096  # last output bytes kept for error messages
@@ -95,6 +96,7 @@ class PtyProcess:
         self.exit: Exit | None = None
         self.wrote = False
         self._child: pexpect.spawn | None = None
+        self._pump: FdPump | None = None
         self._tail = bytearray()
 
     @property
@@ -110,24 +112,23 @@ class PtyProcess:
         self._child = pexpect.spawn(program, self.argv[1:], env=self.env, dimensions=(self.rows, self.cols),
                                     preexec_fn=_raw_stdin if self.raw else None, echo=not self.raw)
         self._child.ptyproc.delayafterclose = 0.0
+        self._pump = FdPump(self._child.child_fd)
 
     def read(self, timeout: float | None) -> bytes:
         """Bytes the program wrote (b'' when `timeout` passed); ProcessEnded once the line is closed.
 
-        Reads the pexpect child's descriptor directly: nothing here reaps the program behind close()'s back.
+        A thread drains the pexpect child's descriptor (fd_pump.py); nothing here reaps the program behind
+        close()'s back.
         """
-        fd = self._open().child_fd
-        ready, _, _ = select.select([fd], [], [], timeout)
-        if not ready:
-            if self._child is not None and _exited(self._child.pid, 0):  # gone, but a descendant holds the line
+        child = self._open()
+        assert self._pump is not None
+        data = self._pump.take(timeout, READ_SIZE)
+        if data is None:
+            raise self._ended()
+        if not data:
+            if _exited(child.pid, 0):  # gone, but a descendant still holds the line
                 raise self._ended()
             return b""
-        try:
-            data = os.read(fd, READ_SIZE)
-        except OSError:  # EIO: every holder of the terminal's other side has closed it
-            data = b""
-        if not data:
-            raise self._ended()
         self._tail += data
         del self._tail[:-TAIL]
         return data
@@ -162,6 +163,8 @@ class PtyProcess:
         pid = child.pid
         if hung_up is None:
             hung_up = not _exited(pid, 0)
+        if self._pump is not None:
+            self._pump.stop()
         child.ptyproc.fileobj.close()  # the line hangs up: the kernel sends SIGHUP to the program's session
         for sig, grace in ((None, HANGUP_GRACE), (signal.SIGTERM, TERM_GRACE), (signal.SIGKILL, 10.0)):
             if sig is not None:
