@@ -36,7 +36,8 @@ EXIT_STEP_ERRORS = 5
 
 # -- shared options ---------------------------------------------------------------------------
 TargetOpt = Annotated[str, typer.Option("--target", "-t", help="ssh://user@host[:port], telnet://, serial://, "
-                                        "rfc2217://, socket://, modem:///dev/ttyS0?number=...")]
+                                        "rfc2217://, socket://, modem:///dev/ttyS0?number=..., openssh://host "
+                                        "(system ssh), 'cmd://?argv=virsh+console+vm1'")]
 JumpOpt = Annotated[str | None, typer.Option("--jump", "-J", help="jump host(s): ssh://ops@dmz[,ssh://hop2]")]
 JumpModeOpt = Annotated[str, typer.Option("--jump-mode", help="direct (SSH direct-tcpip) or shell (run the jump "
                                           "host's ssh/telnet client)")]
@@ -49,6 +50,8 @@ EnEnv = Annotated[str | None, typer.Option("--enable-env", help="read the enable
 EnCmd = Annotated[str | None, typer.Option("--enable-command", help="run this command; first line = enable secret")]
 AskEn = Annotated[bool, typer.Option("--ask-enable", help="prompt for the enable secret")]
 KeyOpt = Annotated[str | None, typer.Option("--key", help="SSH private key file")]
+KeyPpEnv = Annotated[str | None, typer.Option("--key-passphrase-env", help="read the key's passphrase from this "
+                                              "environment variable")]
 OtpCmd = Annotated[str | None, typer.Option("--otp-command", help="command printing a fresh one-time password")]
 AcceptOpt = Annotated[bool, typer.Option("--accept-new-host-key", help="trust an unknown host key on first use "
                                          "(recorded); a changed key is always refused")]
@@ -144,6 +147,7 @@ def run(
     enable_command: EnCmd = None,
     ask_enable: AskEn = False,
     key: KeyOpt = None,
+    key_passphrase_env: KeyPpEnv = None,
     otp_command: OtpCmd = None,
     accept_new_host_key: AcceptOpt = False,
     known_hosts: KnownOpt = None,
@@ -222,7 +226,8 @@ def _credentials(a: dict[str, Any], username: str | None) -> Any:
     return build_credentials(
         username=username, password_env=a["password_env"], password_command=a["password_command"],
         ask_password=a["ask_password"], enable_env=a["enable_env"], enable_command=a["enable_command"],
-        ask_enable=a["ask_enable"], key_file=a["key"], otp_command=a["otp_command"], interactive=not a["as_json"],
+        ask_enable=a["ask_enable"], key_file=a["key"], key_passphrase_env=a["key_passphrase_env"],
+        otp_command=a["otp_command"], interactive=not a["as_json"],
     )
 
 
@@ -243,6 +248,7 @@ def resume(
     enable_command: EnCmd = None,
     ask_enable: AskEn = False,
     key: KeyOpt = None,
+    key_passphrase_env: KeyPpEnv = None,
     otp_command: OtpCmd = None,
     accept_new_host_key: AcceptOpt = False,
     known_hosts: KnownOpt = None,

@@ -46,6 +46,7 @@ def build_credentials(
     enable_command: str | None = None,
     ask_enable: bool = False,
     key_file: str | None = None,
+    key_passphrase_env: str | None = None,
     otp_command: str | None = None,
     interactive: bool = True,
 ) -> Credentials:
@@ -54,5 +55,6 @@ def build_credentials(
         password=_one_source("password", password_env, password_command, ask_password),
         enable=_one_source("enable secret", enable_env, enable_command, ask_enable),
         key_file=key_file,
+        key_passphrase=secret_from_env(key_passphrase_env, "key passphrase") if key_passphrase_env else None,
         otp_provider=otp_provider(otp_command, interactive),
     )

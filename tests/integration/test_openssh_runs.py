@@ -28,6 +28,7 @@ from collector.target import parse_target
 from collector.transports.base import ConnectOptions
 from tests.integration.test_openssh_transport import descendants
 from tests.servers.fault_proxy import DOWN, FaultProxy
+from tests.integration.test_openssh_transport import encrypted_key
 from tests.servers.sshd import SshdServer, keygen, openssh_client_config
 
 pytestmark = [pytest.mark.servers,
@@ -175,3 +176,16 @@ def test_cli_exit_codes_for_host_keys_and_a_missing_ssh(sshd: SshdServer, tmp_pa
     errors = [line for line in missing.stderr.splitlines() if line.startswith("error:")]
     assert missing.returncode == 2 and len(errors) == 1 and "`ssh` is not installed" in errors[0]
     assert "Traceback" not in missing.stderr
+
+
+def test_cli_answers_a_key_passphrase_from_the_environment(sshd: SshdServer, tmp_path: Path) -> None:
+    key = tmp_path / "pp_key"
+    sshd.authorize(encrypted_key(key, "cli-phrase-93"))
+    cfg = openssh_client_config(sshd, tmp_path / "ssh_config", identity=key)
+    args = ["run", str(playbook(tmp_path)), "--target", f"openssh://dev?config={cfg}", "--key-passphrase-env",
+            "OSSH_PP", "--runs-dir", str(tmp_path / "runs"), "--json"]
+    done = collector(*args, env={"OSSH_PP": "cli-phrase-93"})
+    assert done.returncode == 0, done.stderr
+    run_dir = Path(json.loads(done.stdout)["run_dir"])
+    assert b"cli-phrase-93" not in b"".join(p.read_bytes() for p in run_dir.rglob("*") if p.is_file())
+    assert collector(*args).returncode == 2  # the variable is not set: a usage error, before connecting
