@@ -26,9 +26,8 @@ from collector.secrets import Secret
 from collector.store.journal import read_journal
 from collector.target import parse_target
 from collector.transports.base import ConnectOptions
-from tests.integration.test_openssh_transport import descendants
+from tests.integration.test_openssh_transport import descendants, encrypted_key
 from tests.servers.fault_proxy import DOWN, FaultProxy
-from tests.integration.test_openssh_transport import encrypted_key
 from tests.servers.sshd import SshdServer, keygen, openssh_client_config
 
 pytestmark = [pytest.mark.servers,
