@@ -29,6 +29,7 @@ from .openssh_args import (
     answers_prompts,
     client_version,
     common_args,
+    config_file,
     find_ssh,
     master_running,
     resolve,
@@ -96,24 +97,35 @@ class OpenSSHTransport(Transport):
         resolved = resolve(self._ssh, self._common, self.target.host, self._env)
         self._resolved = resolved
         self._dir = tempfile.mkdtemp(prefix="collector-ssh-")
-        joins = resolved.multiplexing and master_running(self._ssh, self._common, self.target.host, self._env)
-        self._control = None if resolved.multiplexing else os.path.join(self._dir, "cm")
-        self.info.update(resolved.info())
-        self.info.update({"client": client_version(self._ssh, self._env), "multiplexed": joins,
-                          "config": "default" if "-F" not in self._common else "given"})
-        argv = session_argv(self._ssh, self._common, self.target.host, log=self.log_path,
-                            batch=not answers_prompts(self.options), resolved=resolved, control_path=self._control)
-        self._proc = PtyProcess(argv, env=self._env, rows=self.options.height, cols=self.options.width, raw=False)
         try:
-            self._proc.spawn()
+            self._start(resolved)
         except BaseException:
             self.close()
             raise
 
+    def _start(self, resolved: Resolved) -> None:
+        joins = resolved.multiplexing and master_running(self._ssh, self._common, self.target.host, self._env)
+        self._control = None if resolved.multiplexing else os.path.join(self.workdir, "cm")
+        config = config_file(self.target, self.options)
+        self.info.update(resolved.info())
+        self.info.update({"client": client_version(self._ssh, self._env), "multiplexed": joins,
+                          "config": "default" if config is None else "none" if config == "none" else "file"})
+        argv = session_argv(self._ssh, self._common, self.target.host, log=self.log_path,
+                            batch=not answers_prompts(self.options), resolved=resolved, control_path=self._control,
+                            connect_timeout=self.options.connect_timeout)
+        self._proc = PtyProcess(argv, env=self._env, rows=self.options.height, cols=self.options.width, raw=False)
+        self._proc.spawn()
+
+    @property
+    def workdir(self) -> str:
+        """A private directory (0700) for ssh's log and our ControlPath; removed on close."""
+        if self._dir is None:
+            raise ConnectionLost(f"{self.where}: not open")
+        return self._dir
+
     @property
     def log_path(self) -> str:
-        assert self._dir is not None
-        return os.path.join(self._dir, "log")
+        return os.path.join(self.workdir, "log")
 
     def read(self, timeout: float | None) -> bytes:
         proc = self._live()

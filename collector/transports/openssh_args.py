@@ -35,6 +35,7 @@ class Resolved:
     control_path: bool
     server_alive: int
     log_level: str
+    connect_timeout: bool = False  # the config sets one
 
     @classmethod
     def parse(cls, text: str) -> Resolved:
@@ -57,6 +58,7 @@ class Resolved:
             control_path=path.lower() != "none" and bool(path),
             server_alive=int(conf.get("serveraliveinterval", "0") or 0),
             log_level=conf.get("loglevel", "INFO").upper(),
+            connect_timeout=conf.get("connecttimeout", "none").lower() != "none",
         )
 
     @property
@@ -121,9 +123,12 @@ def answers_prompts(options: ConnectOptions) -> bool:
     return bool(creds.password or creds.key_passphrase or creds.otp_provider is not None)
 
 
-def tuning(resolved: Resolved) -> list[str]:
-    """Additions only where the user's config leaves a gap: keepalives, and a log level that shows failures."""
+def tuning(resolved: Resolved, connect_timeout: float | None = None) -> list[str]:
+    """Additions only where the user's config leaves a gap: a connect timeout, keepalives, and a log level that
+    shows failures."""
     args: list[str] = []
+    if connect_timeout and not resolved.connect_timeout:
+        args += ["-o", f"ConnectTimeout={max(1, round(connect_timeout))}"]
     if resolved.server_alive == 0:
         for opt in SERVER_ALIVE:
             args += ["-o", opt]
@@ -133,9 +138,10 @@ def tuning(resolved: Resolved) -> list[str]:
 
 
 def session_argv(ssh: str, common: list[str], host: str, *, log: str, batch: bool, resolved: Resolved,
-                 control_path: str | None) -> list[str]:
+                 control_path: str | None, connect_timeout: float | None = None) -> list[str]:
     """The interactive session: a pty (-tt), ssh's own messages to `log`; our ControlPath when the user has none."""
-    argv = [ssh, *common, "-tt", "-E", log, "-o", f"BatchMode={'yes' if batch else 'no'}", *tuning(resolved)]
+    argv = [ssh, *common, "-tt", "-E", log, "-o", f"BatchMode={'yes' if batch else 'no'}",
+            *tuning(resolved, connect_timeout)]
     if control_path is not None:
         argv += ["-o", "ControlMaster=yes", "-o", f"ControlPath={control_path}", "-o", "ControlPersist=no"]
     return [*argv, "--", host]

@@ -40,7 +40,7 @@ SEQ = "".join(f"{i}\n" for i in range(1, 50001)).encode()
 
 
 def run(url: str, sshd: SshdServer, tmp: Path, *, step_mode: str = "interactive", commands: list[str] = COMMANDS,
-        observer: RunObserver | None = None) -> RunOutcome:
+        observer: RunObserver | None = None, cleanup: list[str] | None = None) -> RunOutcome:
     tmp.mkdir(parents=True, exist_ok=True)
     known = tmp / "known_hosts"
     known.write_text(sshd.known_hosts_line)
@@ -48,6 +48,8 @@ def run(url: str, sshd: SshdServer, tmp: Path, *, step_mode: str = "interactive"
     opts = ConnectOptions(credentials=creds, known_hosts=str(known), system_known_hosts=None, ssh_config=None)
     steps = [PlannedStep(index=i, name=c[:40], command=c, idle_timeout=15, mode=step_mode)  # type: ignore[arg-type]
              for i, c in enumerate(commands, 1)]
+    steps += [PlannedStep(index=len(steps) + j, name=c, command=c, kind="cleanup", idle_timeout=15)
+              for j, c in enumerate(cleanup or [], 1)]
     ropts = RunOptions(runs_dir=tmp / "runs", login_timeout=30,
                        policy=ReconnectPolicy(attempts=4, within=60, initial_wait=0.05, max_wait=0.3, jitter=0.05))
     return Runner(steps, load_platform("linux"), parse_target(url), opts, ropts, observer,
@@ -132,12 +134,15 @@ def test_resume_after_ssh_dies_or_the_link_drops(sshd: SshdServer, tmp_path: Pat
             observer = KillMidStep(300_000, kill_ssh)
         else:
             observer = KillMidStep(300_000, lambda: proxy.cut_after_bytes(1, DOWN))
-        outcome = run(f"openssh://dev?config={cfg}", sshd, tmp_path, commands=commands, observer=observer)
+        outcome = run(f"openssh://dev?config={cfg}", sshd, tmp_path, commands=commands, observer=observer,
+                      cleanup=["echo cleanup-$((40+2))"])
     assert observer.fired and outcome.status == "ok", outcome.error
     got = hashes(outcome)
     assert got["seq 1 400000"] == hashlib.sha256("".join(f"{i}\n" for i in range(1, 400001)).encode()).hexdigest()
     events = [e["event"] for e in read_journal(outcome.run_dir / "journal.jsonl")]
     assert events.count("connection-lost") == 1 and events.count("reconnected") == 1
+    assert events.count("cleanup-completed") == 1  # the cleanup guarantee holds on the new connection
+    assert b"cleanup-42" in b"".join(p.read_bytes() for p in sorted((outcome.run_dir / "raw").glob("*.chunk")))
     assert sshd.count("Accepted password") >= 2  # a new ssh, a new login
     assert descendants(os.getpid(), "ssh") == []
 

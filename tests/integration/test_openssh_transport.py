@@ -91,7 +91,7 @@ def test_proxy_command_password_login_and_manifest_info(sshd: SshdServer, tmp_pa
     assert out.split()[1] != b"" and out.split()[2] == b"127.0.0.1"  # reached sshd (through socat)
     assert info["transport"] == "openssh" and info["proxy"] == "ProxyCommand"
     assert (info["host"], info["user"], info["port"]) == ("127.0.0.1", sshd.account.name, sshd.port)
-    assert info["client"].startswith("OpenSSH_") and info["config"] == "given"
+    assert info["client"].startswith("OpenSSH_") and info["config"] == "file"
     assert info["multiplexed"] is False
     assert session.transport.info["ended_by"] == "collector"
     assert str(tmp_path) not in repr(info)  # no local paths in what the manifest records

@@ -91,6 +91,12 @@ def test_session_and_exec_argv() -> None:
     quiet = session_argv("ssh", common, "dev", log="l", batch=False, resolved=resolved(server_alive=30,
                          log_level="INFO"), control_path=None)
     assert "BatchMode=no" in quiet and not any(a.startswith(("ServerAlive", "LogLevel", "Control")) for a in quiet)
+    timed = session_argv("ssh", common, "dev", log="l", batch=True, resolved=resolved(), control_path=None,
+                         connect_timeout=12.4)
+    assert "ConnectTimeout=12" in timed  # the user's config has none: ours
+    own = session_argv("ssh", common, "dev", log="l", batch=True, resolved=resolved(connect_timeout=True),
+                       control_path=None, connect_timeout=12.4)
+    assert not any(a.startswith("ConnectTimeout") for a in own)  # the user's config has one: theirs
     ex = exec_argv("ssh", common, "dev", "show run | inc x", log="l", resolved=resolved(), control_path="/t/cm")
     assert ex[-3:] == ["--", "dev", "show run | inc x"] and "-T" in ex and "-tt" not in ex
     assert "BatchMode=yes" in ex and "ControlMaster=no" in ex and "ControlPath=/t/cm" in ex
