@@ -195,7 +195,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     text = (f"## openssh:// throughput: one command producing {args.size_mb} MiB ({args.runs} runs each, "
-            f"{time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPUs)\n\n" + "\n".join(rows) + "\n")
+            f"{time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPUs)\n\n"
+            "`cat` of a file on the local test sshd; MiB/s = size / command time (connect excluded; raw ssh rows run "
+            "over a ControlMaster made beforehand). collector rows store every byte (raw chunks + step file) and "
+            "check the step's SHA-256; CPU s includes child processes (ssh). openssh:// interactive passes two ptys "
+            "(the device's and ours): the row read by Python under a local pty is its ceiling.\n\n"
+            + "\n".join(rows) + "\n")
     print(text)
     if args.out:
         args.out.write_text(text)

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 import pexpect
 
 from ..secrets import Masker
-from .fd_pump import FdPump
 
 READ_SIZE = 65536
 TAIL = 4096  # last output bytes kept for error messages
@@ -96,7 +95,6 @@ class PtyProcess:
         self.exit: Exit | None = None
         self.wrote = False
         self._child: pexpect.spawn | None = None
-        self._pump: FdPump | None = None
         self._tail = bytearray()
 
     @property
@@ -112,23 +110,31 @@ class PtyProcess:
         self._child = pexpect.spawn(program, self.argv[1:], env=self.env, dimensions=(self.rows, self.cols),
                                     preexec_fn=_raw_stdin if self.raw else None, echo=not self.raw)
         self._child.ptyproc.delayafterclose = 0.0
-        self._pump = FdPump(self._child.child_fd)
 
     def read(self, timeout: float | None) -> bytes:
         """Bytes the program wrote (b'' when `timeout` passed); ProcessEnded once the line is closed.
 
-        A thread drains the pexpect child's descriptor (fd_pump.py); nothing here reaps the program behind
-        close()'s back.
+        Reads the pexpect child's descriptor directly: nothing here reaps the program behind close()'s back.
         """
-        child = self._open()
-        assert self._pump is not None
-        data = self._pump.take(timeout, READ_SIZE)
-        if data is None:
-            raise self._ended()
-        if not data:
-            if _exited(child.pid, 0):  # gone, but a descendant still holds the line
+        fd = self._open().child_fd
+        ready, _, _ = select.select([fd], [], [], timeout)
+        if not ready:
+            if self._child is not None and _exited(self._child.pid, 0):  # gone, but a descendant holds the line
                 raise self._ended()
             return b""
+        data = _read(fd)
+        if not data:
+            raise self._ended()
+        # a pty hands over ~4 KiB per read: take what else is already there, so the session sees fewer, bigger
+        # chunks (measured: 1.2x the throughput of one read per call; a reader thread lost to GIL hand-offs)
+        parts, size = [data], len(data)
+        while size < READ_SIZE and select.select([fd], [], [], 0)[0]:
+            more = _read(fd)
+            if not more:
+                break  # the end: the next read reports it
+            parts.append(more)
+            size += len(more)
+        data = b"".join(parts) if len(parts) > 1 else data
         self._tail += data
         del self._tail[:-TAIL]
         return data
@@ -163,8 +169,6 @@ class PtyProcess:
         pid = child.pid
         if hung_up is None:
             hung_up = not _exited(pid, 0)
-        if self._pump is not None:
-            self._pump.stop()
         child.ptyproc.fileobj.close()  # the line hangs up: the kernel sends SIGHUP to the program's session
         for sig, grace in ((None, HANGUP_GRACE), (signal.SIGTERM, TERM_GRACE), (signal.SIGKILL, 10.0)):
             if sig is not None:
@@ -187,6 +191,13 @@ class PtyProcess:
     def _ended(self, stalled: bool = False) -> ProcessEnded:
         end = self._finish(stalled) or Exit(None, None)  # it closed the line itself, unless it stopped reading
         return ProcessEnded(end, self.tail, self.wrote, stalled=stalled)
+
+
+def _read(fd: int) -> bytes:
+    try:
+        return os.read(fd, READ_SIZE)
+    except OSError:  # EIO: every holder of the terminal's other side has closed it
+        return b""
 
 
 def _raw_stdin() -> None:
