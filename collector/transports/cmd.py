@@ -34,7 +34,7 @@ class CmdTransport(Transport):
     def open(self) -> None:
         if self.options.jumps:
             raise UsageError("--jump does not apply to cmd:// targets", hint="let the command itself reach the device")
-        env = child_environment(self.options.credentials.masker, {"TERM": self.options.term})
+        env = child_environment(self.options.credentials, {"TERM": self.options.term})
         proc = PtyProcess(list(self.target.argv), env=env, rows=self.options.height, cols=self.options.width,
                           raw=self.target.option("tty") == "raw")
         try:

@@ -90,7 +90,7 @@ class OpenSSHTransport(Transport):
         if self.options.jumps:
             raise UsageError("--jump does not apply to openssh:// targets",
                              hint="put ProxyJump (or ProxyCommand) in the ssh config: ssh uses it as it always does")
-        self._env = child_environment(self.options.credentials.masker,
+        self._env = child_environment(self.options.credentials,
                                       {"TERM": self.options.term, "SSH_ASKPASS_REQUIRE": "never"})
         self._ssh = find_ssh(self._env)
         self._common = common_args(self.target, self.options)

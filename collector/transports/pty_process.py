@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 import pexpect
 
-from ..secrets import Masker
+from ..credentials import Credentials
+from ..secrets import Secret
 
 READ_SIZE = 65536
 TAIL = 4096  # last output bytes kept for error messages
@@ -37,7 +38,11 @@ class Exit:
 
     def describe(self) -> str:
         if self.signal is not None:
-            return f"killed by signal {self.signal} ({signal.Signals(self.signal).name})"
+            try:
+                name = signal.Signals(self.signal).name
+            except ValueError:
+                name = "real-time signal"
+            return f"killed by signal {self.signal} ({name})"
         return f"exit status {self.status}" if self.status is not None else "exit status unknown"
 
     def info(self) -> dict[str, int | str]:
@@ -64,16 +69,24 @@ class ProgramNotFound(Exception):
     """argv[0] is not an executable file (on PATH, or at the path given)."""
 
 
-def child_environment(masker: Masker | None, overrides: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Our environment for a child, minus every variable that holds a secret (e.g. the one --password-env read)."""
+def child_environment(credentials: Credentials | None, overrides: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Our environment for a child, minus every variable that holds a secret (e.g. the one --password-env read):
+    any value containing a secret the masker knows, or equal to one of the credentials (however short)."""
+    secrets = {s.reveal() for s in _secrets(credentials)}
     env = {}
     for name, value in os.environ.items():
         raw = value.encode("utf-8", "surrogateescape")
-        if masker is not None and masker.data(raw) != raw:
+        if value in secrets or (credentials is not None and credentials.masker.data(raw) != raw):
             continue
         env[name] = value
     env.update(overrides or {})
     return env
+
+
+def _secrets(credentials: Credentials | None) -> list[Secret]:
+    if credentials is None:
+        return []
+    return [s for s in (credentials.password, credentials.enable, credentials.key_passphrase) if s]
 
 
 def resolve_program(name: str, env: Mapping[str, str]) -> str:

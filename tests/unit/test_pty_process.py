@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from collector.secrets import Masker
+from collector.credentials import Credentials
+from collector.secrets import Secret
 from collector.transports.pty_process import (
     ProcessEnded,
     ProgramNotFound,
@@ -100,9 +101,11 @@ def test_a_hung_up_program_ends_with_its_hangup() -> None:
 def test_the_child_environment_holds_no_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DEVICE_PW", "s3cret-Pw-1")
     monkeypatch.setenv("WRAPPED", "x-s3cret-Pw-1-y")
+    monkeypatch.setenv("SHORT_ENABLE", "e1")  # too short for the masker, still a secret
     monkeypatch.setenv("HARMLESS", "value")
-    env = child_environment(Masker(["s3cret-Pw-1"]), {"TERM": "vt100"})
-    assert "DEVICE_PW" not in env and "WRAPPED" not in env
+    creds = Credentials(password=Secret("s3cret-Pw-1"), enable=Secret("e1"))
+    env = child_environment(creds, {"TERM": "vt100"})
+    assert "DEVICE_PW" not in env and "WRAPPED" not in env and "SHORT_ENABLE" not in env
     assert env["HARMLESS"] == "value" and env["TERM"] == "vt100"
     proc = spawn("sleep", "30", env=env)
     try:
