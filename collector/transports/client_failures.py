@@ -13,10 +13,11 @@ from ..expect.text import strip_for_match
 
 Kind = Literal["host_key_changed", "host_key_unknown", "auth", "config", "negotiation", "unreachable", "lost"]
 
-#: checked in this order: the first kind whose pattern occurs anywhere in the text wins
+CHANGED = re.compile(
+    rb"remote host identification has changed|host key for \S+ has changed|possible dns spoofing detected", re.I)
+#: on the client's last line that any of them knows, the first kind (in this order) that matches it wins
 RULES: list[tuple[Kind, re.Pattern[bytes]]] = [
-    ("host_key_changed", re.compile(
-        rb"remote host identification has changed|host key for \S+ has changed|possible dns spoofing detected", re.I)),
+    ("host_key_changed", CHANGED),
     ("host_key_unknown", re.compile(
         rb"host key verification failed|no \S+ host key is known for|authenticity of host .{0,300} can't be "
         rb"established", re.I)),
@@ -73,7 +74,7 @@ def classify_client_text(text: bytes) -> ClientFailure | None:
         for kind, pattern in RULES:
             if not pattern.search(line):
                 continue
-            if kind == "host_key_unknown" and any(RULES[0][1].search(x) for x in lines):
+            if kind == "host_key_unknown" and any(CHANGED.search(x) for x in lines):
                 offending = next((m.group(0) for x in lines if (m := OFFENDING.search(x))), b"")
                 return ClientFailure("host_key_changed", printable(line), printable(offending))
             if kind == "config":  # ssh names the bad line first, then says it is terminating
