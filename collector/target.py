@@ -1,6 +1,8 @@
-"""Targets written as URLs (ssh://, telnet://, serial://, rfc2217://, socket://, modem://).
+"""Targets written as URLs (ssh://, telnet://, serial://, rfc2217://, socket://, modem://, openssh://, cmd://).
 
 A Target never holds a secret: passwords in a URL are refused, credentials travel separately.
+`openssh://[user@]host[:port][?config=FILE]` is the system ssh client; `cmd://?argv=WORDS&arg=ONE ARG` any program
+(`&tty=raw` for plain byte relays, `&line_rate=BPS` declares a slow console line behind it).
 """
 
 from __future__ import annotations
@@ -8,12 +10,19 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass, field
-from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
+from urllib.parse import SplitResult, parse_qsl, unquote, urlencode, urlsplit
 
 from .errors import UsageError
 
 DEFAULT_PORTS = {"ssh": 22, "telnet": 23}
-SCHEMES = ("ssh", "telnet", "serial", "rfc2217", "socket", "modem")
+SCHEMES = ("ssh", "telnet", "serial", "rfc2217", "socket", "modem", "openssh", "cmd")
+#: the query options each of the new schemes accepts (anything else is refused, never ignored)
+OPENSSH_OPTIONS = ("config",)
+#: characters kept readable in a cmd:// query (everything else is percent-encoded)
+_QUERY_SAFE = "/,:=@~"
+#: an openssh:// host and user: plain names, never an option (`-o...`) or a shell word
+_SSH_HOST = re.compile(r"[A-Za-z0-9_.%:][A-Za-z0-9_.%:\-]*")
+_SSH_USER = re.compile(r"[A-Za-z0-9_.@+=,%][A-Za-z0-9_.@+=,%\-]*")
 _HOST = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_.-]{0,252}[A-Za-z0-9_])?$")
 
 
@@ -27,16 +36,21 @@ class Target:
     user: str | None = None
     path: str = ""
     options: dict[str, str] = field(default_factory=dict)
+    argv: tuple[str, ...] = ()  # cmd:// only: the program and its arguments
 
     @property
     def address(self) -> str:
         """host:port or the device path, for messages and file names."""
         if self.scheme in ("serial", "modem"):
             return self.path
+        if self.scheme == "cmd":
+            return " ".join(self.argv)
         return f"{self.host}:{self.port}" if self.port else self.host
 
     def display(self) -> str:
         """The URL without secrets (there are none) and without default ports."""
+        if self.scheme == "cmd":
+            return "cmd://?" + urlencode(argv_query(self.argv) + sorted(self.options.items()), safe=_QUERY_SAFE)
         if self.scheme in ("serial", "modem"):
             q = "&".join(f"{k}={v}" for k, v in self.options.items() if k not in ("password",))
             return f"{self.scheme}://{self.path}" + (f"?{q}" if q else "")
@@ -47,6 +61,10 @@ class Target:
 
     def slug(self) -> str:
         """A short file-name-safe form, e.g. ``router1`` or ``ttyUSB0``."""
+        if self.scheme == "cmd":
+            words = [self.argv[0].rsplit("/", 1)[-1], *self.argv[1:]]
+            safe = "".join(c if c.isalnum() or c in "-._" else "-" for c in "-".join(words)[:48])
+            return safe.lstrip(".-") or "cmd"
         base = self.path.rsplit("/", 1)[-1] if self.scheme in ("serial", "modem") else self.host
         if self.port and self.port != DEFAULT_PORTS.get(self.scheme):
             base = f"{base}-{self.port}"
@@ -105,7 +123,11 @@ def parse_target(url: str, *, default_scheme: str = "ssh") -> Target:
         )
     if parts.username is not None and not parts.username:
         raise _malformed(url, "the user name before @ is empty", hint=f"write {scheme}://USER@host, or leave out @")
+    if scheme == "cmd":
+        return _parse_cmd(parts, url)
     options = dict(parse_qsl(parts.query, keep_blank_values=True))
+    if scheme == "openssh":
+        _check_openssh(parts, options, url)
     if scheme in ("serial", "modem"):
         path = unquote(parts.path) or unquote(parts.netloc)
         if parts.netloc and parts.path:
@@ -128,6 +150,70 @@ def parse_target(url: str, *, default_scheme: str = "ssh") -> Target:
         path="",
         options=options,
     )
+
+
+def argv_query(argv: tuple[str, ...]) -> list[tuple[str, str]]:
+    """The query pairs of a cmd:// URL: runs of plain words as one `argv=`, any other argument as `arg=`."""
+    pairs: list[tuple[str, str]] = []
+    words: list[str] = []
+    for arg in argv:
+        if arg and arg.split() == [arg]:
+            words.append(arg)
+            continue
+        if words:
+            pairs.append(("argv", " ".join(words)))
+            words = []
+        pairs.append(("arg", arg))
+    if words:
+        pairs.append(("argv", " ".join(words)))
+    return pairs
+
+
+def _parse_cmd(parts: SplitResult, url: str) -> Target:
+    """``cmd://?argv=virsh+console+vm-r1`` (words split on blanks) plus ``&arg=one argument`` (kept whole)."""
+    form = "cmd://?argv=virsh+console+vm-r1 (add &arg=... for an argument with spaces)"
+    if parts.netloc or parts.path not in ("", "/") or parts.fragment:
+        raise UsageError(f"cmd:// takes the command only in its query, not in {url!r}",
+                         hint=f"write it as {form}; encode # as %23")
+    argv: list[str] = []
+    options: dict[str, str] = {}
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        if key == "argv":
+            argv += value.split()
+        elif key == "arg":
+            argv.append(value)
+        elif key == "tty":
+            if value not in ("sane", "raw"):
+                raise UsageError(f"cmd:// tty={value!r}: use tty=sane (a terminal as usual) or tty=raw (bytes "
+                                 "pass unchanged, for relays such as plain `socat -`)")
+            options[key] = value
+        elif key == "line_rate":
+            if not value.isdigit() or not 0 < int(value) <= 10_000_000:
+                raise UsageError(f"cmd:// line_rate={value!r} is not a speed in bits per second",
+                                 hint="e.g. &line_rate=9600 for a 9600-baud console behind the command")
+            options[key] = str(int(value))
+        else:
+            raise UsageError(f"unknown cmd:// option {key!r}", hint=f"write it as {form}")
+    if not argv:
+        raise UsageError(f"no command in {url!r}", hint=f"write it as {form}")
+    if any("\x00" in a for a in argv):
+        raise UsageError("a NUL byte cannot be part of a command's argument", hint=f"write it as {form}")
+    return Target(scheme="cmd", argv=tuple(argv), options=options)
+
+
+def _check_openssh(parts: SplitResult, options: dict[str, str], url: str) -> None:
+    """Refuse what `ssh` would read as an option or a shell word, and options it does not know."""
+    unknown = sorted(set(options) - set(OPENSSH_OPTIONS))
+    if unknown:
+        raise UsageError(f"unknown openssh:// option {unknown[0]!r}",
+                         hint="openssh:// knows ?config=FILE (an ssh_config for `ssh -F`); the rest goes in that file")
+    if parts.path not in ("", "/") or parts.fragment:
+        raise UsageError(f"openssh:// takes no path in {url!r}", hint="write it as openssh://[user@]host[:port]")
+    checks = (("host", parts.hostname, _SSH_HOST), ("user", unquote(parts.username or "") or None, _SSH_USER))
+    for what, value, pattern in checks:
+        if value is not None and not pattern.fullmatch(value):
+            raise UsageError(f"openssh:// {what} {value!r} is not a plain name",
+                             hint="letters, digits and . _ - (never first: -); an ssh_config alias works too")
 
 
 def parse_jumps(spec: str | None) -> list[Target]:

@@ -38,7 +38,6 @@ def setup(verbose: int, log_file: Path | None) -> None:
     for handler in list(root.handlers):
         root.removeHandler(handler)
     root.setLevel(logging.DEBUG if verbose > 1 or log_file else logging.INFO if verbose else logging.WARNING)
-    root.propagate = False
     stderr = logging.StreamHandler()
     stderr.setLevel(logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
     handlers: list[logging.Handler] = [stderr]

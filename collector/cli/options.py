@@ -10,7 +10,8 @@ from typing import Annotated
 
 import typer
 
-TARGET_HELP = "ssh://user@host[:port], telnet://, serial://, rfc2217://, socket://, modem://"
+TARGET_HELP = ("ssh://user@host[:port], telnet://, serial://, rfc2217://, socket://, modem://, openssh://host "
+               "(your own ssh), cmd://?argv=virsh+console+vm1")
 
 Target = Annotated[str, typer.Option("--target", "-t", metavar="URL", help=TARGET_HELP)]
 Jump = Annotated[str | None, typer.Option("--jump", "-J", metavar="URL[,URL]",

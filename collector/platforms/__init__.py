@@ -53,6 +53,10 @@ class LoginPatterns(_Data):
     username: Regex | None = r"(?i)(user ?name|login)\s*:\s*$"
     password: Regex | None = r"(?i)password\s*:\s*$"
     otp: Regex | None = r"(?i)(one[- ]time (password|code)|otp|passcode|verification code|token code)\s*:?\s*$"
+    passphrase: Regex | None = Field(
+        default=r"(?i)enter passphrase for [^\n]{0,300}:\s*$",
+        description="a local ssh client (openssh://) asks for a key's passphrase: answered with the key passphrase",
+    )
     login_failed: Regex | None = r"(?i)(login invalid|login incorrect|authentication failed|access denied)"
     press_return: Regex | None = r"(?i)press (return|enter|any key) to (get started|continue)"
     initial_config_dialog: Regex | None = Field(default=None, description="answered `no`")
