@@ -37,7 +37,8 @@ def setup(verbose: int, log_file: Path | None) -> None:
     root = logging.getLogger("collector")
     for handler in list(root.handlers):
         root.removeHandler(handler)
-    root.setLevel(logging.DEBUG if verbose > 1 or log_file else logging.INFO if verbose else logging.WARNING)
+    if verbose or log_file:  # otherwise the level is left alone (in-process callers keep their own)
+        root.setLevel(logging.DEBUG if verbose > 1 or log_file else logging.INFO)
     stderr = logging.StreamHandler()
     stderr.setLevel(logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
     handlers: list[logging.Handler] = [stderr]
