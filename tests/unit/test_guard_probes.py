@@ -2,28 +2,11 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from pathlib import Path
-
 import pytest
-from ruamel.yaml import YAML
 
 from collector.platforms import load_platform
 from collector.playbook import check_command
-
-CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "guard-probes.yaml"
-
-
-def load_probes() -> list[tuple[str, str, str]]:
-    """(platform, expected 'allow'|'refuse', command) for every probe of the corpus."""
-    data = YAML(typ="safe", pure=True).load(CORPUS.read_text(encoding="utf-8"))
-    return [
-        (platform, expect, str(command))
-        for platform, groups in data.items()
-        for expect in ("refuse", "allow")
-        for command in groups.get(expect, [])
-    ]
-
+from tests.helpers.probes import load_probes, probe_figures
 
 PROBES = load_probes()
 
@@ -33,16 +16,6 @@ def test_probe(platform: str, expect: str, command: str) -> None:
     verdict = check_command(command, load_platform(platform))
     assert verdict.allowed is (expect == "allow"), verdict
     assert verdict.reason and "\n" not in verdict.reason and verdict.rule
-
-
-def probe_figures() -> dict[str, tuple[int, int]]:
-    """platform -> (probes tried, probes refused by the guard)."""
-    tried: Counter[str] = Counter()
-    refused: Counter[str] = Counter()
-    for platform, _, command in PROBES:
-        tried[platform] += 1
-        refused[platform] += not check_command(command, load_platform(platform)).allowed
-    return {p: (tried[p], refused[p]) for p in tried}
 
 
 def test_corpus_covers_every_platform_and_the_issue_count() -> None:
