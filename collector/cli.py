@@ -261,7 +261,7 @@ def resume(
 
 
 def _resume(a: dict[str, Any]) -> int:
-    from .playbook import load_playbook
+    from .playbook import recheck_recorded
     from .runner.plan import plan_steps
     from .runner.runner import Runner
     from .store.rundir import RunDir
@@ -270,11 +270,8 @@ def _resume(a: dict[str, Any]) -> int:
     rd = RunDir.open(a["run_dir"])
     info = rd.read_run_info()
     pb = info.get("playbook", {})
-    loaded = load_playbook(Path(pb.get("path", "")), pb.get("vars_overrides") or {})
-    if pb.get("sha256") and loaded.sha256 != pb["sha256"]:
-        raise UsageError(f"the playbook {pb.get('path')} changed since the run started",
-                         hint="restore the original playbook, or start a new run")
-    platform = _load_platform(info.get("platform") or loaded.model.platform)
+    # the recorded playbook, hash and --var values pass the read-only guard again (resume never allows changes)
+    loaded, platform = recheck_recorded(pb, info.get("platform"), allow_changes=False)
     target_text = a["target"] or info.get("target_url") or info["target"]
     tgt = parse_target(target_text)
     creds = _credentials(a, tgt.user)
@@ -295,23 +292,27 @@ def _resume(a: dict[str, Any]) -> int:
 
 # -- playbooks -----------------------------------------------------------------------------------
 @app.command()
-def validate(playbooks: Annotated[list[Path], typer.Argument(help="playbook YAML file(s)")]) -> None:
-    """Check playbooks: every schema error with file, line and a hint."""
-    from .playbook import validate_playbook
+def validate(
+    playbooks: Annotated[list[Path], typer.Argument(help="playbook YAML file(s)")],
+    allow_changes: Annotated[bool, typer.Option("--allow-changes", help="check as `run --allow-changes`")] = False,
+) -> None:
+    """Check playbooks: every schema error and every command the read-only guard refuses, with file:line and a hint."""
+    from rich.markup import escape
 
-    bad = 0
+    from .playbook import validate_with_guard
+
+    codes = [0]
     for path in playbooks:
-        issues = validate_playbook(path)
-        for issue in issues:
-            err.print(f"{issue.file}:{issue.line}:{issue.column}: [red]{issue.message}[/]")
-            if issue.hint:
-                err.print(f"  [dim]hint:[/] {issue.hint}")
-        if issues:
-            bad += 1
-        else:
-            out.print(f"{path}: ok")
-    if bad:
-        raise typer.Exit(3)
+        report = validate_with_guard(path, allow_changes)
+        for text, hint in report.lines():
+            err.print(f"[red]{escape(text)}[/]")
+            if hint:
+                err.print(f"  [dim]hint:[/] {escape(hint)}")
+        if not report.exit_code:
+            out.print(f"{escape(str(path))}: ok")
+        codes.append(report.exit_code)
+    if max(codes):
+        raise typer.Exit(3 if 3 in codes else 4)  # 3: a schema error in any file; 4: only guard refusals
 
 
 @app.command()
