@@ -48,7 +48,8 @@ def _value(rng: random.Random, depth: int) -> Any:
 
 
 COMMANDS = ["show version", "show run | include x", "configure terminal", "uname -a", "ps aux | grep sshd",
-            "sort -o /tmp/x /etc/hosts", "show run>flash:x", "debu ip packet", "show interfaces {{ x }}", "true; echo S"]
+            "sort -o /tmp/x /etc/hosts", "show run>flash:x", "debu ip packet", "show interfaces {{ x }}",
+            "true; echo S"]
 
 
 def _valid_ish(rng: random.Random) -> dict[str, Any]:
