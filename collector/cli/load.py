@@ -9,8 +9,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import UsageError
-
 if TYPE_CHECKING:
     from ..platforms import Platform
     from ..playbook.loader import LoadedPlaybook
@@ -29,14 +27,9 @@ def platform_for(name: str) -> Platform:
     return load_platform(name)
 
 
-def reload_recorded_playbook(info: RunInfo) -> LoadedPlaybook:
-    """The playbook the run started with (same file, same hash, same variables), checked by the guard again."""
-    from ..playbook import check_playbook, load_playbook
+def reload_recorded_playbook(info: RunInfo, allow_changes: bool) -> tuple[LoadedPlaybook, Platform]:
+    """The playbook the run started with (same file, same hash, same variables), checked by the guard again, so an
+    edited run.json or playbook cannot smuggle a command past it. Changes only with --allow-changes given again."""
+    from ..playbook import recheck_recorded
 
-    pb = info.playbook
-    loaded = load_playbook(Path(pb.path), pb.vars_overrides)
-    if pb.sha256 and loaded.sha256 != pb.sha256:
-        raise UsageError(f"the playbook {pb.path} changed since the run started",
-                         hint="restore the original playbook, or start a new run")
-    check_playbook(loaded, platform_for(info.platform or loaded.model.platform), info.allow_changes)
-    return loaded
+    return recheck_recorded(info.playbook.model_dump(), info.platform, allow_changes=allow_changes)

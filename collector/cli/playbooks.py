@@ -21,28 +21,33 @@ def validate(
     allow_changes: o.AllowChanges = False,
     as_json: o.Json = False, verbose: o.Verbose = 0, log_file: o.LogFile = None,
 ) -> None:
-    """Check playbooks: schema errors and read-only guard refusals, with file, line and a hint."""
-    from ..playbook import validate_playbook
+    """Check playbooks: schema errors and read-only guard refusals, with file, line and a hint.
+
+    Exit 3 when any file has a schema error, else 4 when the guard refuses a command.
+    """
+    from ..playbook import validate_with_guard
 
     try:
         logs.setup(verbose, log_file)
-        results = {str(path): validate_playbook(path) for path in playbooks}
+        reports = [validate_with_guard(path, allow_changes) for path in playbooks]
     except CollectorError as exc:
         fail(exc)
     if as_json:
-        print_json({"ok": not any(results.values()), "playbooks": {
-            path: [{"file": i.file, "line": i.line, "column": i.column, "message": i.message, "hint": i.hint}
-                   for i in issues] for path, issues in results.items()}})
+        print_json({"ok": not any(r.exit_code for r in reports), "playbooks": {
+            str(r.path): {"exit_code": r.exit_code,
+                          "problems": [{"message": text, "hint": hint} for text, hint in r.lines()]}
+            for r in reports}})
     else:
-        for path, issues in results.items():
-            for issue in issues:
-                say(f"{issue.file}:{issue.line}:{issue.column}: ", (issue.message, "red"), stderr=True)
-                if issue.hint:
-                    say(("  hint: ", "dim"), issue.hint, stderr=True)
-            if not issues:
-                say(path, ": ok")
-    if any(results.values()):
-        raise typer.Exit(3)
+        for report in reports:
+            for text, hint in report.lines():
+                say((text, "red"), stderr=True)
+                if hint:
+                    say(("  hint: ", "dim"), hint, stderr=True)
+            if not report.exit_code:
+                say(str(report.path), ": ok")
+    codes = {r.exit_code for r in reports}
+    if codes - {0}:
+        raise typer.Exit(3 if 3 in codes else 4)
 
 
 def schema() -> None:

@@ -168,6 +168,7 @@ def resume(
     jump: o.Jump = None, jump_password_env: o.JumpPw = None,
     target: Annotated[str | None, typer.Option("--target", metavar="URL",
                                                help="override the recorded target")] = None,
+    allow_changes: o.AllowChanges = False,
     as_json: o.Json = False, verbose: o.Verbose = 0, log_file: o.LogFile = None,
 ) -> None:
     """Continue a run that dropped, crashed or ended cleanup-pending; completed steps are not repeated.
@@ -179,14 +180,14 @@ def resume(
         given = credential_flags(password_env, password_command, ask_password, enable_env, enable_command,
                                  ask_enable, key, key_passphrase_env, key_passphrase_command, ask_key_passphrase,
                                  otp_command, jump_password_env)
-        code = _resume(run_dir, given, accept_new_host_key, known_hosts, jump, target, as_json)
+        code = _resume(run_dir, given, accept_new_host_key, known_hosts, jump, target, allow_changes, as_json)
     except CollectorError as exc:
         fail(exc)
     raise typer.Exit(code)
 
 
 def _resume(run_dir: Path, given: CredentialFlags, accept: bool, known_hosts: str | None, jump: str | None,
-            target_url: str | None, as_json: bool) -> int:
+            target_url: str | None, allow_changes: bool, as_json: bool) -> int:
     from urllib.parse import urlencode
 
     from ..runner.plan import plan_steps
@@ -194,12 +195,11 @@ def _resume(run_dir: Path, given: CredentialFlags, accept: bool, known_hosts: st
     from ..runner.runner import RunOptions
     from ..store.rundir import RunDir
     from ..target import parse_target
-    from .load import platform_for, reload_recorded_playbook
+    from .load import reload_recorded_playbook
 
     rd = RunDir.open(run_dir)
     info = read_run_info(rd.read_run_info())
-    loaded = reload_recorded_playbook(info)
-    platform = platform_for(info.platform or loaded.model.platform)
+    loaded, platform = reload_recorded_playbook(info, allow_changes)
     text = target_url or info.target_url or info.target
     if info.connect.target_options and not target_url and "?" not in text:
         text = f"{text}?{urlencode(info.connect.target_options)}"
@@ -212,7 +212,7 @@ def _resume(run_dir: Path, given: CredentialFlags, accept: bool, known_hosts: st
     jumps = jump if jump is not None else ",".join(info.jumps) or None
     opts = ConnectFlags(jumps, record).options(target, credentials, creds.record.jump_passwords)
     ropts = RunOptions(runs_dir=rd.path.parent, case=info.case, send_break=record.send_break,
-                       allow_changes=info.allow_changes, credential_sources=creds.record)
+                       allow_changes=allow_changes, credential_sources=creds.record)
     outcome = _start(plan_steps(loaded.model), platform, target, opts, ropts, info.playbook, as_json,
                      resume_dir=rd.path)
     return print_outcome(outcome, as_json, enable_hint=not creds.record.enable.given())

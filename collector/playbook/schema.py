@@ -122,7 +122,7 @@ class ShowStep(_Model):
     )
     offset_command: str | None = Field(
         default=None,
-        description="Command template with {offset} (bytes or lines already kept); required for resume: offset",
+        description="Command with {offset} (0-based) or {offset1} (1-based, tail -c +N); for resume: offset",
     )
     expect_error: bool = Field(default=False, description="An error marker in the output is expected (not a failure)")
     allow_changes: bool = Field(
@@ -158,10 +158,10 @@ class ShowStep(_Model):
             )
         if self.offset_command is not None:
             _no_newline(self.offset_command, "offset_command")
-            if "{offset}" not in self.offset_command:
+            if "{offset}" not in self.offset_command and "{offset1}" not in self.offset_command:
                 raise PydanticCustomError(
                     "offset_command",
-                    "offset_command must contain {offset}",
+                    "offset_command must contain {offset} or {offset1}",
                     {"at": "offset_command", "hint": "it marks where the resume point goes"},
                 )
         return self
@@ -207,7 +207,7 @@ class Trigger(_Model):
     match: Regex
     run: list[Command] = Field(min_length=1, description="Commands to run; their output becomes step files")
     debounce: Duration = Field(default=30.0, description="Ignore further matches for this long after a run")
-    max_runs: int = Field(default=3, ge=1)
+    max_runs: int = Field(default=3, ge=1, le=10_000)
     then: Literal["continue", "stop"] = "continue"
 
     @field_validator("run")

@@ -23,7 +23,6 @@ from ..store.stepfile import StepFile
 from .capture_io import Collect, new_log_lines
 from .capture_lines import LineSplitter
 from .capture_state import CaptureState
-from .debug_state import debug_change, debug_off_commands
 from .guards import evaluate_precheck
 
 MARKER_LINES = 3  # buffer-poll mode: lines of the previous poll that locate the new ones
@@ -118,8 +117,8 @@ class CaptureControl:
         if self.stop_sent:
             return
         cmds = list(s.spec.stop)
-        if s.debug.on and not any(debug_change(s.platform, c) == "off" for c in cmds):
-            cmds += debug_off_commands(s.platform, s.debug.switched_on)
+        if s.debug.on and not any(s.platform.debug_change(c) == "off" for c in cmds):
+            cmds += s.platform.debug_off_for(s.debug.switched_on)
         for tries in range(2):
             try:
                 for cmd in cmds:

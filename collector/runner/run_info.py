@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..errors import UsageError
 
 
 class _Record(BaseModel):
@@ -81,4 +83,12 @@ class RunInfo(_Record):
 
 
 def read_run_info(data: dict[str, Any]) -> RunInfo:
-    return RunInfo.model_validate(data)
+    """run.json, typed; a file that does not read as one (damaged or edited) is a clean usage error."""
+    try:
+        return RunInfo.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise UsageError(f"run.json does not read as a collector run ({where}: {first['msg']})",
+                         hint="pass the run directory `collector run` printed; an edited run.json cannot be resumed"
+                         ) from None

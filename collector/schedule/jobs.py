@@ -6,7 +6,6 @@ A job holds credential REFERENCES only (env variable names, commands); `job.argv
 from __future__ import annotations
 
 import re
-import shlex
 import sys
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -17,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import UsageError
 from ..playbook.durations import format_duration, parse_duration
+from .secret_check import literal_secret_problem
 
 TriggerKind = Literal["at", "cron", "every"]
 DEFAULT_GRACE = 600
@@ -143,18 +143,15 @@ def check_env_name(flag: str, name: str | None) -> None:
 
 
 def check_command(flag: str, command: str | None) -> None:
-    """Refuse a command that just prints a literal (`echo s3cret`): the secret would sit in the job store."""
+    """Refuse a command that prints a literal (`echo s3cret`, `true; echo S`, `sh -c 'echo S'` ...): the secret
+    would sit in the job store. The detectable forms are listed in collector/schedule/secret_check.py."""
     if command is None:
         return
-    text = command.strip()
-    try:
-        first = shlex.split(text)[0] if text else ""
-    except ValueError:
-        first = text.split()[0] if text.split() else ""
-    if not text or Path(first).name in ("echo", "printf", "yes") or text.startswith("cat <<"):
-        raise UsageError(f"{flag} must fetch the secret (e.g. `pass show router1`), not contain it",
-                         hint="a literal in the command would be stored in plain text in the schedule store; "
-                         "use a password manager command or an environment variable (--password-env)")
+    problem = literal_secret_problem(command) if command.strip() else "the command is empty"
+    if problem:
+        raise UsageError(f"{flag} must fetch the secret (e.g. `pass show router1`), not contain it: {problem}",
+                         hint="the command is stored as written in the schedule store; use a password manager "
+                         "command or an environment variable (--password-env)")
 
 
 def first_run_time(kind: str, spec: str, now: datetime) -> float:

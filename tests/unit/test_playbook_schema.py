@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -214,3 +215,24 @@ def test_json_schema_for_editors() -> None:
     step_kinds = schema["properties"]["steps"]["items"]["anyOf"]
     assert {"type": "string"}.items() <= step_kinds[0].items()
     assert {"$ref": "#/$defs/ShowStep"} in step_kinds and {"$ref": "#/$defs/CaptureStep"} in step_kinds
+
+
+def test_offset_command_may_use_offset1_and_is_guarded_as_rendered(tmp_path: Path) -> None:
+    """The README's `tail -c +{offset1} FILE` validates; the guard checks the command as the runner renders it."""
+    from collector.platforms import load_platform
+    from collector.playbook import check_playbook, iter_commands, load_playbook
+    from collector.playbook.guard import PlaybookRefused
+
+    text = (
+        "name: t\nplatform: linux\nsteps:\n  - command: cat /var/log/big.log\n    resume: offset\n"
+        "    offset_command: 'tail -c +{offset1} /var/log/big.log'\n"
+    )
+    path = tmp_path / "pb.yaml"
+    path.write_text(text, encoding="utf-8")
+    loaded = load_playbook(path)
+    rendered = [c.command for c in iter_commands(loaded.model) if c.role == "offset_command"]
+    assert rendered == ["tail -c +1 /var/log/big.log", "tail -c +123456790 /var/log/big.log"]
+    check_playbook(loaded, load_platform("linux"))
+    path.write_text(text.replace("/var/log/big.log'", "/var/log/big.log -o{offset}'"), encoding="utf-8")
+    with pytest.raises(PlaybookRefused, match="offset_command"):
+        check_playbook(load_playbook(path), load_platform("linux"))
