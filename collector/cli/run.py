@@ -86,8 +86,8 @@ def run(
 
 
 def _policy(attempts: int, within: str) -> Any:
-    from ..playbook.durations import parse_duration
     from ..runner.connector import ReconnectPolicy
+    from ..units import parse_duration
 
     return ReconnectPolicy(attempts=attempts, within=_duration("--reconnect-for", within, parse_duration))
 
@@ -103,12 +103,12 @@ def _run(playbook: str, target_url: str, creds: CredentialFlags, connect: Connec
          var: list[str], allow_changes: bool, case: str | None, runs_dir: Path, chunk_size: str, policy: Any,
          login_timeout: str, bundle_dir: Path | None, bundle: bool, as_json: bool) -> int:
     from ..playbook import check_playbook
-    from ..playbook.durations import parse_duration, parse_size
     from ..playbook.library import find_playbook
     from ..playbook.variables import parse_var_overrides
     from ..runner.plan import plan_steps, playbook_info
     from ..runner.runner import RunOptions
     from ..target import parse_target
+    from ..units import parse_duration, parse_size
     from .load import load_checked_playbook, platform_for
 
     overrides = parse_var_overrides(var)

@@ -72,7 +72,7 @@ def upload(
 
 
 def _size(text: str | None) -> int | None:
-    from ..playbook.durations import parse_size
+    from ..units import parse_size
 
     try:
         return None if text is None else parse_size(text)

@@ -3,8 +3,8 @@
 Typical use: `loaded = load_playbook(path, overrides)`, then `check_playbook(loaded, load_platform(...), flag)`.
 """
 
+from ..units import format_duration, format_size, parse_duration, parse_size
 from .checks import RecordedPlaybookRefused, ValidationReport, recheck_recorded, validate_with_guard
-from .durations import format_duration, format_size, parse_duration, parse_size
 from .guard import (
     GuardRefusal,
     GuardVerdict,
@@ -30,8 +30,6 @@ from .schema import (
     Trigger,
     Until,
     playbook_json_schema,
-    slugify,
-    step_filename,
 )
 from .variables import merge_vars, parse_var_overrides, substitute
 
@@ -71,8 +69,6 @@ __all__ = [
     "playbook_json_schema",
     "recheck_recorded",
     "slow_line_allowed",
-    "slugify",
-    "step_filename",
     "substitute",
     "validate_playbook",
     "validate_with_guard",

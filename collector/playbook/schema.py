@@ -23,7 +23,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from .durations import DURATION_HELP, DURATION_PATTERN, SIZE_HELP, SIZE_PATTERN, parse_duration, parse_size
+from ..units import DURATION_HELP, DURATION_PATTERN, SIZE_HELP, SIZE_PATTERN, parse_duration, parse_size
 from .variables import NAME_RE
 
 
@@ -426,22 +426,6 @@ class Playbook(_Model):
 
     def captures(self) -> list[CaptureStep]:
         return [s for s in self.steps if isinstance(s, CaptureStep)]
-
-
-def slugify(text: str, max_len: int = 60) -> str:
-    """Lower-case file-name slug: letters and digits joined by '-', cut at a word boundary."""
-    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    if len(slug) > max_len:
-        cut = slug[:max_len]
-        slug = cut.rsplit("-", 1)[0] if "-" in cut[max_len // 2 :] else cut
-        slug = slug.strip("-")
-    return slug or "step"
-
-
-def step_filename(index: int, step: ShowStep | CaptureStep | str, ext: str = "txt") -> str:
-    """File name for a step's output: order first (1-based, 3 digits), then a slug: "001-show-version.txt"."""
-    label = step if isinstance(step, str) else step.name or ""
-    return f"{index:03d}-{slugify(label)}.{ext}"
 
 
 def playbook_json_schema() -> dict[str, Any]:

@@ -215,7 +215,7 @@ def history(
         return
     from rich.table import Table
 
-    from ..playbook.durations import format_duration
+    from ..units import format_duration
     from .jobs import local_tz
 
     table = Table(title=f"schedule history (times {datetime.now(local_tz()).strftime('%Z')})")
@@ -256,7 +256,7 @@ def run_now(
     as_json: JsonOpt = False,
 ) -> None:
     """Run a job now, in the foreground (same subprocess as the scheduler uses); exits with the run's code."""
-    from ..playbook.durations import parse_duration
+    from ..units import parse_duration
     from .executor import execute
 
     try:
@@ -303,7 +303,7 @@ def scheduler(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="also log APScheduler's own messages")] = False,
 ) -> None:
     """Run scheduled jobs in the foreground until SIGTERM/SIGINT (systemd-friendly: logs to stderr, Type=notify)."""
-    from ..playbook.durations import parse_duration
+    from ..units import parse_duration
     from .daemon import SchedulerDaemon
 
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",

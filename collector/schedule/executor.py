@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
 
-from ..playbook.durations import format_duration
+from ..units import format_duration
 from .jobs import Job
 from .store import ScheduleStore
 

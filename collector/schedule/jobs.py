@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import UsageError
-from ..playbook.durations import format_duration, parse_duration
+from ..units import format_duration, parse_duration
 from .secret_check import literal_secret_problem
 
 TriggerKind = Literal["at", "cron", "every"]

@@ -25,7 +25,7 @@ RESERVE_BYTES = 256 << 10  # freed when the disk fills, so the journal and run.j
 
 
 def slugify(text: str, limit: int = 40) -> str:
-    s = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-._")
+    s = re.sub(r"[^A-Za-z0-9._]+", "-", text).strip("-._")
     return (s[:limit].rstrip("-._") or "x").lower()
 
 

@@ -26,7 +26,7 @@ LAYERS = {
     "bundle": {"store"},
     "upload": {"bundle", "store", "transports", "ui"},  # sftp:// verifies host keys like every SSH connection
 }
-TOP_HELPERS = {"errors", "secrets", "credentials", "target", "paths", "__init__"}
+TOP_HELPERS = {"errors", "secrets", "credentials", "target", "paths", "units", "__init__"}
 
 
 def module_name(path: Path) -> str:

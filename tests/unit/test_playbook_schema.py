@@ -15,9 +15,9 @@ from collector.playbook import (
     Playbook,
     ShowStep,
     playbook_json_schema,
-    slugify,
-    step_filename,
 )
+from collector.runner.plan import PlannedStep, plan_steps
+from collector.store.rundir import slugify
 
 
 def pb(steps: list[Any], **extra: Any) -> Playbook:
@@ -179,21 +179,20 @@ def test_playbook_level_rules() -> None:
         (3, "show run | include ^interface", "003-show-run-include-interface.txt"),
         (7, "show interfaces GigabitEthernet0/0/1", "007-show-interfaces-gigabitethernet0-0-1.txt"),
         (1000, "uname -a", "1000-uname-a.txt"),
-        (2, "!!!", "002-step.txt"),
+        (2, "!!!", "002-x.txt"),
     ],
 )
-def test_step_filename(index: int, label: str, expected: str) -> None:
-    assert step_filename(index, ShowStep(command=label)) == expected
+def test_step_file_names(index: int, label: str, expected: str) -> None:
+    assert PlannedStep(index=index, name=label, command=label).filename == expected
 
 
-def test_step_filename_long_names_and_captures() -> None:
-    name = step_filename(4, ShowStep(command="show " + " ".join(f"word{i}" for i in range(40))))
-    slug = name[len("004-") : -len(".txt")]
-    assert len(slug) <= 60 and not slug.endswith("-") and re.fullmatch(r"[a-z0-9-]+", slug)
-    cap = CaptureStep.model_validate(CAPTURE)
-    assert step_filename(5, cap) == "005-ospf-adj.txt"
-    assert step_filename(5, cap, ext="log") == "005-ospf-adj.log"
-    assert slugify("A  B__C") == "a-b-c"
+def test_step_file_names_stay_short_and_plain() -> None:
+    long = "show " + " ".join(f"word{i}" for i in range(40))
+    slug = PlannedStep(index=4, name=long, command=long).filename[len("004-") : -len(".txt")]
+    assert len(slug) <= 60 and not slug.endswith("-") and re.fullmatch(r"[a-z0-9._-]+", slug)
+    steps = plan_steps(pb([CAPTURE]))
+    assert steps[0].filename == "001-ospf-adj.txt"
+    assert slugify("A  B__C") == "a-b__c"
 
 
 def test_json_schema_for_editors() -> None:
