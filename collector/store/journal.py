@@ -15,7 +15,8 @@ from typing import Any
 
 from ..errors import StoreError
 from ..secrets import Masker
-from .events import Event, from_record, to_record
+from .event_codec import from_record, to_record
+from .events import Event
 from .fsutil import no_space, utc_now
 from .records import RunState, fold
 
