@@ -108,7 +108,8 @@ def _target(name: str, v: Vars, scheme: str, where: str) -> str:
     except InventoryError:
         raise
     except UsageError as exc:
-        raise InventoryError(f"{where}: {exc.message}", hint=exc.hint) from None
+        at = v["target"][1] if explicit else v.get("hostname", (None, where))[1] or where
+        raise InventoryError(f"{at}: host {name}: {exc.message}", hint=exc.hint) from None
 
 
 def _query(options: dict[str, str]) -> str:

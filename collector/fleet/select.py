@@ -98,17 +98,19 @@ def _name_or_group(term: str) -> Match:
 
 
 def _terms(pattern: str) -> list[str]:
-    """Split on `,` and on `:` (a piece with `=` or a regex keeps its colons: URLs, IPv6, `(?:...)`)."""
+    """Split on `,` and on `:`; a `:` after a term's `=` belongs to its value (URLs, IPv6), and a `~regex` term
+    keeps its colons (`(?:...)`): separate key=value terms with `,`."""
     out: list[str] = []
     for piece in pattern.split(","):
-        piece = piece.strip()
-        if not piece:
-            continue
-        if "=" in piece or piece.lstrip("!&").startswith("~"):
-            out.append(piece)
-        else:
-            out.extend(p.strip() for p in piece.split(":") if p.strip())
-    return out
+        term = ""
+        for ch in piece:
+            if ch == ":" and "=" not in term and not term.lstrip("!&").startswith("~"):
+                out.append(term)
+                term = ""
+            else:
+                term += ch
+        out.append(term)
+    return [t.strip() for t in out if t.strip()]
 
 
 def limit(devices: list[Device], pattern: str) -> Selection:
