@@ -125,9 +125,8 @@ def test_a_login_waiting_for_its_slot_stops_with_the_fleet() -> None:
     j = job("r1")
     with limits.gate(j):
         stop.set()
-        with pytest.raises(KeyboardInterrupt):
-            with limits.gate(job("r2")):
-                pass
+        with pytest.raises(KeyboardInterrupt), limits.gate(job("r2")):
+            pass
 
 
 def r(name: str, status: str, code: int = 0) -> JobResult:
