@@ -26,7 +26,7 @@ def fleet_section(fleet: FleetDir) -> tuple[list[Path], dict[str, Any]]:
         last = state.last.get(job.device)
         status = str(info.get("status") or (last.status if last else "not-started"))
         index = None
-        if run_dir is not None and status not in NOTHING:
+        if run_dir is not None and status not in NOTHING and (run_dir / "journal.jsonl").exists():
             index = len(run_dirs)
             run_dirs.append(run_dir)
         devices.append({"device": job.device, "target": job.target, "platform": job.platform,

@@ -7,6 +7,7 @@ again. Never raises: every failure (guard, credentials, connect, auth, host key,
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -68,9 +69,21 @@ def result_of(job: DeviceJob, fleet: FleetDir, run_dir: Path, status: str, error
                      duration=round(duration, 3))
 
 
+def _never_started(run_dir: Path | None) -> bool:
+    """A run directory made just before a crash: run.json written, no journal, nothing collected."""
+    if run_dir is None or (run_dir / "journal.jsonl").exists():
+        return False
+    folders = [run_dir / sub for sub in ("raw", "steps") if (run_dir / sub).is_dir()]
+    return not any(p.is_file() for folder in folders for p in folder.iterdir())
+
+
 def run_job(job: DeviceJob, ctx: JobContext, observer: RunObserver | None = None) -> JobResult:
     started = time.monotonic()
     existing = ctx.fleet.run_dir(job)
+    if _never_started(existing):  # start that device afresh (its directory held nothing but run.json)
+        assert existing is not None
+        shutil.rmtree(existing, ignore_errors=True)
+        existing = None
     try:
         if finished(existing) is not None:
             assert existing is not None

@@ -147,3 +147,18 @@ def test_verdict_exit_codes_name_the_failed_devices(results: list[JobResult], in
     assert (v.status, v.exit_code) == (status, code)
     if status in ("some-failed", "none-ok"):
         assert v.error is not None and "b: failed-before-start (why b)" in v.error.message
+
+
+def test_a_run_directory_made_just_before_a_crash_is_started_afresh(tmp_path: Path) -> None:
+    from collector.fleet.device_run import _never_started
+
+    run = tmp_path / "devices" / "r1" / "20261206T000000Z-r1-p"
+    for sub in ("raw", "steps"):
+        (run / sub).mkdir(parents=True)
+    (run / "run.json").write_text("{}")
+    assert _never_started(run)  # run.json only: nothing was collected, no journal
+    (run / "raw" / "000001.chunk").write_bytes(b"x")
+    assert not _never_started(run)  # something arrived: keep it (resume decides)
+    (run / "raw" / "000001.chunk").unlink()
+    (run / "journal.jsonl").write_text("")
+    assert not _never_started(run) and not _never_started(None)
