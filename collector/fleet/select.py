@@ -98,13 +98,14 @@ def _name_or_group(term: str) -> Match:
 
 
 def _terms(pattern: str) -> list[str]:
-    """Split on `,` and on `:`; a `:` after a term's `=` belongs to its value (URLs, IPv6), and a `~regex` term
-    keeps its colons (`(?:...)`): separate key=value terms with `,`."""
+    """Split on `,` and on `:`. After a term's `=`, a `:` belongs to the value (URLs, IPv6) unless `!` or `&`
+    follows it; a `~regex` term keeps its colons (`(?:...)`). Separate key=value terms with `,`."""
     out: list[str] = []
     for piece in pattern.split(","):
         term = ""
-        for ch in piece:
-            if ch == ":" and "=" not in term and not term.lstrip("!&").startswith("~"):
+        for i, ch in enumerate(piece):
+            in_value = "=" in term or term.lstrip("!&").startswith("~")
+            if ch == ":" and (not in_value or piece[i + 1 : i + 2] in ("!", "&")):
                 out.append(term)
                 term = ""
             else:

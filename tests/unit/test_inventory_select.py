@@ -43,6 +43,8 @@ def nornir() -> list[Device]:
     ("role!=host,site=cmh,asn=65100", ["leaf00.cmh"]),
     ("platform=juniper_junos,bma", ["spine01.bma", "leaf01.bma"]),
     ("port=12444", ["spine00.cmh", "spine00.bma"]),
+    ("site=cmh:!leaf*:!host*", ["spine00.cmh", "spine01.cmh"]),  # `:!` after a value starts a new term
+    ("jump=ssh://ops@jump.bma.example:&leaf*", ["leaf00.bma", "leaf01.bma"]),  # the URL keeps its colons
 ])
 def test_limit_patterns(nornir: list[Device], pattern: str, expected: list[str]) -> None:
     assert names(limit(nornir, pattern).devices) == expected
@@ -90,10 +92,12 @@ TERMS = st.one_of(NAMES, st.sampled_from(["g1", "g2", "g3", "core", "*", "all", 
 
 
 @given(inventories(), st.lists(TERMS, min_size=1, max_size=4), st.lists(TERMS, max_size=2),
-       st.lists(TERMS, max_size=2))
-def test_limit_algebra(devices: list[Device], adds: list[str], ands: list[str], nots: list[str]) -> None:
+       st.lists(TERMS, max_size=2), st.sampled_from([":", ","]))
+def test_limit_algebra(devices: list[Device], adds: list[str], ands: list[str], nots: list[str], sep: str) -> None:
     """Names and groups add up, & narrows, ! removes; key=value narrows; inventory order is kept."""
-    pattern = ":".join(adds + [f"&{t}" for t in ands] + [f"!{t}" for t in nots])
+    pattern = sep.join(adds + [f"&{t}" for t in ands] + [f"!{t}" for t in nots])
+    if sep == ":" and any("=" in t for t in adds):
+        pattern = ",".join(adds) + "".join(f":&{t}" for t in ands) + "".join(f":!{t}" for t in nots)
     chosen = names(limit(devices, pattern).devices)
     assert chosen == [d.name for d in devices if d.name in chosen]  # inventory order
     for t in nots:
