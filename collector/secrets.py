@@ -127,6 +127,17 @@ class Masker:
     def __bool__(self) -> bool:
         return bool(self._values)
 
+    def json(self, obj: Any) -> Any:
+        """A copy of a JSON-able value with every string (keys too) masked: never the serialised text, so a secret
+        that is also JSON syntax (`null`, `true`, a quote) cannot corrupt the document."""
+        if isinstance(obj, str):
+            return self.text(obj)
+        if isinstance(obj, dict):
+            return {self.text(k) if isinstance(k, str) else k: self.json(v) for k, v in obj.items()}
+        if isinstance(obj, list | tuple):
+            return [self.json(v) for v in obj]
+        return obj
+
     def text(self, s: str) -> str:
         for v in self._text_forms:
             if v in s:

@@ -27,6 +27,7 @@ from ..store.rundir import RunDir, slugify
 from .anonymize import Anonymizer
 from .checksum import HashWriter, write_sha256_file
 from .cleaner import Cleaner
+from .fleet import fleet_record, learn_names
 from .localpaths import LocalPaths
 from .manifest import MANIFEST_FORMAT, MANIFEST_NAME, README_NAME, SUMS_NAME, Staged, run_record, target_parts
 from .rawreader import RawReader, check_raw
@@ -127,9 +128,11 @@ def _cleaner(runs: list[_Run], redact: str | None, credentials: list[Secret], an
     return Cleaner(Redactor(redact or "credentials", extra_secrets=credentials), anon, records, LocalPaths(extra))
 
 
-def _learn(runs: list[_Run], cleaner: Cleaner) -> None:
+def _learn(runs: list[_Run], cleaner: Cleaner, fleet: dict[str, Any] | None = None) -> None:
     """Pass 1: learn secrets and names everywhere, so the first file already hides what a later one reveals."""
     anon = cleaner.anon
+    if fleet is not None:
+        learn_names(fleet, anon.learn_target)
     for r in runs:
         host, user = target_parts(str(r.info.get("target", "")))
         anon.learn_target(host, user)
@@ -145,14 +148,26 @@ def _learn(runs: list[_Run], cleaner: Cleaner) -> None:
                     fh.close()
 
 
-def _plan(runs: list[_Run], cleaner: Cleaner, include_raw: bool) -> None:
+def _plan(runs: list[_Run], cleaner: Cleaner, include_raw: bool, names: list[str] | None = None) -> None:
     for i, r in enumerate(runs, start=1):
         host, _ = target_parts(str(r.info.get("target", "")))
         slug_src = cleaner.text(host) if host else str((r.info.get("playbook") or {}).get("name") or r.rd.path.name)
+        if names is not None and i <= len(names):  # a fleet's runs are named after their inventory device
+            slug_src = cleaner.text(names[i - 1])
         r.label = f"{i:02d}-{slugify(slug_src, 32)}"
         r.state = r.rd.state()
         r.rename = renames(r.rd, r.state, cleaner.text, cleaner.name)
         r.sources = run_sources(r.rd, f"runs/{r.label}", r.rename, include_raw=include_raw, playbook=r.playbook.path)
+
+
+def _run_names(fleet: dict[str, Any], count: int) -> list[str]:
+    """Run i's device name, from the fleet section's run_index."""
+    names = [""] * count
+    for d in fleet.get("devices") or []:
+        index = d.get("run_index")
+        if isinstance(index, int) and 0 <= index < count:
+            names[index] = str(d.get("device", ""))
+    return names
 
 
 def _stage(src: Source, dest: Path, cleaner: Cleaner, rename: dict[str, str]) -> tuple[dict[str, Any], Any]:
@@ -262,6 +277,7 @@ def build_bundle(
     map_dir: Path | None = None,
     include_raw: bool = False,
     force: bool = False,
+    fleet: dict[str, Any] | None = None,
 ) -> BundleResult:
     """Bundle one or more run directories into one archive with manifest, README, SHA256SUMS and `.sha256`.
 
@@ -269,7 +285,8 @@ def build_bundle(
     credentials) or None (only `extra_secrets` and recorded secrets removed); anonymize: subset of {"ips",
     "hostnames", "users", "words"} (words come from `words_file`), one map for all runs, written with mode 0600 to
     `map_dir` (default: the state dir), never into `out_dir`; include_raw: carry the redacted raw transcript too;
-    force: bundle a run that failed before it started. Raises BundleError (StoreError for a non-run directory).
+    force: bundle a run that failed before it started; fleet: a fleet's per-device section (fleet.bundle), whose
+    `run_index` points into run_dirs. Raises BundleError (StoreError for a non-run directory).
     """
     if not run_dirs:
         raise BundleError("no run directory given", hint="pass the directory `collector run` printed")
@@ -287,16 +304,20 @@ def build_bundle(
     anon = Anonymizer(kinds, _read_words(words_file))
     maps = map_dir_for(out_dir, map_dir) if anon.active else None
     cleaner = _cleaner(runs, redact, credentials, anon)
-    _learn(runs, cleaner)
-    _plan(runs, cleaner, include_raw)
+    _learn(runs, cleaner, fleet)
+    names = _run_names(fleet, len(runs)) if fleet is not None else None
+    _plan(runs, cleaner, include_raw, names)
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    name = _bundle_name(case, runs[0].label.split("-", 1)[1] if len(runs) == 1 else "multi", compression, out_dir)
+    slug = "fleet" if fleet is not None else runs[0].label.split("-", 1)[1] if len(runs) == 1 else "multi"
+    name = _bundle_name(case, slug, compression, out_dir)
     top = name.removesuffix(".tar.gz").removesuffix(".tar.xz")
     staging = Path(tempfile.mkdtemp(dir=out_dir, prefix=f".{top}.staging-"))
     try:
         staged, records = _stage_runs(runs, staging, cleaner, redact is None and not anon.active)
         manifest = _manifest(name, top, case, compression, redact, cleaner, len(credentials), records)
+        if fleet is not None:
+            manifest["fleet"] = fleet_record(fleet, [r.label for r in runs], cleaner.text)
         order = _metadata(staging, staged, manifest, cleaner)
         path = out_dir / name
         digest = write_tar(staging, top, order, path, compression)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .fleet import render_fleet
+
 
 def _size(n: int | None) -> str:
     if n is None:
@@ -113,6 +115,8 @@ def render_readme(manifest: dict[str, Any]) -> str:
     add("=" * min(79, len(lines[0])))
     add("")
     _header(manifest, add)
+    if manifest.get("fleet"):
+        render_fleet(manifest["fleet"], add)
     for run in manifest["runs"]:
         _run(run, add)
     raw = any(run["raw"].get("included") for run in manifest["runs"])

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ..errors import BundleError, CollectorError
+from ..errors import BundleError, CollectorError, UsageError
 from ..secrets import Secret
 from ..ui.console import err, fail, print_json, say
 from . import logs
@@ -18,7 +18,8 @@ from . import options as o
 
 
 def bundle(
-    run_dirs: Annotated[list[Path], typer.Argument(metavar="RUN_DIR...", help="run directories to bundle")],
+    run_dirs: Annotated[list[Path], typer.Argument(metavar="RUN_DIR...|FLEET_DIR",
+                                                   help="run directories to bundle, or one fleet directory")],
     out_dir: Annotated[Path, typer.Option("--out", "-o", metavar="DIR", help="where the bundle goes")]
     = Path("bundles"),
     case: Annotated[str | None, typer.Option("--case", metavar="NUMBER",
@@ -38,14 +39,32 @@ def bundle(
     force: Annotated[bool, typer.Option("--force", help="bundle a run that failed before it started")] = False,
     as_json: o.Json = False, verbose: o.Verbose = 0, log_file: o.LogFile = None,
 ) -> None:
-    """Build a verified, redacted case bundle from run directories."""
+    """Build a verified, redacted case bundle from run directories (or every device of a fleet)."""
     try:
         logs.setup(verbose, log_file)
-        build(run_dirs, out_dir, case=case, redact=redact, anonymize=anonymize, map_dir=map_dir,
-              compression=compression, encrypt_to=encrypt_to, as_json=as_json, include_raw=include_raw,
-              force=force)
+        common: dict[str, Any] = dict(case=case, redact=redact, anonymize=anonymize, map_dir=map_dir,
+                                      compression=compression, encrypt_to=encrypt_to, as_json=as_json,
+                                      include_raw=include_raw, force=force)
+        if any((Path(p) / "fleet.json").is_file() for p in run_dirs):
+            if len(run_dirs) != 1:
+                raise UsageError("bundle one fleet directory at a time (it already holds every device's run)")
+            bundle_fleet(run_dirs[0], out_dir, **common)
+        else:
+            build(run_dirs, out_dir, **common)
     except CollectorError as exc:
         fail(exc)
+
+
+def bundle_fleet(path: Path, out_dir: Path, **kwargs: Any) -> Any:
+    """One bundle for every device of a fleet that reached its device (the others listed with why)."""
+    from ..fleet.bundle import fleet_section
+    from ..fleet.fleetdir import FleetDir
+
+    run_dirs, section = fleet_section(FleetDir.open(path))
+    if not run_dirs:
+        raise BundleError(f"no device of {path} was reached: there is nothing of a device to bundle",
+                          hint="`collector fleet status FLEET_DIR` shows why; `collector resume FLEET_DIR` retries")
+    return build(run_dirs, out_dir, fleet=section, **kwargs)
 
 
 def _kinds(anonymize: str | None) -> tuple[set[str], Path | None]:
@@ -64,14 +83,15 @@ def _kinds(anonymize: str | None) -> tuple[set[str], Path | None]:
 def build(run_dirs: list[Path], out_dir: Path, *, case: str | None = None, redact: str = "default",
           anonymize: str | None = None, map_dir: Path | None = None, compression: str = "gz",
           encrypt_to: list[str] | None = None, extra_secrets: list[Secret] | None = None, as_json: bool = False,
-          quiet: bool = False, include_raw: bool = False, force: bool = False) -> Any:
+          quiet: bool = False, include_raw: bool = False, force: bool = False,
+          fleet: dict[str, Any] | None = None) -> Any:
     from ..bundle import build_bundle
 
     kinds, words = _kinds(anonymize)
     result = build_bundle(
         run_dirs, out_dir, case=case, redact=None if redact == "none" else redact, anonymize=kinds or None,
         words_file=words, compression=compression, encrypt_to=encrypt_to, extra_secrets=extra_secrets or [],
-        map_dir=map_dir, include_raw=include_raw, force=force,
+        map_dir=map_dir, include_raw=include_raw, force=force, fleet=fleet,
     )
     for warning in result.warnings:
         say(("warning: ", "yellow"), warning, stderr=True)

@@ -37,9 +37,14 @@ app.command()(misc.version)
 def _mount() -> None:
     from ..schedule.cli import mount as mount_schedule
     from ..sim.cli import app as sim_app
+    from .fleet import status as fleet_status
 
     app.add_typer(sim_app, name="sim", help="Run the embedded device simulator (SSH/Telnet/serial/modem).")
     mount_schedule(app)
+    fleet_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                            help="Fleets (collector run --inventory): status of each device.")
+    fleet_app.command("status")(fleet_status)
+    app.add_typer(fleet_app, name="fleet")
 
 
 _mount()

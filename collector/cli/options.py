@@ -14,6 +14,19 @@ TARGET_HELP = ("ssh://user@host[:port], telnet://, serial://, rfc2217://, socket
                "(your own ssh), cmd://?argv=virsh+console+vm1")
 
 Target = Annotated[str, typer.Option("--target", "-t", metavar="URL", help=TARGET_HELP)]
+OptTarget = Annotated[str | None, typer.Option("--target", "-t", metavar="URL", help=TARGET_HELP)]
+Inventory = Annotated[Path | None, typer.Option("--inventory", "-i", metavar="PATH",
+                                                help="many devices: nornir hosts.yaml, Ansible YAML/INI, or CSV")]
+Limit = Annotated[list[str] | None, typer.Option("--limit", "-l", metavar="PATTERN",
+                                                 help="devices by name/group glob, ~regex, &and, !not, key=value")]
+Filter = Annotated[list[str] | None, typer.Option("--filter", metavar="COND[,COND]",
+                                                  help="key=glob, key!=glob, key~=regex, key__contains=x ...")]
+Workers = Annotated[int | None, typer.Option("--workers", "-w", metavar="N", help="devices at once (fleets)")]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="list device, platform and path; contact nothing")]
+LoginsPerHost = Annotated[int, typer.Option("--logins-per-host", metavar="N",
+                                            help="logins at once per jump host or device address (MaxStartups)")]
+LoginsPerAaa = Annotated[int, typer.Option("--logins-per-aaa", metavar="N",
+                                           help="logins at once per AAA server group (inventory `aaa:`)")]
 Jump = Annotated[str | None, typer.Option("--jump", "-J", metavar="URL[,URL]",
                                           help="jump host(s), nearest first: ssh://ops@dmz")]
 JumpMode = Annotated[str, typer.Option("--jump-mode", metavar="MODE",

@@ -38,7 +38,9 @@ def credential_flags(password_env: str | None, password_command: str | None, ask
 
 def run(
     playbook: Annotated[str, typer.Argument(metavar="PLAYBOOK", help="playbook file, or a library name")],
-    target: o.Target,
+    target: o.OptTarget = None,
+    inventory: o.Inventory = None, limit: o.Limit = None, filter_: o.Filter = None, workers: o.Workers = None,
+    dry_run: o.DryRun = False, logins_per_host: o.LoginsPerHost = 8, logins_per_aaa: o.LoginsPerAaa = 10,
     jump: o.Jump = None, jump_mode: o.JumpMode = "direct", jump_password_env: o.JumpPw = None,
     password_env: o.PwEnv = None, password_command: o.PwCmd = None, ask_password: o.AskPw = False,
     enable_env: o.EnEnv = None, enable_command: o.EnCmd = None, ask_enable: o.AskEn = False,
@@ -65,7 +67,7 @@ def run(
                                                     help="where --bundle writes (default: bundles/)")] = None,
     as_json: o.Json = False, verbose: o.Verbose = 0, log_file: o.LogFile = None,
 ) -> None:
-    """Run PLAYBOOK against a target and write a run directory."""
+    """Run PLAYBOOK against a target (a run directory), or against an inventory's devices (a fleet directory)."""
     try:
         logs.setup(verbose, log_file)
         creds = credential_flags(password_env, password_command, ask_password, enable_env, enable_command,
@@ -78,8 +80,22 @@ def run(
             ssh_config=not no_ssh_config, send_break=send_break, accept_new_host_key=accept_new_host_key,
             known_hosts=known_hosts))
         policy = _policy(reconnect_attempts, reconnect_for)
-        code = _run(playbook, target, creds, connect, platform, list(var or []), allow_changes, case, runs_dir,
-                    chunk_size, policy, login_timeout, bundle_dir if bundle else None, bundle, as_json)
+        if (target is None) == (inventory is None):
+            raise UsageError("give --target URL (one device) or --inventory PATH (many), not both or neither")
+        if inventory is None and (limit or filter_ or workers is not None or dry_run):
+            raise UsageError("--limit, --filter, --workers and --dry-run choose devices of an --inventory")
+        if inventory is not None:
+            from .fleet import DEFAULT_WORKERS, FleetArgs, run_fleet
+
+            code = run_fleet(FleetArgs(
+                playbook, inventory, creds, connect, list(limit or []), list(filter_ or []),
+                workers or DEFAULT_WORKERS, dry_run, logins_per_host, logins_per_aaa, platform, list(var or []),
+                allow_changes, case, runs_dir, _size(chunk_size, _parse_size()), policy.attempts, policy.within,
+                _duration("--login-timeout", login_timeout, _parse_duration()), bundle, bundle_dir, as_json))
+        else:
+            assert target is not None
+            code = _run(playbook, target, creds, connect, platform, list(var or []), allow_changes, case, runs_dir,
+                        chunk_size, policy, login_timeout, bundle_dir if bundle else None, bundle, as_json)
     except CollectorError as exc:
         fail(exc)
     raise typer.Exit(code)
@@ -90,6 +106,18 @@ def _policy(attempts: int, within: str) -> Any:
     from ..units import parse_duration
 
     return ReconnectPolicy(attempts=attempts, within=_duration("--reconnect-for", within, parse_duration))
+
+
+def _parse_size() -> Any:
+    from ..units import parse_size
+
+    return parse_size
+
+
+def _parse_duration() -> Any:
+    from ..units import parse_duration
+
+    return parse_duration
 
 
 def _duration(flag: str, text: str, parse: Any) -> float:
@@ -159,7 +187,8 @@ def _start(steps: Any, platform: Any, target: Target, opts: Any, ropts: RunOptio
 
 
 def resume(
-    run_dir: Annotated[Path, typer.Argument(metavar="RUN_DIR", help="run directory to continue")],
+    run_dir: Annotated[Path, typer.Argument(metavar="RUN_DIR|FLEET_DIR",
+                                            help="run directory (or fleet directory) to continue")],
     password_env: o.PwEnv = None, password_command: o.PwCmd = None, ask_password: o.AskPw = False,
     enable_env: o.EnEnv = None, enable_command: o.EnCmd = None, ask_enable: o.AskEn = False,
     key: o.Key = None, key_passphrase_env: o.KeyPwEnv = None, key_passphrase_command: o.KeyPwCmd = None,
@@ -169,18 +198,25 @@ def resume(
     target: Annotated[str | None, typer.Option("--target", metavar="URL",
                                                help="override the recorded target")] = None,
     allow_changes: o.AllowChanges = False,
+    workers: o.Workers = None,
     as_json: o.Json = False, verbose: o.Verbose = 0, log_file: o.LogFile = None,
 ) -> None:
     """Continue a run that dropped, crashed or ended cleanup-pending; completed steps are not repeated.
 
     Credentials are obtained the way the run recorded (same variable, same command, or asked again).
+    A fleet directory continues device by device: only the devices that did not finish run again.
     """
     try:
         logs.setup(verbose, log_file)
         given = credential_flags(password_env, password_command, ask_password, enable_env, enable_command,
                                  ask_enable, key, key_passphrase_env, key_passphrase_command, ask_key_passphrase,
                                  otp_command, jump_password_env)
-        code = _resume(run_dir, given, accept_new_host_key, known_hosts, jump, target, allow_changes, as_json)
+        if (Path(run_dir) / "fleet.json").is_file():
+            from .fleet import resume_fleet
+
+            code = resume_fleet(run_dir, given, as_json, workers, allow_changes)
+        else:
+            code = _resume(run_dir, given, accept_new_host_key, known_hosts, jump, target, allow_changes, as_json)
     except CollectorError as exc:
         fail(exc)
     raise typer.Exit(code)

@@ -26,7 +26,7 @@ from ..store.rundir import RunDir
 from ..target import Target
 from ..transports.base import ConnectOptions
 from .cleanup import Cleanup
-from .connector import Connector, ReconnectPolicy
+from .connector import Connector, LoginGate, ReconnectPolicy
 from .debug_state import DebugTracker
 from .link import Link
 from .observer import RunObserver
@@ -50,6 +50,7 @@ class RunOptions:
     allow_changes: bool = False
     send_break: bool = False
     credential_sources: CredentialRecord | None = None  # recorded in run.json so resume asks the same way
+    login_gate: LoginGate | None = None  # held around every (re)connect: a fleet's per-jump-host/AAA login limits
 
 
 @dataclass
@@ -116,7 +117,7 @@ class Runner:
     def _parts(self, rd: RunDir, raw: RawStream, journal: Journal) -> tuple[Link, StepRunner, Cleanup]:
         connector = Connector(self.target, self.options, self.platform, raw, policy=self.ropts.policy,
                               progress=self.obs.bytes_read, login_timeout=self.ropts.login_timeout,
-                              send_break=self.ropts.send_break)
+                              send_break=self.ropts.send_break, gate=self.ropts.login_gate)
         debug = DebugTracker(self.platform, journal)
         link = Link(connector, journal, self.obs, debug, self.target.display(),
                     restore=lambda s: self._restore_session_state(s, journal, debug))

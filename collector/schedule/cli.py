@@ -70,7 +70,14 @@ def _next_run(job: Job, nxt: dict[str, float | None], registered: set[str]) -> t
 @app.command()
 def add(
     playbook: Annotated[Path, typer.Argument(help="playbook YAML (validated now)")],
-    target: Annotated[str, typer.Option("--target", "-t", help="ssh://user@host[:port], telnet://, serial://, ...")],
+    target: Annotated[str | None, typer.Option("--target", "-t", help="ssh://user@host[:port], telnet://, "
+                                               "serial://, ...")] = None,
+    inventory: Annotated[Path | None, typer.Option("--inventory", "-i", help="a fleet: nornir hosts.yaml, Ansible "
+                                                   "YAML/INI or CSV (checked now)")] = None,
+    limit: Annotated[list[str] | None, typer.Option("--limit", "-l", help="with --inventory: devices by name, "
+                                                    "group, key=value")] = None,
+    filter_: Annotated[list[str] | None, typer.Option("--filter", help="with --inventory: key=glob,...")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", "-w", help="with --inventory: devices at once")] = None,
     at: Annotated[str | None, typer.Option("--at", help="once, at this local time: 2026-12-01T02:00")] = None,
     cron: Annotated[str | None, typer.Option("--cron", help="crontab fields (local time): '0 2 * * *'")] = None,
     every: Annotated[str | None, typer.Option("--every", help="repeat at this interval: 6h, 30m")] = None,
@@ -103,13 +110,14 @@ def add(
     store: StoreOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Schedule PLAYBOOK against a target: --at TIME | --cron 'M H D M W' | --every 6h [--for 2h]."""
+    """Schedule PLAYBOOK against a target or an --inventory: --at TIME | --cron 'M H D M W' | --every 6h."""
     from .jobs import make_job
 
     try:
         overrides_check(playbook, platform, var)
         job = make_job(
-            playbook, target, at=at, cron=cron, every=every, for_=for_, grace=grace, name=name,
+            playbook, target or "", at=at, cron=cron, every=every, for_=for_, grace=grace, name=name,
+            inventory=inventory, limits=limit, filters=filter_, workers=workers,
             password_env=password_env, password_command=password_command, enable_env=enable_env,
             enable_command=enable_command, key=key, known_hosts=known_hosts,
             accept_new_host_key=accept_new_host_key, no_ssh_config=no_ssh_config, runs_dir=runs_dir,
@@ -163,7 +171,8 @@ def list_jobs(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
         rows = []
         for j in jobs:
             last = lasts[j.id]
-            rows.append({"id": j.id, "name": j.name, "trigger": j.describe_trigger(), "target": j.target,
+            rows.append({"id": j.id, "name": j.name, "trigger": j.describe_trigger(), "target": j.target or None,
+                         "inventory": j.inventory,
                          "playbook": j.playbook, "next_run": _next_run(j, nxt, registered)[1],
                          "next_run_text": _next_run(j, nxt, registered)[0],
                          "last": last.to_json() if last else None})

@@ -35,11 +35,11 @@ class Journal:
     def write(self, event: Event) -> dict[str, Any]:
         record: dict[str, Any] = {"event": event.kind, "ts": utc_now(), "mono": round(time.monotonic(), 6)}
         record.update(to_record(event))
-        line = json.dumps(record, default=str)
         if self.masker:
-            masked = self.masker.text(line)
-            if masked != line:  # the state folds what the file says: no secret in memory either
-                line, event = masked, from_record(json.loads(masked))
+            masked = self.masker.json(json.loads(json.dumps(record, default=str)))
+            if masked != record:  # the state folds what the file says: no secret in memory either
+                record, event = masked, from_record(masked)
+        line = json.dumps(record, default=str)
         data = (line + "\n").encode()
         try:
             self._append(data, event.durable)

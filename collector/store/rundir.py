@@ -116,9 +116,7 @@ class RunDir:
 
     def _write_info(self, info: dict[str, Any], masker: Masker | None) -> None:
         """run.json never holds a known secret (e.g. a --password-command that prints its own literal)."""
-        data = json.dumps(info, indent=2, sort_keys=False)
-        if masker:
-            data = masker.text(data)
+        data = json.dumps(masker.json(info) if masker else info, indent=2, sort_keys=False, default=str)
         atomic_write_bytes(self.run_json, (data + "\n").encode())
 
     def read_run_info(self) -> dict[str, Any]:
