@@ -38,7 +38,7 @@ class DeviceStarted(Event):
 @dataclass(kw_only=True)
 class DeviceFinished(Event):
     kind = "device-finished"
-    durable = True
+    durable = False  # each device's own journal is the truth; a lost record only re-checks the device
     device: str
     status: str  # a run status (ok, completed-with-errors, failed, failed-before-start, ...) or not-started
     exit_code: int

@@ -12,7 +12,8 @@ from typing import Any, ClassVar
 
 @dataclass(kw_only=True)
 class Event:
-    """Base of all journal events. `kind` is the event name on disk; `durable` events are fsync'd."""
+    """Base of all journal events. `kind` is the event name on disk; `durable` events are fsync'd (those the
+    cleanup guarantee and resume need after a power failure; an fsync also makes every earlier record durable)."""
 
     kind: ClassVar[str] = ""
     durable: ClassVar[bool] = False
@@ -27,8 +28,9 @@ class Event:
 # -- run lifecycle -----------------------------------------------------------------------------------------
 @dataclass(kw_only=True)
 class RunStarted(Event):
+    """Not fsync'd on its own: the next durable record (debug on, a drop, cleanup) makes everything before it so."""
+
     kind = "run-started"
-    durable = True
     target: str
     steps: int
     cleanup_steps: int
@@ -41,8 +43,9 @@ class RunResumed(RunStarted):
 
 @dataclass(kw_only=True)
 class RunEnded(Event):
+    """Not fsync'd: lost to a power failure, the run reads as interrupted and `resume` finds nothing left to do."""
+
     kind = "run-ended"
-    durable = True
     status: str
     error: str | None = None
 

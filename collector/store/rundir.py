@@ -115,10 +115,10 @@ class RunDir:
         info = {"format": RUN_FORMAT, **info}
         self._write_info(info, masker)
 
-    def _write_info(self, info: dict[str, Any], masker: Masker | None) -> None:
+    def _write_info(self, info: dict[str, Any], masker: Masker | None, fsync: bool = True) -> None:
         """run.json never holds a known secret (e.g. a --password-command that prints its own literal)."""
         data = json.dumps(masker.json(info) if masker else info, indent=2, sort_keys=False, default=str)
-        atomic_write_bytes(self.run_json, (data + "\n").encode())
+        atomic_write_bytes(self.run_json, (data + "\n").encode(), fsync=fsync)
 
     def read_run_info(self) -> dict[str, Any]:
         try:
@@ -130,12 +130,12 @@ class RunDir:
     def update_run_info(self, masker: Masker | None = None, **fields: Any) -> None:
         info = self.read_run_info()
         info.update(fields)
-        try:
-            self._write_info(info, masker)
+        try:  # updates are informational (the journal is the truth): renamed atomically, not fsync'd
+            self._write_info(info, masker, fsync=False)
         except StoreError as exc:
             if not (no_space(exc) and self.release_reserve()):
                 raise
-            self._write_info(info, masker)
+            self._write_info(info, masker, fsync=False)
 
     def journal(self, masker: Masker | None = None) -> Journal:
         return Journal(self.journal_path, masker, on_full=self.release_reserve)
