@@ -21,6 +21,7 @@ $(TESTSTAMP): $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/collector demo
+	@echo 'next: run ". .venv/bin/activate" to put collector on your PATH for the commands in README.md'
 
 test: $(TESTSTAMP)
 	$(BIN)/ruff check collector tests benchmarks

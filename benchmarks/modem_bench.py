@@ -59,7 +59,7 @@ def per_command(bps: int = 9600, commands: int = 5, command: str = "show clock")
             session = Session(transport, load_platform("cisco_ios"), creds, raw)
             session.open(timeout=120.0)
             for i in range(commands):
-                sink = StepFile(Path(tmp) / f"{i}.txt")
+                sink = StepFile(Path(tmp) / f"{i}.txt", masker=creds.masker)
                 t0 = time.monotonic()
                 result = session.run(command, sink, idle_timeout=30.0)
                 elapsed = time.monotonic() - t0

@@ -90,7 +90,7 @@ class _CollectorBase(Tool):
         from collector.store.stepfile import StepFile
 
         self.step += 1
-        return StepFile(self.workdir / "steps" / f"{self.step:04d}.txt")
+        return StepFile(self.workdir / "steps" / f"{self.step:04d}.txt", masker=self.creds.masker)
 
 
 class CollectorInteractive(_CollectorBase):
@@ -110,13 +110,18 @@ class CollectorInteractive(_CollectorBase):
 
     def run(self, command: str, timeout: float) -> Capture:
         sink = self._step_file()
-        self.journal.write("step-started", step=self.step, command=command, raw_offset=self.raw.offset)
+        from collector.store.events import StepCompleted, StepStarted
+
+        self.journal.write(StepStarted(step=self.step, name=command, command=command, attempt=1,
+                                       raw_offset=self.raw.offset))
         result = self.session.run(command, sink, idle_timeout=IDLE, max_time=timeout)
         sink.finish()
         if result.timed_out:
             raise RuntimeError(f"collector timed out on {command!r}")
-        self.journal.write("step-completed", step=self.step, bytes=sink.bytes, sha256=sink.sha256,
-                           raw_start=result.raw_start, raw_end=result.raw_end, duration=round(result.duration, 6))
+        self.journal.write(StepCompleted(step=self.step, status="ok", attempt=1, name=command, command=command,
+                                         file=f"steps/{sink.final.name}", bytes=sink.bytes, sha256=sink.sha256,
+                                         raw_start=result.raw_start, raw_end=result.raw_end,
+                                         duration=round(result.duration, 6)))
         return Capture(sink.bytes, sink.sha256)
 
     def close(self) -> None:
@@ -136,21 +141,21 @@ class CollectorExec(_CollectorBase):
         self.runner = self.transport.exec_runner()
 
     def run(self, command: str, timeout: float) -> Capture:
+        """As Session.exec does it: the step file is the exec output's write-ahead record (hashed and written once)."""
+        from collector.store.events import StepCompleted, StepStarted
+
         sink = self._step_file()
-        raw = self.raw
-        self.journal.write("step-started", step=self.step, command=command, raw_offset=raw.offset, mode="exec")
-        start = raw.offset
-
-        def on_data(data: bytes) -> None:
-            raw.append(data)
-            sink.write(data)
-
-        result = self.runner.run(command, on_data, idle_timeout=IDLE, max_time=timeout)
+        offset = self.raw.offset
+        self.journal.write(StepStarted(step=self.step, name=command, command=command, attempt=1, raw_offset=offset,
+                                       mode="exec"))
+        result = self.runner.run(command, sink.write, idle_timeout=IDLE, max_time=timeout)
         sink.finish()
         if result.timed_out:
             raise RuntimeError(f"collector exec timed out on {command!r}")
-        self.journal.write("step-completed", step=self.step, bytes=sink.bytes, sha256=sink.sha256, raw_start=start,
-                           raw_end=raw.offset, exit_status=result.exit_status, mode="exec")
+        self.journal.write(StepCompleted(step=self.step, status="ok", attempt=1, name=command, command=command,
+                                         file=f"steps/{sink.final.name}", bytes=sink.bytes, sha256=sink.sha256,
+                                         raw_start=offset, raw_end=offset, exit_status=result.exit_status,
+                                         mode="exec"))
         return Capture(sink.bytes, sink.sha256)
 
     def close(self) -> None:

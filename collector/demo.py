@@ -13,6 +13,7 @@ from rich.console import Console
 
 from .credentials import Credentials
 from .secrets import Secret
+from .ui.console import say
 
 DEMO_USER = "admin"
 DEMO_PASSWORD = "demo-cisco-123"
@@ -35,7 +36,7 @@ def run_demo(runs_dir: Path, out_dir: Path, show_tech_mb: int, console: Console)
     profile = DeviceProfile.load("cisco_ios", show_tech_bytes=show_tech_mb << 20, enable_secret=DEMO_ENABLE)
     with SimSSHServer(profile, users={DEMO_USER: DEMO_PASSWORD}) as server, \
             tempfile.TemporaryDirectory(prefix="collector-demo-") as tmp:
-        console.print(f"[bold]simulator[/] listening on 127.0.0.1:{server.port}, host key {server.fingerprint}")
+        say(("simulator", "bold"), f" listening on 127.0.0.1:{server.port}, host key {server.fingerprint}", stderr=True)
         console.print("[dim]demo trusts the simulator's fresh host key on first use, in a throw-away "
                       "known_hosts file[/]")
         overrides: dict[str, str] = {}
@@ -53,11 +54,11 @@ def run_demo(runs_dir: Path, out_dir: Path, show_tech_mb: int, console: Console)
         outcome = runner.start()
     console.print(summary_table(outcome.steps, f"{outcome.run_dir.name}: {outcome.status}"))
     if outcome.error is not None:
-        console.print(f"[red]error:[/] {outcome.error.message}")
+        say(("error: ", "red"), outcome.error.message, stderr=True)
     result: Any = build_bundle([outcome.run_dir], out_dir, case="demo",
                                extra_secrets=[s for s in (creds.password, creds.enable) if s is not None])
     report = verify_bundle(result.path)
-    console.print(f"run directory: {outcome.run_dir}")
-    console.print(f"bundle verified: {report.ok} ({report.checked} members)")
+    say("run directory: ", str(outcome.run_dir), stderr=True)
+    say(f"bundle verified: {report.ok} ({report.checked} members)", stderr=True)
     code = 0 if outcome.ok and report.ok else 1
     return code, result.path

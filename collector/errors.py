@@ -36,11 +36,31 @@ class PlaybookError(CollectorError):
     hint = "fix the playbook, then check it with `collector validate PLAYBOOK`"
 
 
+class InventoryError(UsageError):
+    """An inventory file that does not load, or holds a secret value; the message names file and line."""
+
+    hint = "fix the inventory (credentials are given as references: password_env: VAR or password_command: [...])"
+
+
 class GuardRefused(CollectorError):
     """The read-only guard refused a command that could change the device."""
 
     exit_code = 4
     hint = "remove the step, or allow changes in the playbook (allow_changes: true) and pass --allow-changes"
+
+
+class FleetPartial(CollectorError):
+    """A fleet run where some devices completed and others failed (each failure is named)."""
+
+    exit_code = 6
+    hint = "`collector resume FLEET_DIR` retries only the devices that did not finish"
+
+
+class FleetFailed(CollectorError):
+    """A fleet run where no device completed."""
+
+    exit_code = 7
+    hint = "check the reasons listed per device; `collector resume FLEET_DIR` retries them"
 
 
 class ConnectError(CollectorError):

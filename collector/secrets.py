@@ -1,16 +1,23 @@
-"""Secrets that never print, and the masker every log/journal/manifest write passes through.
+"""Secrets that never print, and the maskers every write to disk passes through (text, names, byte streams).
 
 A Secret hides its value from str/repr/format; only `reveal()` gives it out, at the wire.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import re
 import subprocess
 import threading
 from collections.abc import Iterable
+from typing import Any
 
 MASK = "********"
+NAME_MASK = "redacted"  # a secret inside a file name: no '*', which Windows and shells treat specially
+MIN_SECRET = 3  # shorter values would mask half the transcript; they are still never written by us
+_NOT_IN_NAMES = re.compile(r"[^A-Za-z0-9._-]+")  # the characters a step file name replaces (store.rundir.slugify)
 
 
 class Secret:
@@ -76,16 +83,18 @@ def secret_from_command(command: str, label: str = "password") -> Secret:
 
 
 class Masker:
-    """Knows every secret in play and blanks them out of text and bytes.
+    """Knows every secret in play and blanks them out of text, file names and bytes.
 
     Byte masking keeps the length (each secret byte becomes '*') so that offsets into
-    the raw stream stay true.
+    the raw stream stay true. Streams written piece by piece go through a `StreamMasker`.
     """
 
     def __init__(self, secrets: Iterable[Secret | str] = ()) -> None:
         self._lock = threading.Lock()
         self._values: list[str] = []
+        self._labels: dict[str, str] = {}
         self._bytes: list[bytes] = []
+        self._text_forms: list[str] = []
         for s in secrets:
             self.add(s)
 
@@ -93,27 +102,60 @@ class Masker:
         if secret is None:
             return
         value = secret.reveal() if isinstance(secret, Secret) else secret
-        # Very short values (1-2 chars) would mask half the transcript; they are still
-        # never written by us, but are not searched for.
-        if len(value) < 3:
+        if len(value) < MIN_SECRET:
             return
         with self._lock:
             if value not in self._values:
                 self._values.append(value)
+                self._labels[value] = secret.label if isinstance(secret, Secret) else "secret"
                 self._values.sort(key=len, reverse=True)
                 self._bytes = [v.encode("utf-8", "surrogateescape") for v in self._values]
+                # text is often JSON (journal lines): the escaped spelling of a value is masked too
+                forms = {f for v in self._values
+                         for f in (v, json.dumps(v)[1:-1], json.dumps(v, ensure_ascii=False)[1:-1])}
+                self._text_forms = sorted(forms, key=len, reverse=True)
 
     @property
     def longest(self) -> int:
         return max((len(b) for b in self._bytes), default=0)
 
+    @property
+    def patterns(self) -> list[bytes]:
+        """The byte values searched for, longest first (for StreamMasker)."""
+        return self._bytes
+
     def __bool__(self) -> bool:
         return bool(self._values)
 
+    def json(self, obj: Any) -> Any:
+        """A copy of a JSON-able value with every string (keys too) masked: never the serialised text, so a secret
+        that is also JSON syntax (`null`, `true`, a quote) cannot corrupt the document."""
+        if isinstance(obj, str):
+            return self.text(obj)
+        if isinstance(obj, dict):
+            return {self.text(k) if isinstance(k, str) else k: self.json(v) for k, v in obj.items()}
+        if isinstance(obj, list | tuple):
+            return [self.json(v) for v in obj]
+        return obj
+
     def text(self, s: str) -> str:
-        for v in self._values:
+        for v in self._text_forms:
             if v in s:
                 s = s.replace(v, MASK)
+        return s
+
+    def name(self, s: str) -> str:
+        """A file name without any secret: in any letter case, in the form a slug gives it, or cut off at its end.
+
+        Every such spelling becomes `redacted`; a name whose slug ends (before `.txt`) in the first 3+ characters
+        of a secret (a slug cut at its length limit) loses that tail too.
+        """
+        for v in self._values:
+            for form in {v, _NOT_IN_NAMES.sub("-", v), _NOT_IN_NAMES.sub("-", v).strip("-._")}:
+                if len(form) >= MIN_SECRET:
+                    s = re.sub(re.escape(form), NAME_MASK, s, flags=re.IGNORECASE)
+        for v in self._values:
+            s = _mask_cut_tail(s, _NOT_IN_NAMES.sub("-", v).lower())
         return s
 
     def data(self, b: bytes) -> bytes:
@@ -132,3 +174,90 @@ class Masker:
                 out.append((start, len(v)))
                 start = b.find(v, start + 1)
         return out
+
+    def fingerprints(self, salt: bytes) -> list[dict[str, Any]]:
+        """Per secret: label, length and SHA-256(salt + value) of its exact and its file-name spelling.
+
+        Never the value: a run directory keeps these so that re-bundling can find (and mask) a secret that
+        reached a name or a record some other way, without ever knowing it.
+        """
+        out: list[dict[str, Any]] = []
+        for v, b in zip(self._values, self._bytes, strict=True):
+            forms = {b, _NOT_IN_NAMES.sub("-", v).lower().encode("utf-8", "surrogateescape")}
+            out.append({
+                "label": self._labels.get(v, "secret"),
+                "forms": sorted(({"length": len(f), "sha256": hashlib.sha256(salt + f).hexdigest()}
+                                 for f in forms if len(f) >= MIN_SECRET), key=lambda d: d["sha256"]),
+            })
+        return out
+
+
+class StreamMasker:
+    """Masks a byte stream that arrives in pieces (reads, chunks): no part of a secret ever reaches the sink.
+
+    Bytes go out as soon as they cannot be the start of a secret; only a tail that could still begin one (at
+    most the longest secret minus one byte) is held back until the next piece decides it. Masking keeps the
+    length. `flush()` ends the stream: a held tail that is a secret's beginning is masked too (deny by default).
+    """
+
+    def __init__(self, masker: Masker) -> None:
+        self.masker = masker
+        self._held = b""
+        self._force = 0  # leading bytes of _held that belong to a secret found across the cut
+
+    @property
+    def pending(self) -> int:
+        """Bytes held back (not yet given out)."""
+        return len(self._held)
+
+    def feed(self, data: bytes) -> bytes:
+        """The bytes that are safe to write now (masked), in order; the rest waits for the next piece."""
+        if not self._held and not self.masker:
+            return data
+        buf = self._held + data if self._held else data
+        cut = len(buf) - _secret_prefix_tail(buf, self.masker.patterns)
+        spans = self.masker.positions(buf)
+        force = max(0, self._force - cut)
+        if self._force:
+            spans.append((0, self._force))
+        out: bytes | bytearray = buf[:cut]
+        if spans:
+            out = bytearray(out)
+            for start, length in spans:
+                end = min(start + length, cut)
+                if start < end:
+                    out[start:end] = b"*" * (end - start)
+                if start < cut < start + length:
+                    force = max(force, start + length - cut)
+        self._held, self._force = buf[cut:], force
+        return bytes(out)
+
+    def flush(self) -> bytes:
+        """End of the stream: what was held, masked whole (it is, by construction, a secret's beginning)."""
+        out = b"*" * len(self._held)
+        self._held, self._force = b"", 0
+        return out
+
+
+def _mask_cut_tail(name: str, form: str) -> str:
+    """`name` with a cut-off beginning of `form` (3+ characters) masked where the slug ends (before `.txt`)."""
+    low = name.lower()
+    end = low.rfind(".txt")
+    end = len(name) if end < 0 else end
+    for k in range(min(len(form) - 1, end), MIN_SECRET - 1, -1):
+        if low.endswith(form[:k], 0, end):
+            return name[: end - k] + NAME_MASK + name[end:]
+    return name
+
+
+def _secret_prefix_tail(buf: bytes, secrets: list[bytes]) -> int:
+    """Length of the longest end of `buf` that is a proper beginning of one of `secrets` (0 if none)."""
+    best, n = 0, len(buf)
+    for s in secrets:
+        i = buf.find(s[:1], max(0, n - len(s) + 1))
+        while i != -1 and n - i > best:
+            if s.startswith(buf[i:]):
+                best = n - i
+                break
+            i = buf.find(s[:1], i + 1)
+    return best

@@ -19,30 +19,21 @@ pseudonym. MAC addresses, AS numbers and serial numbers are not pseudonymised.
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import json
 import re
 import secrets as _secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..errors import BundleError, StoreError
 from ..store.fsutil import atomic_write_bytes
+from .ippermute import V4_CLASS, V4_KEEP, V6_CLASS, V6_KEEP, IpPermutation
 
 KINDS = ("ips", "hostnames", "users", "words")
-PRF_CACHE = 200_000  # bounded caches keep memory flat on outputs with millions of addresses (full BGP tables)
-TEXT_CACHE = 100_000
+TEXT_CACHE = 100_000  # bounded caches keep memory flat on outputs with millions of addresses
 MAP_LIMIT = 500_000  # addresses listed in the private map; all of them can be reversed with the salt anyway
-
-_V4_KEEP = [ipaddress.ip_network(n) for n in (
-    "0.0.0.0/8", "127.0.0.0/8", "169.254.0.0/16", "192.0.0.0/24", "224.0.0.0/4", "240.0.0.0/4")]
-_V4_CLASS = [ipaddress.ip_network(n) for n in (
-    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "198.18.0.0/15",
-    "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")]
-_V6_KEEP = [ipaddress.ip_network(n) for n in ("::/8", "fe80::/10", "ff00::/8", "2001:db8::/32")]
-_V6_CLASS = [ipaddress.ip_network(n) for n in ("fd00::/8", "fc00::/8", "64:ff9b::/96")]
 
 _PLACEHOLDER = re.compile(rb"<redacted-secret-\d+>")
 _V4_RE = re.compile(rb"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}")  # boundaries and octets checked in code
@@ -86,12 +77,6 @@ _STOP = {b"router", b"switch", b"localhost", b"root", b"show", b"enable", b"conf
          b"manager", b"super-user", b"remote", b"default-user"}
 
 
-def _is_mask(v: int, bits: int) -> bool:
-    full = (1 << bits) - 1
-    inv = full ^ v
-    return (inv & (inv + 1)) == 0 or (v & (v + 1)) == 0  # ones-then-zeros, or zeros-then-ones
-
-
 class Anonymizer:
     """Learns names from the data, then rewrites text consistently; `private_map()` is the Rosetta stone."""
 
@@ -104,7 +89,7 @@ class Anonymizer:
                               hint=f"choose from: {', '.join(KINDS)}")
         self.salt = salt or _secrets.token_bytes(32)
         self.host_bits = {4: host_bits_v4, 6: host_bits_v6}
-        self._prf: dict[tuple[int, int, int], int] = {}
+        self._ips = IpPermutation(self.salt, self.host_bits)
         self.ip_map: dict[int, dict[str, str]] = {4: {}, 6: {}}
         self.names: dict[str, dict[str, str]] = {"hostnames": {}, "domains": {}, "users": {}, "words": {}}
         self.map_truncated = False
@@ -179,61 +164,13 @@ class Anonymizer:
             self._add("users", user)
 
     # ---- IP mapping ---------------------------------------------------------------------
-    def _bit(self, version: int, i: int, prefix: int) -> int:
-        key = (version, i, prefix)
-        b = self._prf.get(key)
-        if b is None:
-            h = hashlib.blake2b(b"%d:%d:%x" % (version, i, prefix), key=self.salt[:64], digest_size=1).digest()
-            b = self._prf[key] = h[0] & 1
-            if len(self._prf) > PRF_CACHE:
-                self._prf.clear()
-        return b
-
-    def _permute(self, version: int, value: int, keep: int) -> int:
-        bits = 32 if version == 4 else 128
-        out = value
-        for i in range(keep, bits - self.host_bits[version]):
-            if self._bit(version, i, value >> (bits - i)):
-                out ^= 1 << (bits - 1 - i)
-        return out
-
-    def _unpermute(self, version: int, value: int, keep: int) -> int:
-        bits = 32 if version == 4 else 128
-        for i in range(keep, bits - self.host_bits[version]):
-            if self._bit(version, i, value >> (bits - i)):  # the first i bits are already the original ones
-                value ^= 1 << (bits - 1 - i)
-        return value
-
     def unmap_ip(self, text: str) -> str:
         """The real address behind a pseudonym (needs the same salt): how the private map is never incomplete."""
         try:
             addr = ipaddress.ip_address(text)
         except ValueError:
             return text
-        return self._cycle_walk(addr, self._unpermute) or text
-
-    def _cycle_walk(self, addr: ipaddress.IPv4Address | ipaddress.IPv6Address,
-                    step: Callable[[int, int, int], int]) -> str | None:
-        """Permute (or un-permute) an address inside its class; None for addresses that are kept as they are.
-
-        Outside the classes the walk repeats until it leaves every kept/class range (cycle walking), so the
-        pseudonym of a public address is public and the mapping stays a bijection.
-        """
-        version, value = addr.version, int(addr)
-        keep_nets, class_nets = (_V4_KEEP, _V4_CLASS) if version == 4 else (_V6_KEEP, _V6_CLASS)
-        if any(addr in n for n in keep_nets) or (version == 4 and _is_mask(value, 32)):
-            return None
-        cls = next((n for n in class_nets if addr in n), None)
-        if cls is not None:
-            out = step(version, value, cls.prefixlen)
-        else:
-            out = step(version, value, 0)
-            for _ in range(10_000):
-                cand = ipaddress.ip_address(out)
-                if not (any(cand in n for n in keep_nets + class_nets) or (version == 4 and _is_mask(out, 32))):
-                    break
-                out = step(version, out, 0)
-        return str(ipaddress.ip_address(out)) if version == 4 else ipaddress.IPv6Address(out).compressed
+        return self._ips.walk(addr, backward=True) or text
 
     def map_ip(self, text: str) -> str:
         try:
@@ -245,7 +182,7 @@ class Anonymizer:
         cached = table.get(str(addr)) if table else None
         if cached is not None:
             return cached
-        walked = self._cycle_walk(addr, self._permute)
+        walked = self._ips.walk(addr)
         if walked is None:
             return text
         mapped = walked
@@ -401,8 +338,8 @@ class Anonymizer:
             "kinds": sorted(self.kinds),
             "salt": self.salt.hex(),
             "policy": {"ipv4_host_bits_kept": self.host_bits[4], "ipv6_host_bits_kept": self.host_bits[6],
-                       "kept": [str(n) for n in _V4_KEEP + _V6_KEEP] + ["netmasks and wildcard masks"],
-                       "class_kept": [str(n) for n in _V4_CLASS + _V6_CLASS]},
+                       "kept": [str(n) for n in V4_KEEP + V6_KEEP] + ["netmasks and wildcard masks"],
+                       "class_kept": [str(n) for n in V4_CLASS + V6_CLASS]},
             "ip_note": "every pseudonymised address can be turned back with the salt: "
                        "collector.bundle.Anonymizer({'ips'}, salt=bytes.fromhex(SALT)).unmap_ip(ADDRESS)",
             "ip_map_truncated": self.map_truncated,

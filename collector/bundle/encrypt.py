@@ -9,14 +9,14 @@ import os
 from pathlib import Path
 
 from ..errors import BundleError
+from ..store.hashing import sha256_file
+from .checksum import write_sha256_file
 
 
 def encrypt_file(path: Path, recipients: list[str]) -> tuple[Path, str]:
     """Encrypt `path` to every recipient; returns (encrypted path, its SHA-256)."""
     import pyrage
     from pyrage import x25519
-
-    from .archive import sha256_file, write_sha256_file
 
     keys = []
     for r in recipients:

@@ -12,10 +12,33 @@ ANSI = re.compile(rb"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@
 
 
 def strip_for_match(line: bytes) -> bytes:
-    """A line as it looks on screen, for prompt matching: no ANSI, CR, NUL or trailing blanks."""
+    """A line as it looks on screen, for prompt matching: no ANSI, CR, NUL, backspaced text or trailing blanks."""
     if b"\x1b" in line:
         line = ANSI.sub(b"", line)
-    return line.replace(b"\r", b"").replace(b"\x00", b"").rstrip(b" \t")
+    line = line.replace(b"\r", b"").replace(b"\x00", b"")
+    if b"\x08" in line:
+        line = _render_backspaces(line)
+    return line.rstrip(b" \t")
+
+
+def _render_backspaces(text: bytes) -> bytes:
+    """What a terminal shows after backspaces move the cursor left and later bytes overwrite (pager erase)."""
+    out = bytearray()
+    pos = line_start = 0
+    for b in text:
+        if b == 8:
+            pos = max(line_start, pos - 1)
+            continue
+        if b == 10:
+            out += b"\n"
+            pos = line_start = len(out)
+            continue
+        if pos < len(out):
+            out[pos] = b
+        else:
+            out.append(b)
+        pos += 1
+    return bytes(out)
 
 
 def last_line(buf: bytes | bytearray) -> bytes:

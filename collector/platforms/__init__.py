@@ -8,32 +8,23 @@ from __future__ import annotations
 import difflib
 import functools
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from ..errors import PlaybookError
+from . import debug as _debug
+from ._base import Data as _Data
+from ._base import Regex
+from .debug import DebugChange, DebugSpec
+from .programs import ProgramSpec
 
 PLATFORM_DIR = Path(__file__).resolve().parent
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
-
-
-def _check_regex(value: str) -> str:
-    try:
-        re.compile(value)
-    except re.error as exc:
-        raise ValueError(f"bad regular expression {value!r}: {exc}") from None
-    return value
-
-
-Regex = Annotated[str, AfterValidator(_check_regex)]
-
-
-class _Data(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class EnableSpec(_Data):
@@ -53,6 +44,10 @@ class LoginPatterns(_Data):
     username: Regex | None = r"(?i)(user ?name|login)\s*:\s*$"
     password: Regex | None = r"(?i)password\s*:\s*$"
     otp: Regex | None = r"(?i)(one[- ]time (password|code)|otp|passcode|verification code|token code)\s*:?\s*$"
+    passphrase: Regex | None = Field(
+        default=r"(?i)enter passphrase for [^\n]{0,300}:\s*$",
+        description="a local ssh client (openssh://) asks for a key's passphrase: answered with the key passphrase",
+    )
     login_failed: Regex | None = r"(?i)(login invalid|login incorrect|authentication failed|access denied)"
     press_return: Regex | None = r"(?i)press (return|enter|any key) to (get started|continue)"
     initial_config_dialog: Regex | None = Field(default=None, description="answered `no`")
@@ -119,7 +114,9 @@ class ReadOnlyPolicy(_Data):
 
     abbreviations: bool = Field(default=False, description="the CLI accepts unique prefixes of words (IOS `sh ver`)")
     case_sensitive: bool = False
-    shell: bool = Field(default=False, description="commands are shell lines (pipes, ;, &&, redirections are parsed)")
+    shell: bool = Field(
+        default=False, description="commands are shell lines: a plain pipeline of listed programs, deny by default"
+    )
     unknown: Literal["refuse", "allow"] = "refuse"
     verbs: VerbTable = VerbTable()
     pipes: VerbTable = VerbTable()
@@ -127,6 +124,21 @@ class ReadOnlyPolicy(_Data):
         default=[], description="pipe filters whose argument is a regex that may contain `|`"
     )
     rules: list[ReadOnlyRule] = []
+    forbidden: dict[str, str] = Field(
+        default={}, description="text refused anywhere in a command, with the reason (NX-OS `;` chains commands)"
+    )
+    paths: list[ReadOnlyRule] = Field(
+        default=[], description="shell: words (paths) refused in any program's arguments, e.g. /dev/watchdog"
+    )
+    programs: dict[str, ProgramSpec] = Field(
+        default={}, description="shell: the read-only programs and their allowed options (platforms/programs.py)"
+    )
+    pipe_programs: list[str] = Field(
+        default=[], description="CLI pipe filters that are programs: checked like shell stages (EOS `| sort`)"
+    )
+    programs_from: str | None = Field(
+        default=None, description="platform whose `programs` describe pipe_programs not described here"
+    )
 
 
 class CompositeCommand(_Data):
@@ -204,7 +216,7 @@ class Platform(_Data):
     error_patterns: list[Regex] = Field(
         default=[], description="regexes (multi-line) that mark a failed command, e.g. % [ZEBRA] Unknown command"
     )
-    debug_off_commands: list[str] = []
+    debug: DebugSpec | None = Field(default=None, description="what switches debug on and off; None: no debug CLI")
     session_state_commands: list[Regex] = Field(
         default=[], description="regexes: a step whose normalised command matches is restored after every reconnect"
     )
@@ -217,6 +229,33 @@ class Platform(_Data):
         default=[], description="commands made of sections that run alone (fetched by parts on slow lines)"
     )
     staging: Staging | None = Field(default=None, description="shells: stage a large output, fetch by offsets")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_debug_off(cls, data: Any) -> Any:
+        """`debug_off_commands: [...]` (before the `debug:` section) still works: it sets debug.all_off."""
+        if isinstance(data, dict) and "debug_off_commands" in data:
+            data = dict(data)
+            legacy = data.pop("debug_off_commands") or []
+            section = dict(data.get("debug") or {})
+            section["all_off"], section["monitor_off"] = legacy, []
+            data["debug"] = section
+        return data
+
+    @property
+    def debug_off_commands(self) -> list[str]:
+        """What switches every debug off on this platform (all_off, then monitor_off); [] without an all-off."""
+        if self.debug is None or not self.debug.all_off:
+            return []
+        return [*self.debug.all_off, *self.debug.monitor_off]
+
+    def debug_change(self, command: str) -> DebugChange | None:
+        """'on' / 'off' when the command switches debug on / off (any abbreviation the platform accepts), else None."""
+        return _debug.change(self.debug, command, self.read_only.case_sensitive)
+
+    def debug_off_for(self, commands_switched_on: Iterable[str]) -> list[str]:
+        """Commands that leave no debugging on after these were sent: the all-off commands, or each one negated."""
+        return _debug.off_for(self.debug, commands_switched_on, self.read_only.case_sensitive)
 
     @model_validator(mode="after")
     def _enable_needs_privileged(self) -> Platform:

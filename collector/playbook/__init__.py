@@ -3,7 +3,8 @@
 Typical use: `loaded = load_playbook(path, overrides)`, then `check_playbook(loaded, load_platform(...), flag)`.
 """
 
-from .durations import format_duration, format_size, parse_duration, parse_size
+from ..units import format_duration, format_size, parse_duration, parse_size
+from .checks import RecordedPlaybookRefused, ValidationReport, recheck_recorded, validate_with_guard
 from .guard import (
     GuardRefusal,
     GuardVerdict,
@@ -12,10 +13,11 @@ from .guard import (
     changes_allowed,
     check_command,
     check_playbook,
+    guard_refusals,
     iter_commands,
     slow_line_allowed,
 )
-from .loader import LoadedPlaybook, PlaybookInvalid, PlaybookIssue, load_playbook, validate_playbook
+from .loader import LoadedPlaybook, PlaybookInvalid, PlaybookIssue, check_overrides, load_playbook, validate_playbook
 from .schema import (
     CaptureStep,
     Playbook,
@@ -28,8 +30,6 @@ from .schema import (
     Trigger,
     Until,
     playbook_json_schema,
-    slugify,
-    step_filename,
 )
 from .variables import merge_vars, parse_var_overrides, substitute
 
@@ -44,6 +44,7 @@ __all__ = [
     "PlaybookRefused",
     "Precheck",
     "RateGuard",
+    "RecordedPlaybookRefused",
     "Rotate",
     "ShowStep",
     "StepCommand",
@@ -51,11 +52,14 @@ __all__ = [
     "Threshold",
     "Trigger",
     "Until",
+    "ValidationReport",
     "changes_allowed",
     "check_command",
+    "check_overrides",
     "check_playbook",
     "format_duration",
     "format_size",
+    "guard_refusals",
     "iter_commands",
     "load_playbook",
     "merge_vars",
@@ -63,9 +67,9 @@ __all__ = [
     "parse_size",
     "parse_var_overrides",
     "playbook_json_schema",
+    "recheck_recorded",
     "slow_line_allowed",
-    "slugify",
-    "step_filename",
     "substitute",
     "validate_playbook",
+    "validate_with_guard",
 ]

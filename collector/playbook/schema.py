@@ -23,7 +23,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from .durations import DURATION_HELP, DURATION_PATTERN, SIZE_HELP, SIZE_PATTERN, parse_duration, parse_size
+from ..units import DURATION_HELP, DURATION_PATTERN, SIZE_HELP, SIZE_PATTERN, parse_duration, parse_size
 from .variables import NAME_RE
 
 
@@ -122,7 +122,7 @@ class ShowStep(_Model):
     )
     offset_command: str | None = Field(
         default=None,
-        description="Command template with {offset} (bytes or lines already kept); required for resume: offset",
+        description="Command with {offset} (0-based) or {offset1} (1-based, tail -c +N); for resume: offset",
     )
     expect_error: bool = Field(default=False, description="An error marker in the output is expected (not a failure)")
     allow_changes: bool = Field(
@@ -158,10 +158,10 @@ class ShowStep(_Model):
             )
         if self.offset_command is not None:
             _no_newline(self.offset_command, "offset_command")
-            if "{offset}" not in self.offset_command:
+            if "{offset}" not in self.offset_command and "{offset1}" not in self.offset_command:
                 raise PydanticCustomError(
                     "offset_command",
-                    "offset_command must contain {offset}",
+                    "offset_command must contain {offset} or {offset1}",
                     {"at": "offset_command", "hint": "it marks where the resume point goes"},
                 )
         return self
@@ -207,7 +207,7 @@ class Trigger(_Model):
     match: Regex
     run: list[Command] = Field(min_length=1, description="Commands to run; their output becomes step files")
     debounce: Duration = Field(default=30.0, description="Ignore further matches for this long after a run")
-    max_runs: int = Field(default=3, ge=1)
+    max_runs: int = Field(default=3, ge=1, le=10_000)
     then: Literal["continue", "stop"] = "continue"
 
     @field_validator("run")
@@ -426,22 +426,6 @@ class Playbook(_Model):
 
     def captures(self) -> list[CaptureStep]:
         return [s for s in self.steps if isinstance(s, CaptureStep)]
-
-
-def slugify(text: str, max_len: int = 60) -> str:
-    """Lower-case file-name slug: letters and digits joined by '-', cut at a word boundary."""
-    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    if len(slug) > max_len:
-        cut = slug[:max_len]
-        slug = cut.rsplit("-", 1)[0] if "-" in cut[max_len // 2 :] else cut
-        slug = slug.strip("-")
-    return slug or "step"
-
-
-def step_filename(index: int, step: ShowStep | CaptureStep | str, ext: str = "txt") -> str:
-    """File name for a step's output: order first (1-based, 3 digits), then a slug: "001-show-version.txt"."""
-    label = step if isinstance(step, str) else step.name or ""
-    return f"{index:03d}-{slugify(label)}.{ext}"
 
 
 def playbook_json_schema() -> dict[str, Any]:

@@ -93,7 +93,7 @@ class CaptureRunner:
         if self.spec.precheck is not None and not self.control.precheck():
             return self._complete(attempt, raw_start)
         s.files = CaptureFiles(s.dir, rotate_size=self.spec.rotate.size, rotate_interval=self.spec.rotate.interval,
-                               clock=s.clock)
+                               clock=s.clock, masker=s.journal.masker)
         self._bytes0, self._lines0 = s.files.bytes, s.files.lines
         guard = self.spec.rate_guard
         self._t0 = s.last_activity = s.clock()

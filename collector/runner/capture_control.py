@@ -23,7 +23,6 @@ from ..store.stepfile import StepFile
 from .capture_io import Collect, new_log_lines
 from .capture_lines import LineSplitter
 from .capture_state import CaptureState
-from .debug_state import debug_change, debug_off_commands
 from .guards import evaluate_precheck
 
 MARKER_LINES = 3  # buffer-poll mode: lines of the previous poll that locate the new ones
@@ -46,7 +45,8 @@ class CaptureControl:
         assert spec is not None
         name = f"{s.step.index:03d}-{s.slug}-precheck-{slugify(spec.command, 40)}.txt"
         for tries in range(2):
-            sink = StepFile(s.rundir.step_path(name))
+            sink = StepFile(s.rundir.step_path(name), masker=s.journal.masker)
+            name = sink.final.name  # a secret in the command is masked out of the file name
             collect = Collect(tee=sink)
             try:
                 result = s.command(spec.command, collect, idle=s.step.idle_timeout)
@@ -117,8 +117,8 @@ class CaptureControl:
         if self.stop_sent:
             return
         cmds = list(s.spec.stop)
-        if s.debug.on and not any(debug_change(s.platform, c) == "off" for c in cmds):
-            cmds += debug_off_commands(s.platform, s.debug.switched_on)
+        if s.debug.on and not any(s.platform.debug_change(c) == "off" for c in cmds):
+            cmds += s.platform.debug_off_for(s.debug.switched_on)
         for tries in range(2):
             try:
                 for cmd in cmds:

@@ -34,7 +34,8 @@ def run_trigger(s: CaptureState, control: CaptureControl, triggers: Triggers, fi
 
 def _run_one(s: CaptureState, control: CaptureControl, firing: Firing, cmd: str, fname: str) -> None:
     t = firing.trigger
-    sink = StepFile(s.rundir.step_path(fname))
+    sink = StepFile(s.rundir.step_path(fname), masker=s.journal.masker)
+    fname = sink.final.name  # a secret in the command is masked out of the file name
     session = s.live()
     try:
         with session.tap(s.clock) as tap:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import CollectorError, ConnectionLost
-from ..store.events import CleanupCompleted, CleanupPendingEvent, CleanupStarted, LinkLost
+from ..store.events import CleanupCompleted, CleanupFailed, CleanupPendingEvent, CleanupStarted, LinkLost
 from ..store.journal import Journal
 from .connector import ReconnectPolicy
 from .debug_state import DebugTracker
@@ -33,7 +33,7 @@ class Cleanup:
         return self.link.connected_once and (bool(self.steps) or self.debug.on or staged)
 
     def run(self, runner: StepRunner) -> str:
-        """'done', 'pending' (could not be sent) or 'none' (nothing was owed)."""
+        """'done', 'pending' (debug may still be on), 'failed' (cleanup steps failed, debug is off) or 'none'."""
         if not self.owed(runner):
             return "none"
         self.journal.write(CleanupStarted(debug_on=self.debug.on))
@@ -52,8 +52,12 @@ class Cleanup:
                 break
             self.journal.write(CleanupCompleted())
             return "done"
+        if not self.debug.on and not runner.dialin.owes_cleanup():  # nothing left on the device: owe nothing
+            self.journal.write(CleanupFailed(cause=cause))
+            self.obs.notice(f"cleanup steps did not all run ({cause}); debug is off")
+            return "failed"
         self.journal.write(CleanupPendingEvent(cause=cause))
-        self.obs.notice("CLEANUP PENDING: debug/monitor may still be on; run `collector resume` as soon as "
+        self.obs.notice("CLEANUP PENDING: debug may still be on; run `collector resume` as soon as "
                         "the device is reachable")
         return "pending"
 

@@ -17,7 +17,7 @@ from ..errors import ConnectionLost
 from ..platforms import CompositeCommand, Platform
 from ..session.command import CommandInterrupted, CommandResult
 from ..session.session import Session
-from ..store.events import PieceCompleted, PieceInterrupted, PiecesPlanned
+from ..store.dialin_events import PieceCompleted, PieceInterrupted, PiecesPlanned
 from ..store.stepfile import StepFile
 from . import sections
 from .pieces import PieceRun
@@ -113,7 +113,7 @@ class SectionFetcher:
     def _keep(self, i: int, command: str, view: mmap.mmap, start: int, end: int) -> None:
         """A section kept from the cut attempt's partial: copied to its piece file, never fetched again."""
         path = self._piece_path(i)
-        sink = StepFile(path)
+        sink = StepFile(path, masker=self.ctx.masker)
         for pos in range(start, end, COPY_BLOCK):
             sink.write(view[pos : min(end, pos + COPY_BLOCK)])
         sink.finish()
@@ -140,7 +140,7 @@ class SectionFetcher:
         tries = rec.pieces[i].interruptions if rec is not None and i < len(rec.pieces) else 0
         while True:
             session = r.link.live()
-            sink = StepFile(self._piece_path(i))
+            sink = StepFile(self._piece_path(i), masker=r.masker)
             sink.write(sections.separator(self.spec, command))
             t0 = time.monotonic()
             try:
@@ -174,7 +174,7 @@ class SectionFetcher:
     # -- the step file ---------------------------------------------------------------------------------------------
     def _assemble(self, commands: list[str]) -> None:
         r = self.ctx
-        target = StepFile(r.rundir.step_path(r.step.filename))
+        target = StepFile(r.rundir.step_path(r.step.filename), masker=r.masker)
         for i in range(len(commands)):
             with self._piece_path(i).open("rb") as fh:
                 while block := fh.read(COPY_BLOCK):

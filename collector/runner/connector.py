@@ -5,6 +5,7 @@ Authentication, host-key, usage and device-state errors are never retried.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +36,8 @@ from ..target import Target
 from ..transports.base import ConnectOptions, Transport
 from ..transports.factory import make_transport
 
+#: a context manager factory held around one connection attempt (transport open + login): login limits
+LoginGate = Callable[[], contextlib.AbstractContextManager[object]]
 NEVER_RETRY = (AuthenticationError, HostKeyError, UsageError, DeviceError)
 
 
@@ -71,6 +74,7 @@ class Connector:
         login_timeout: float = 60.0,
         send_break: bool = False,
         factory: Callable[[Target, ConnectOptions], Transport] = make_transport,
+        gate: LoginGate | None = None,
     ) -> None:
         self.target = target
         self.options = options
@@ -82,9 +86,14 @@ class Connector:
         self.login_timeout = login_timeout
         self.send_break = send_break
         self.factory = factory
+        self.gate = gate
         self.connects = 0
 
     def _open_once(self) -> Session:
+        with self.gate() if self.gate is not None else contextlib.nullcontext():
+            return self._open()
+
+    def _open(self) -> Session:
         transport = self.factory(self.target, self.options)
         try:
             transport.open()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..secrets import Masker
 from ..store.stepfile import StepFile
 
 OVERLAP = 4096
@@ -48,11 +49,11 @@ class OverlapSink:
         self.target.write(data)
 
 
-def prepare(partial: Path, final: Path) -> tuple[StepFile, bytes, int]:
+def prepare(partial: Path, final: Path, masker: Masker) -> tuple[StepFile, bytes, int]:
     """A StepFile holding the partial's bytes minus the overlap, the overlap bytes, and the kept size."""
     kept = partial.stat().st_size
     overlap = min(OVERLAP, kept)
-    sink = StepFile(final)
+    sink = StepFile(final, masker=masker)
     with partial.open("rb") as fh:
         remaining = kept - overlap
         while remaining > 0:

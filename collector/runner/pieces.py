@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import TypeVar
 
 from ..errors import CollectorError, ConnectionLost
+from ..secrets import Masker
 from ..session.command import CommandResult, OutputSink
 from ..session.session import Session
-from ..store.events import StepAssembled, StepCompleted, StepInterrupted, StepStarted
+from ..store.dialin_events import StepAssembled
+from ..store.events import StepCompleted, StepInterrupted, StepStarted
 from ..store.journal import Journal
 from ..store.records import StepRecord
 from ..store.rundir import RunDir
@@ -51,14 +53,22 @@ class PieceRun:
         return self.journal.state.record(self.step.index, self.kind)
 
     @property
+    def masker(self) -> Masker:
+        return self.journal.masker
+
+    def step_path(self) -> Path:
+        """The step file's path (a secret in its name masked, as StepFile names it)."""
+        return self.rundir.steps_dir / self.masker.name(self.step.filename)
+
+    @property
     def pieces_dir(self) -> Path:
-        path = self.rundir.steps_dir / f"{self.step.filename}.pieces"
+        path = self.rundir.steps_dir / f"{self.masker.name(self.step.filename)}.pieces"
         path.mkdir(exist_ok=True)
         return path
 
     def tidy(self) -> None:
         """The step is assembled: its pieces directory goes when nothing (no cut try) is left in it."""
-        path = self.rundir.steps_dir / f"{self.step.filename}.pieces"
+        path = self.rundir.steps_dir / f"{self.masker.name(self.step.filename)}.pieces"
         if path.is_dir() and not any(path.iterdir()):
             path.rmdir()
 

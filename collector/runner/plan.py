@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from ..playbook.loader import LoadedPlaybook
 from ..playbook.schema import CaptureStep, Playbook, ShowStep
 from ..store.rundir import slugify
+from .run_info import PlaybookRecord
 
 DEFAULT_IDLE = 60.0
 StepKind = Literal["show", "cleanup", "capture"]
@@ -61,14 +62,9 @@ def plan_steps(model: Playbook) -> list[PlannedStep]:
     return out
 
 
-def playbook_info(loaded: LoadedPlaybook, overrides: dict[str, str] | None = None) -> dict[str, Any]:
+def playbook_info(loaded: LoadedPlaybook, overrides: dict[str, str] | None = None) -> PlaybookRecord:
     """What run.json records about the playbook: name, path, hash, and the --var overrides (for resume)."""
     model = loaded.model
-    return {
-        "name": model.name,
-        "path": str(Path(loaded.path).resolve()),
-        "sha256": loaded.sha256,
-        "platform": model.platform,
-        "description": model.description,
-        "vars_overrides": dict(overrides or {}),
-    }
+    return PlaybookRecord(name=model.name, path=str(Path(loaded.path).resolve()), sha256=loaded.sha256,
+                          platform=model.platform, description=model.description,
+                          vars_overrides=dict(overrides or {}), allow_changes=model.allow_changes)

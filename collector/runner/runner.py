@@ -26,11 +26,12 @@ from ..store.rundir import RunDir
 from ..target import Target
 from ..transports.base import ConnectOptions
 from .cleanup import Cleanup
-from .connector import Connector, ReconnectPolicy
+from .connector import Connector, LoginGate, ReconnectPolicy
 from .debug_state import DebugTracker
 from .link import Link
 from .observer import RunObserver
 from .plan import PlannedStep
+from .run_info import ConnectRecord, CredentialRecord, PlaybookRecord, RunInfo
 from .salvage import salvage_partials
 from .signals import peak_rss_kib, signals_as_interrupt
 from .steps import StepRunner
@@ -48,6 +49,8 @@ class RunOptions:
     case: str | None = None
     allow_changes: bool = False
     send_break: bool = False
+    credential_sources: CredentialRecord | None = None  # recorded in run.json so resume asks the same way
+    login_gate: LoginGate | None = None  # held around every (re)connect: a fleet's per-jump-host/AAA login limits
 
 
 @dataclass
@@ -68,7 +71,7 @@ class Runner:
 
     def __init__(self, steps: list[PlannedStep], platform: Platform, target: Target, options: ConnectOptions,
                  run_options: RunOptions | None = None, observer: RunObserver | None = None, *,
-                 playbook_info: dict[str, Any] | None = None) -> None:
+                 playbook_info: PlaybookRecord | dict[str, Any] | None = None) -> None:
         self.steps = [s for s in steps if s.kind != "cleanup"]
         self.cleanup_steps = [s for s in steps if s.kind == "cleanup"]
         self.platform = platform
@@ -76,48 +79,45 @@ class Runner:
         self.options = options
         self.ropts = run_options or RunOptions()
         self.obs = observer or RunObserver()
-        self.playbook_info = playbook_info or {}
+        self.playbook = (playbook_info if isinstance(playbook_info, PlaybookRecord)
+                         else PlaybookRecord.model_validate(playbook_info or {}))
         self.masker = options.credentials.masker
 
     # -- public ---------------------------------------------------------------------------
     def start(self) -> RunOutcome:
-        rd = RunDir.create(self.ropts.runs_dir, self.target.slug(), self.playbook_info.get("name", "playbook"))
-        rd.write_run_info(self._run_info())
+        rd = RunDir.create(self.ropts.runs_dir, self.target.slug(), self.playbook.name)
+        rd.write_run_info(self._run_info(), self.masker)
         return self._execute(rd, resumed=False)
 
     def resume(self, run_dir: Path) -> RunOutcome:
         rd = RunDir.open(run_dir)
+        rd.ensure_reserve()
+        if self.ropts.credential_sources is not None:  # a later resume asks the way this one did
+            rd.update_run_info(self.masker, credentials=self.ropts.credential_sources.model_dump(mode="json"))
         salvage_partials(rd, rd.state(), self.masker)
         return self._execute(rd, resumed=True)
 
     # -- the run --------------------------------------------------------------------------
     def _run_info(self) -> dict[str, Any]:
-        return {
-            "run_id": os.urandom(8).hex(),
-            "collector_version": __version__,
-            "target": self.target.display(),
-            "target_url": self.target.display(),
-            "transport": self.target.scheme,
-            "jumps": [j.display() for j in self.options.jumps],
-            "connect": {  # the non-secret connection choices, so `collector resume` reconnects the same way
-                "jump_mode": self.options.jump_mode,
-                "legacy_algorithms": self.options.legacy_algorithms,
-                "use_agent": self.options.use_agent,
-                "ssh_config": self.options.ssh_config is not None,
-                "target_options": dict(self.target.options),
-            },
-            "platform": self.platform.name,
-            "playbook": self.playbook_info,
-            "case": self.ropts.case,
-            "collector_host": socket.gethostname(),
-            "started_at": utc_now(),
-            "status": "running",
-        }
+        o = self.options
+        info = RunInfo(
+            run_id=os.urandom(8).hex(), collector_version=__version__, target=self.target.display(),
+            target_url=self.target.display(), transport=self.target.scheme, jumps=[j.display() for j in o.jumps],
+            connect=ConnectRecord(jump_mode=o.jump_mode, legacy_algorithms=o.legacy_algorithms, use_agent=o.use_agent,
+                                  ssh_config=o.ssh_config is not None, send_break=self.ropts.send_break,
+                                  accept_new_host_key=o.accept_new_host_key, known_hosts=o.known_hosts,
+                                  target_options=dict(self.target.options)),
+            credentials=self.ropts.credential_sources or CredentialRecord(), platform=self.platform.name,
+            playbook=self.playbook, case=self.ropts.case, allow_changes=self.ropts.allow_changes,
+            collector_host=socket.gethostname(),
+            started_at=utc_now(), status="running",
+        )
+        return info.model_dump(mode="json", exclude={"format", "link"})
 
     def _parts(self, rd: RunDir, raw: RawStream, journal: Journal) -> tuple[Link, StepRunner, Cleanup]:
         connector = Connector(self.target, self.options, self.platform, raw, policy=self.ropts.policy,
                               progress=self.obs.bytes_read, login_timeout=self.ropts.login_timeout,
-                              send_break=self.ropts.send_break)
+                              send_break=self.ropts.send_break, gate=self.ropts.login_gate)
         debug = DebugTracker(self.platform, journal)
         link = Link(connector, journal, self.obs, debug, self.target.display(),
                     restore=lambda s: self._restore_session_state(s, journal, debug))
@@ -145,11 +145,16 @@ class Runner:
                 except CollectorError as exc:
                     status, error = "failed", exc
                 finally:
-                    if cleanup.run(steps) == "pending":
+                    cleaned = cleanup.run(steps)
+                    if cleaned == "pending":
                         status = "cleanup-pending"
                         error = error or CleanupPending(
-                            "cleanup (debug off / terminal no monitor) could not be sent: the device was unreachable"
+                            "debug may still be on: `undebug all` could not be sent (the device was unreachable)"
                         )
+                    elif cleaned == "failed" and status == "ok":
+                        status = "completed-with-errors"
+                    if status == "failed" and not link.connected_once:
+                        status = "failed-before-start"
         finally:
             status, error = self._close(rd, link, raw, journal, status, error)
         final = journal.state
@@ -187,7 +192,7 @@ class Runner:
         if session is not None:
             info["link"] = dict(session.transport.info)
         with contextlib.suppress(CollectorError):
-            rd.update_run_info(**info)
+            rd.update_run_info(self.masker, **info)
         self.obs.run_finished(status)
         return status, error
 

@@ -18,7 +18,8 @@ from ..errors import ConnectionLost
 from ..platforms import Staging
 from ..session.command import CommandInterrupted, CommandResult, NullSink
 from ..session.session import Session
-from ..store.events import OffsetResumeFailed, OutputStaged, PieceCompleted, PiecesPlanned, StagedRemoved
+from ..store.dialin_events import OutputStaged, PieceCompleted, PiecesPlanned, StagedRemoved
+from ..store.events import OffsetResumeFailed
 from ..store.journal import Journal
 from ..store.stepfile import StepFile
 from . import offset_resume
@@ -183,10 +184,10 @@ class StagedFetcher:
             template = fill(self.spec.fetch, path)
             check: offset_resume.OverlapSink | None = None
             if self.kept_path is not None:
-                target, expected, kept = offset_resume.prepare(self.kept_path, r.pieces_dir / _FILE)
+                target, expected, kept = offset_resume.prepare(self.kept_path, r.pieces_dir / _FILE, r.masker)
                 check = offset_resume.OverlapSink(target, expected)
             else:
-                target, expected, kept = StepFile(r.pieces_dir / _FILE), b"", 0
+                target, expected, kept = StepFile(r.pieces_dir / _FILE, masker=r.masker), b"", 0
             self.kept = kept
             command = offset_resume.continuation_command(template, kept, len(expected))
             if self._one_call(total, target, check, command, kept - len(expected)):
@@ -218,7 +219,7 @@ class StagedFetcher:
         marker = result.error_marker
         if target.bytes != total and marker is None:
             marker = f"fetched {target.bytes} bytes of a {total}-byte staged output (bytes translated on the line?)"
-        final = r.rundir.step_path(r.step.filename)
+        final = r.step_path()
         os.replace(target.final, final)
         target.final = final
         self._forget(self.kept_path)

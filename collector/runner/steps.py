@@ -38,7 +38,7 @@ def completed(step: PlannedStep, kind: str, attempt: int, result: CommandResult,
         marker = "confirmation refused (the command asked to confirm a change; collector answered no)"
     return StepCompleted(
         step=step.index, kind_of_step=kind, status=step_status(result, step.expect_error), attempt=attempt,
-        name=step.name, command=step.command, file=f"steps/{step.filename}", raw_start=result.raw_start,
+        name=step.name, command=step.command, file=f"steps/{sink.final.name}", raw_start=result.raw_start,
         raw_end=result.raw_end, bytes=sink.bytes, sha256=sink.sha256, error_marker=marker,
         timed_out=result.timed_out, truncated=result.capped, confirm_refused=result.confirm_refused,
         duration=round(result.duration, 6), mode=step.mode, exit_status=result.exit_status,
@@ -111,7 +111,7 @@ class StepRunner:
     def _attempt(self, step: PlannedStep, kind: str, attempt: int, session: Session) -> bool:
         """One attempt; True when the step is recorded as done, False after a drop (the link reconnected)."""
         self._started(step, kind, attempt, step.command, session)
-        sink = StepFile(self.rundir.step_path(step.filename))
+        sink = StepFile(self.rundir.step_path(step.filename), masker=self.journal.masker)
         self.debug.about_to_send(step.command, step=step.index)
         try:
             result = self._send(session, step, step.command, sink)
@@ -146,11 +146,12 @@ class StepRunner:
         (a full re-run follows as the next attempt), "rerun" when there was nothing to continue from.
         """
         assert step.offset_command
-        partials = sorted(self.rundir.steps_dir.glob(f"{step.filename}.partial.*"),
+        masker = self.journal.masker
+        partials = sorted(self.rundir.steps_dir.glob(f"{masker.name(step.filename)}.partial.*"),
                           key=lambda p: int(p.name.rsplit(".", 1)[1]))
         if not partials or partials[-1].stat().st_size == 0:
             return "rerun"
-        target, expected, kept = offset_resume.prepare(partials[-1], self.rundir.step_path(step.filename))
+        target, expected, kept = offset_resume.prepare(partials[-1], self.rundir.step_path(step.filename), masker)
         command = offset_resume.continuation_command(step.offset_command, kept, len(expected))
         session = self.link.live()
         self._started(step, "show", attempt, command, session, resume="offset", kept=kept, overlap=len(expected))

@@ -14,15 +14,17 @@ import sys
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from ..errors import CollectorError, UsageError
-from ..playbook.durations import format_duration
-from .jobs import Job, default_store_path, local_tz
+from ..ui import console as ui
+
+if TYPE_CHECKING:  # loaded when a command runs, so other commands start fast
+    from rich.table import Table
+
+    from .jobs import Job
 
 app = typer.Typer(
     name="schedule",
@@ -31,28 +33,25 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-out = Console(highlight=False, soft_wrap=True)
-
 StoreOpt = Annotated[Path | None, typer.Option("--store", help="schedule store (default $COLLECTOR_HOME/schedule.db, "
                                                "COLLECTOR_HOME default ~/.local/share/collector)")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON instead of tables")]
 
 
 def _fail(exc: CollectorError) -> NoReturn:
-    err.print(f"[bold red]error:[/] {exc.message}")
-    if exc.hint:
-        err.print(f"[dim]hint:[/] {exc.hint}")
-    raise typer.Exit(exc.exit_code)
+    ui.fail(exc)
 
 
 def _store(path: Path | None) -> Any:
+    from .jobs import default_store_path
     from .store import ScheduleStore
 
     return ScheduleStore(path or default_store_path())
 
 
 def _when(ts: float | None) -> str:
+    from .jobs import local_tz
+
     if ts is None:
         return "-"
     return datetime.fromtimestamp(ts, UTC).astimezone(local_tz()).strftime("%Y-%m-%d %H:%M:%S%z")
@@ -71,7 +70,14 @@ def _next_run(job: Job, nxt: dict[str, float | None], registered: set[str]) -> t
 @app.command()
 def add(
     playbook: Annotated[Path, typer.Argument(help="playbook YAML (validated now)")],
-    target: Annotated[str, typer.Option("--target", "-t", help="ssh://user@host[:port], telnet://, serial://, ...")],
+    target: Annotated[str | None, typer.Option("--target", "-t", help="ssh://user@host[:port], telnet://, "
+                                               "serial://, ...")] = None,
+    inventory: Annotated[Path | None, typer.Option("--inventory", "-i", help="a fleet: nornir hosts.yaml, Ansible "
+                                                   "YAML/INI or CSV (checked now)")] = None,
+    limit: Annotated[list[str] | None, typer.Option("--limit", "-l", help="with --inventory: devices by name, "
+                                                    "group, key=value")] = None,
+    filter_: Annotated[list[str] | None, typer.Option("--filter", help="with --inventory: key=glob,...")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", "-w", help="with --inventory: devices at once")] = None,
     at: Annotated[str | None, typer.Option("--at", help="once, at this local time: 2026-12-01T02:00")] = None,
     cron: Annotated[str | None, typer.Option("--cron", help="crontab fields (local time): '0 2 * * *'")] = None,
     every: Annotated[str | None, typer.Option("--every", help="repeat at this interval: 6h, 30m")] = None,
@@ -104,9 +110,20 @@ def add(
     store: StoreOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Schedule PLAYBOOK against a target: --at TIME | --cron 'M H D M W' | --every 6h [--for 2h]."""
+    """Schedule PLAYBOOK against a target or an --inventory: --at TIME | --cron 'M H D M W' | --every 6h."""
+    from .jobs import make_job
+
     try:
-        job = _add(locals())
+        overrides_check(playbook, platform, var)
+        job = make_job(
+            playbook, target or "", at=at, cron=cron, every=every, for_=for_, grace=grace, name=name,
+            inventory=inventory, limits=limit, filters=filter_, workers=workers,
+            password_env=password_env, password_command=password_command, enable_env=enable_env,
+            enable_command=enable_command, key=key, known_hosts=known_hosts,
+            accept_new_host_key=accept_new_host_key, no_ssh_config=no_ssh_config, runs_dir=runs_dir,
+            bundle=bundle, case=case, platform=platform, vars=var, launcher=_launcher(launcher),
+        )
+        _store(store).add_job(job)
     except CollectorError as exc:
         _fail(exc)
     st = _store(store)
@@ -115,35 +132,28 @@ def add(
         print(json.dumps({"id": job.id, "name": job.name, "trigger": job.describe_trigger(), "next_run": ts,
                           "store": str(st.path)}))
     else:
-        out.print(f"job [bold]{job.id}[/] ({job.name}) added: {job.describe_trigger()}; next run {text}")
+        ui.say("job ", (job.id, "bold"), f" ({job.name}) added: {job.describe_trigger()}; next run {text}")
     for ref in job.env_refs():
         if ref not in os.environ:
-            err.print(f"[yellow]note:[/] {ref} is not set here; the scheduler must have it in its environment "
-                      "(systemd: Environment=/EnvironmentFile=)")
+            ui.say(("note: ", "yellow"), f"{ref} is not set here; the scheduler must have it in its environment "
+                   "(systemd: Environment=/EnvironmentFile=)", stderr=True)
 
 
-def _add(a: dict[str, Any]) -> Job:
+def overrides_check(playbook: Path, platform: str | None, var: list[str] | None) -> None:
+    """The playbook validates and passes the read-only guard now, not at 2 a.m."""
     from ..platforms import load_platform
     from ..playbook import check_playbook, load_playbook
     from ..playbook.variables import parse_var_overrides
-    from .jobs import make_job
 
-    overrides = parse_var_overrides(a["var"] or [])
-    loaded = load_playbook(a["playbook"], overrides)
-    check_playbook(loaded, load_platform(a["platform"] or loaded.model.platform), False)
+    loaded = load_playbook(playbook, parse_var_overrides(var or []))
+    check_playbook(loaded, load_platform(platform or loaded.model.platform), False)
+
+
+def _launcher(text: str | None) -> list[str] | None:
     try:
-        launcher = shlex.split(a["launcher"]) if a["launcher"] else None
+        return shlex.split(text) if text else None
     except ValueError as exc:
         raise UsageError(f"--launcher: {exc}") from exc
-    job = make_job(
-        a["playbook"], a["target"], at=a["at"], cron=a["cron"], every=a["every"], for_=a["for_"], grace=a["grace"],
-        name=a["name"], password_env=a["password_env"], password_command=a["password_command"],
-        enable_env=a["enable_env"], enable_command=a["enable_command"], key=a["key"], known_hosts=a["known_hosts"],
-        accept_new_host_key=a["accept_new_host_key"], no_ssh_config=a["no_ssh_config"], runs_dir=a["runs_dir"],
-        bundle=a["bundle"], case=a["case"], platform=a["platform"], vars=a["var"], launcher=launcher,
-    )
-    _store(a["store"]).add_job(job)
-    return job
 
 
 # -- list / remove / history -----------------------------------------------------------------------
@@ -161,13 +171,16 @@ def list_jobs(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
         rows = []
         for j in jobs:
             last = lasts[j.id]
-            rows.append({"id": j.id, "name": j.name, "trigger": j.describe_trigger(), "target": j.target,
+            rows.append({"id": j.id, "name": j.name, "trigger": j.describe_trigger(), "target": j.target or None,
+                         "inventory": j.inventory,
                          "playbook": j.playbook, "next_run": _next_run(j, nxt, registered)[1],
                          "next_run_text": _next_run(j, nxt, registered)[0],
                          "last": last.to_json() if last else None})
         print(json.dumps(rows, indent=2))
         return
-    table = Table(title=f"scheduled jobs ({st.path})")
+    from rich.table import Table
+
+    table = Table(title=ui.safe(f"scheduled jobs ({st.path})"))
     for col in ("id", "name", "trigger", "next run", "last result"):
         table.add_column(col)
     for j in jobs:
@@ -175,7 +188,8 @@ def list_jobs(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
         last_text = "-" if last is None else f"{last.status}" + (
             f" (exit {last.exit_code})" if last.exit_code is not None else "") + \
             f" {_when(last.ended or last.started or last.scheduled_for)}"
-        table.add_row(j.id, j.name, j.describe_trigger(), _next_run(j, nxt, registered)[0], last_text)
+        table.add_row(j.id, ui.safe(j.name), ui.safe(j.describe_trigger()), _next_run(j, nxt, registered)[0],
+                      ui.safe(last_text))
     _print_table(table)
 
 
@@ -188,7 +202,7 @@ def remove(job_ref: Annotated[str, typer.Argument(help="job id (or unique name)"
         st.remove_job(job.id)
     except CollectorError as exc:
         _fail(exc)
-    out.print(f"removed job {job.id} ({job.name})")
+    ui.say(f"removed job {job.id} ({job.name})")
 
 
 @app.command()
@@ -208,6 +222,11 @@ def history(
     if as_json:
         print(json.dumps([r.to_json() for r in rows], indent=2))
         return
+    from rich.table import Table
+
+    from ..units import format_duration
+    from .jobs import local_tz
+
     table = Table(title=f"schedule history (times {datetime.now(local_tz()).strftime('%Z')})")
     for col in ("#", "job", "kind", "status", "scheduled", "started", "took", "exit"):
         table.add_column(col, no_wrap=True)
@@ -215,17 +234,22 @@ def history(
     for r in rows:
         took = format_duration(round(r.ended - r.started)) if r.ended is not None and r.started is not None else "-"
         table.add_row(str(r.id), r.job_id, r.kind, r.status, _short(r.scheduled_for), _short(r.started), took,
-                      "-" if r.exit_code is None else str(r.exit_code), r.run_dir or r.message or "")
+                      "-" if r.exit_code is None else str(r.exit_code), ui.safe(r.run_dir or r.message or ""))
     _print_table(table)
 
 
 def _print_table(table: Table) -> None:
     """Tables at the terminal's width; piped or captured output gets 160 columns (paths stay whole)."""
+    from rich.console import Console
+
+    out = ui.out()
     console = out if out.is_terminal else Console(highlight=False, width=max(out.width, 160))
     console.print(table)
 
 
 def _short(ts: float | None) -> str:
+    from .jobs import local_tz
+
     if ts is None:
         return "-"
     return datetime.fromtimestamp(ts, UTC).astimezone(local_tz()).strftime("%m-%d %H:%M:%S")
@@ -241,7 +265,7 @@ def run_now(
     as_json: JsonOpt = False,
 ) -> None:
     """Run a job now, in the foreground (same subprocess as the scheduler uses); exits with the run's code."""
-    from ..playbook.durations import parse_duration
+    from ..units import parse_duration
     from .executor import execute
 
     try:
@@ -260,7 +284,7 @@ def run_now(
     old = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         if not as_json:
-            err.print(f"running job {job.id} ({job.name}): {shlex.join(job.argv())}")
+            ui.say(f"running job {job.id} ({job.name}): {shlex.join(job.argv())}", stderr=True)
         result = execute(job, st, kind="run-now", stop=stop, stop_timeout=timeout)
     finally:
         for s, h in old.items():
@@ -268,11 +292,11 @@ def run_now(
     if as_json:
         print(json.dumps(result.to_json()))
     else:
-        out.print(f"{job.id} ({job.name}): {result.status} (exit {result.exit_code})")
+        ui.say(f"{job.id} ({job.name}): {result.status} (exit {result.exit_code})")
         if result.run_dir:
-            out.print(f"run directory: {result.run_dir}")
+            ui.say("run directory: ", result.run_dir)
         if result.message:
-            err.print(f"[dim]{result.message}[/]")
+            ui.say((result.message, "dim"), stderr=True)
     code = result.exit_code
     raise typer.Exit(code if code is not None and code >= 0 else 1)
 
@@ -288,7 +312,7 @@ def scheduler(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="also log APScheduler's own messages")] = False,
 ) -> None:
     """Run scheduled jobs in the foreground until SIGTERM/SIGINT (systemd-friendly: logs to stderr, Type=notify)."""
-    from ..playbook.durations import parse_duration
+    from ..units import parse_duration
     from .daemon import SchedulerDaemon
 
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",

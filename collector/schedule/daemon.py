@@ -29,7 +29,7 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from ..errors import UsageError
-from ..playbook.durations import format_duration
+from ..units import format_duration
 from .executor import execute
 from .jobs import Job, local_tz
 from .store import MISSED, SKIPPED, ScheduleStore

@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
 
-from ..playbook.durations import format_duration
+from ..units import format_duration
 from .jobs import Job
 from .store import ScheduleStore
 
@@ -29,7 +29,7 @@ log = logging.getLogger("collector.schedule")
 
 STDOUT_CAP = 16 << 20
 STDERR_TAIL_LINES = 20
-EXIT_STATUS = {0: "ok", 5: "step-errors", 23: "cleanup-pending", 130: "interrupted"}
+EXIT_STATUS = {0: "ok", 5: "step-errors", 6: "some-failed", 23: "cleanup-pending", 130: "interrupted"}
 
 
 @dataclass

@@ -6,7 +6,6 @@ A job holds credential REFERENCES only (env variable names, commands); `job.argv
 from __future__ import annotations
 
 import re
-import shlex
 import sys
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -16,7 +15,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import UsageError
-from ..playbook.durations import format_duration, parse_duration
+from ..units import format_duration, parse_duration
+from .secret_check import literal_secret_problem
 
 TriggerKind = Literal["at", "cron", "every"]
 DEFAULT_GRACE = 600
@@ -32,7 +32,11 @@ class Job(BaseModel):
     id: str
     name: str
     playbook: str
-    target: str
+    target: str = ""  # one device, or
+    inventory: str | None = None  # many: a fleet run (collector run --inventory)
+    limits: list[str] = Field(default_factory=list)
+    filters: list[str] = Field(default_factory=list)
+    workers: int | None = None
     trigger: TriggerKind
     spec: str
     first_run: float | None = None
@@ -58,7 +62,13 @@ class Job(BaseModel):
     def argv(self) -> list[str]:
         """The full command line of one execution: `python -m collector run PLAYBOOK --target ... --json`."""
         prefix = list(self.launcher) if self.launcher else [sys.executable, "-m", "collector"]
-        args = ["run", self.playbook, "--target", self.target, "--runs-dir", self.runs_dir, "--json"]
+        where = ["--inventory", self.inventory] if self.inventory else ["--target", self.target]
+        args = ["run", self.playbook, *where, "--runs-dir", self.runs_dir, "--json"]
+        for flag, items in (("--limit", self.limits), ("--filter", self.filters)):
+            for item in items:
+                args += [flag, item]
+        if self.workers:
+            args += ["--workers", str(self.workers)]
         for flag, value in (("--password-env", self.password_env), ("--password-command", self.password_command),
                             ("--enable-env", self.enable_env), ("--enable-command", self.enable_command),
                             ("--key", self.key), ("--known-hosts", self.known_hosts), ("--case", self.case),
@@ -143,18 +153,15 @@ def check_env_name(flag: str, name: str | None) -> None:
 
 
 def check_command(flag: str, command: str | None) -> None:
-    """Refuse a command that just prints a literal (`echo s3cret`): the secret would sit in the job store."""
+    """Refuse a command that prints a literal (`echo s3cret`, `true; echo S`, `sh -c 'echo S'` ...): the secret
+    would sit in the job store. The detectable forms are listed in collector/schedule/secret_check.py."""
     if command is None:
         return
-    text = command.strip()
-    try:
-        first = shlex.split(text)[0] if text else ""
-    except ValueError:
-        first = text.split()[0] if text.split() else ""
-    if not text or Path(first).name in ("echo", "printf", "yes") or text.startswith("cat <<"):
-        raise UsageError(f"{flag} must fetch the secret (e.g. `pass show router1`), not contain it",
-                         hint="a literal in the command would be stored in plain text in the schedule store; "
-                         "use a password manager command or an environment variable (--password-env)")
+    problem = literal_secret_problem(command) if command.strip() else "the command is empty"
+    if problem:
+        raise UsageError(f"{flag} must fetch the secret (e.g. `pass show router1`), not contain it: {problem}",
+                         hint="the command is stored as written in the schedule store; use a password manager "
+                         "command or an environment variable (--password-env)")
 
 
 def first_run_time(kind: str, spec: str, now: datetime) -> float:
@@ -200,17 +207,24 @@ def make_job(
     launcher: list[str] | None = None,
     now: datetime | None = None,
     allow_past: bool = False,
+    inventory: Path | None = None,
+    limits: list[str] | None = None,
+    filters: list[str] | None = None,
+    workers: int | None = None,
 ) -> Job:
-    """Build and check a job (trigger, durations, credential references, target URL); no playbook check here."""
+    """Build and check a job (trigger, durations, credential references, target URL or inventory); the playbook
+    is checked by the caller. An inventory is loaded now (its errors and secret values are refused at once)."""
     from ..target import parse_target
 
+    if bool(target) == (inventory is not None):
+        raise UsageError("give --target URL (one device) or --inventory PATH (a fleet), not both or neither")
     chosen = [(k, v) for k, v in (("at", at), ("cron", cron), ("every", every)) if v]
     if len(chosen) != 1:
         raise UsageError("give exactly one of --at, --cron, --every",
                          hint="e.g. --at 2026-12-01T02:00, --cron '0 2 * * *' or --every 6h")
     kind, spec = chosen[0]
     assert spec is not None
-    parsed = parse_target(target)
+    host = _inventory_check(inventory, limits, filters) if inventory is not None else _host(parse_target(target))
     if password_env and password_command:
         raise UsageError("give --password-env or --password-command, not both")
     if enable_env and enable_command:
@@ -230,7 +244,6 @@ def make_job(
         raise UsageError("--for must be longer than 0 s")
     grace_seconds = DEFAULT_GRACE if grace is None else max(1, round(_duration("--grace", grace)))
     home_runs = runs_dir if runs_dir is not None else collector_home() / "runs"
-    host = parsed.host or Path(parsed.path or "device").name
     return Job(
         id=new_job_id(), name=name or f"{playbook.stem}@{host}", playbook=str(playbook.resolve()), target=target,
         trigger=kind,  # type: ignore[arg-type]
@@ -240,7 +253,22 @@ def make_job(
         accept_new_host_key=accept_new_host_key, no_ssh_config=no_ssh_config, runs_dir=str(home_runs.resolve()),
         bundle=bundle, case=case, platform=platform, vars=list(vars or []), launcher=launcher,
         workdir=str(home_runs.resolve().parent), created=now.timestamp(),
+        inventory=str(inventory.resolve()) if inventory is not None else None, limits=list(limits or []),
+        filters=list(filters or []), workers=workers,
     )
+
+
+def _host(parsed: Any) -> str:
+    return str(parsed.host or Path(parsed.path or "device").name)
+
+
+def _inventory_check(inventory: Path, limits: list[str] | None, filters: list[str] | None) -> str:
+    """The inventory loads, holds no secret value, and the selection is not empty: checked now, not at 2 a.m."""
+    from ..fleet.inventory import load_inventory
+    from ..fleet.select import select
+
+    devices = select(load_inventory(inventory).devices, limits or [], filters or []).devices
+    return f"{len(devices)} devices" if len(devices) != 1 else devices[0].name
 
 
 def _abs(path: str | None) -> str | None:
@@ -248,10 +276,10 @@ def _abs(path: str | None) -> str | None:
 
 
 def collector_home() -> Path:
-    """$COLLECTOR_HOME, default ~/.local/share/collector."""
-    import os
+    """$COLLECTOR_HOME, default the user data directory (~/.local/share/collector)."""
+    from ..paths import data_dir
 
-    return Path(os.environ.get("COLLECTOR_HOME") or Path.home() / ".local" / "share" / "collector").expanduser()
+    return data_dir()
 
 
 def default_store_path() -> Path:

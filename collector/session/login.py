@@ -16,7 +16,8 @@ PAGING_IN_LOGIN = 200  # --More-- prompts answered while a banner or MOTD scroll
 
 
 def _answered(ctx: DialogContext) -> bool:
-    return bool(ctx.notes.get("password_answered") or ctx.notes.get("username_answered"))
+    notes = ctx.notes
+    return bool(notes.get("password_answered") or notes.get("username_answered") or notes.get("passphrase_answered"))
 
 
 def _rommon(ctx: DialogContext) -> bytes | None:
@@ -24,6 +25,22 @@ def _rommon(ctx: DialogContext) -> bytes | None:
         "the device is in ROMMON / boot loader, not at its CLI; no playbook will run there",
         hint="boot the device (console: `boot` / `confreg`), then re-run",
     )
+
+
+def _passphrase(creds: Credentials, ret: Callable[[], bytes]) -> Callable[[DialogContext], bytes]:
+    """A local ssh client (openssh://) asks for its key's passphrase: answered once, never retried."""
+
+    def answer(ctx: DialogContext) -> bytes:
+        if ctx.counts.get("passphrase", 0) > 1:
+            raise AuthenticationError("ssh asked for the key passphrase again: it was refused",
+                                      hint="check the key passphrase; collector answers it once")
+        if creds.key_passphrase is None:
+            raise AuthenticationError("ssh asks for a key passphrase and none was given",
+                                      hint="pass --key-passphrase-env VAR, or load the key into ssh-agent (ssh-add)")
+        ctx.notes["passphrase_answered"] = True
+        return creds.key_passphrase.reveal().encode() + ret()
+
+    return answer
 
 
 def login_dialog(platform: Platform, creds: Credentials, ret: Callable[[], bytes]) -> Dialog:
@@ -76,6 +93,7 @@ def login_dialog(platform: Platform, creds: Credentials, ret: Callable[[], bytes
     add("login_failed", f"(?:{pats.login_failed})[\\s\\S]*" if pats.login_failed else None, failed,
         applies=_answered)
     add("otp", pats.otp, otp, max_count=3, priority=1)  # "passcode:" is an OTP even if it looks like a password
+    add("passphrase", pats.passphrase, _passphrase(creds, ret), max_count=2)
     add("password", pats.password, password, max_count=2)
     add("username", pats.username, username, max_count=2)
     add("press_return", f"(?:{pats.press_return})[\\s\\S]*" if pats.press_return else None, lambda c: ret(),

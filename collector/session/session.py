@@ -231,7 +231,11 @@ class Session:
 
     def exec(self, command: str, sink: OutputSink, *, idle_timeout: float,
              max_time: float | None = None) -> CommandResult:
-        """One command on its own exec channel (no pty): exact bytes, stored first, and the exit status."""
+        """One command on its own exec channel (no pty): exact bytes and the exit status.
+
+        Nothing interprets exec bytes, so the step file is their write-ahead record: each byte is hashed once and
+        written once (the raw stream is for the interactive session, whose bytes are interpreted).
+        """
         runner = self._exec_runner or self.transport.exec_runner()
         if runner is None:
             raise DeviceError(f"exec mode needs an SSH target ({self.transport.target.scheme}:// has no exec "
@@ -241,7 +245,8 @@ class Session:
         head = bytearray()
 
         def on_data(data: bytes) -> None:
-            self.stream.record(data)
+            if self.stream.progress is not None:
+                self.stream.progress(len(data))
             if len(head) < MARKER_HEAD:
                 head.extend(data[: MARKER_HEAD - len(head)])
             sink.write(data)

@@ -11,15 +11,16 @@ import os
 import signal
 import threading
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ..errors import UsageError
-from .device import SimDevice
-from .events import EventLog
-from .profile import DeviceProfile
-from .ssh_server import SimSSHServer
+
+if TYPE_CHECKING:  # imported where used: the simulator's SSH stack is not loaded by other commands
+    from .events import EventLog
+    from .profile import DeviceProfile
+    from .ssh_server import SimSSHServer
 
 DEMO_USER = "admin"
 DEMO_PASSWORD = "cisco123"
@@ -28,6 +29,8 @@ app = typer.Typer(no_args_is_help=True, help="Run simulated devices driven by tr
 
 
 def load_profile(profile: str, show_tech_mb: float | None = None) -> DeviceProfile:
+    from .profile import DeviceProfile
+
     over: dict[str, Any] = {}
     if show_tech_mb is not None:
         over["show_tech_bytes"] = int(show_tech_mb * (1 << 20))
@@ -47,6 +50,10 @@ def start_demo_server(
     host_key_path: str | None = None,
 ) -> SimSSHServer:
     """Start (and return) a simulated SSH device; the caller stops it (or uses it as a context manager)."""
+    from .events import EventLog
+    from .profile import DeviceProfile
+    from .ssh_server import SimSSHServer
+
     prof = profile if isinstance(profile, DeviceProfile) else load_profile(profile, show_tech_mb)
     if isinstance(profile, DeviceProfile) and show_tech_mb is not None:
         prof = prof.model_copy(update={"show_tech_bytes": int(show_tech_mb * (1 << 20))})
@@ -87,8 +94,12 @@ def ssh(
     host_key: Annotated[
         Path | None, typer.Option("--host-key", help="host key file (created on first use): a stable fingerprint")
     ] = None,
+    devices: Annotated[int, typer.Option("--devices", help="serve this many devices (R1, R2 ...), each on its "
+                                         "own port")] = 1,
+    inventory: Annotated[Path | None, typer.Option("--inventory", help="with --devices: write them as a CSV "
+                                                   "inventory here")] = None,
 ) -> None:
-    """Serve a simulated device over SSH until Ctrl-C or SIGTERM."""
+    """Serve a simulated device (or --devices N of them) over SSH until Ctrl-C or SIGTERM."""
     # Scanners and refused algorithms make paramiko print server-side tracebacks; a simulator does not care.
     logging.getLogger("paramiko").setLevel(logging.CRITICAL)
     if password_env is not None:
@@ -99,6 +110,9 @@ def ssh(
     else:
         password = DEMO_PASSWORD
         shown = f"{DEMO_PASSWORD} (demo password; use --password-env VAR to choose one)"
+    if devices > 1 or inventory is not None:
+        _serve_fleet(devices, profile, host, user, password, show_tech_mb, events, host_key, inventory, password_env)
+        return
     srv = start_demo_server(
         profile, host, port, user, password, otp, show_tech_mb, legacy, events,
         str(host_key) if host_key is not None else None,
@@ -111,6 +125,24 @@ def ssh(
     if p.enable_secret and p.platform == "cisco_ios":
         print(f"enable secret {p.enable_secret}", flush=True)
     _serve_forever(srv.stop)
+
+
+def _serve_fleet(count: int, profile: str, host: str, user: str, password: str, show_tech_mb: float | None,
+                 events: Path | None, host_key: Path | None, inventory: Path | None, password_env: str | None) -> None:
+    from .events import EventLog
+    from .fleet import SimFleet
+    from .ssh_server import _load_or_make_key
+
+    key = _load_or_make_key(str(host_key) if host_key is not None else None, False)
+    fleet = SimFleet(count, load_profile(profile, show_tech_mb), users={user: password}, host=host, host_key=key,
+                     events=EventLog(events)).start()
+    for name, port in zip(fleet.names, fleet.ports, strict=True):
+        print(f"device {name} listening on {host}:{port}", flush=True)
+    print(f"host key fingerprint {fleet.fingerprint}", flush=True)
+    if inventory is not None:
+        fleet.inventory(inventory, user=user, password_env=password_env)
+        print(f"inventory {inventory}", flush=True)
+    _serve_forever(fleet.stop)
 
 
 @app.command()
@@ -135,6 +167,8 @@ def sha(
     show_tech_mb: Annotated[float | None, typer.Option("--show-tech-mb", help="size of `show tech-support`")] = None,
 ) -> None:
     """Print the SHA-256 and size of a command's canonical output (LF endings, no paging)."""
+    from .device import SimDevice
+
     h = hashlib.sha256()
     n = 0
     for chunk in SimDevice(load_profile(profile, show_tech_mb)).expected_output(command):

@@ -44,6 +44,7 @@ IOS_PRIV = [
     "undebug *",
     "no debug all",
     "no debug *",
+    "clear counters",
 ]
 IOS_CONFIG = ["end", "exit", "do *"]
 LINUX_BUILTINS = ["exit", "logout", "echo *", "echo", "true"]
@@ -394,10 +395,21 @@ class _Session:
                 self.debugs.clear()
                 self.wake.notify_all()
             self.dev.events.record("debug-off")
+        elif p == "clear counters":
+            return self._confirm('Clear "show interface" counters on all interfaces [confirm]')
         paging = not exec_request and self.page_length > 0
         out = self.dev._output(m, self.mode)
         self.output(pipes.apply(flt, out) if flt is not None else out, paging)
         return True
+
+    def _confirm(self, question: str) -> bool:
+        """IOS asks before a change: y or Return goes ahead, anything else (Ctrl-C, n) aborts."""
+        self.send(self.text(question))
+        key = self.read_key()
+        done = key in (ord("y"), ord("Y"), 13, 10)
+        self.dev.events.record("confirm", answer="yes" if done else "no")
+        self.send(self.text("\n" if done else "^C\n"))
+        return done
 
     def error(self, line: str, m: Match) -> None:
         if self.dev.linux:

@@ -230,6 +230,7 @@ class SimSSHServer:
         allow_exec: bool = True,
         allow_tcpip_forward: bool = False,
         otp_separate_round: bool = True,
+        device: SimDevice | None = None,
     ) -> None:
         self.profile = profile or DeviceProfile()
         self.host = host
@@ -245,7 +246,7 @@ class SimSSHServer:
         self._given_key = host_key
         self._key_path = host_key_path
         self.host_key: paramiko.PKey | None = host_key
-        self.device = SimDevice(self.profile, self.events)
+        self.device = device if device is not None else SimDevice(self.profile, self.events)
         self._sock: socket.socket | None = None
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -260,6 +261,14 @@ class SimSSHServer:
         return fingerprint(self.host_key)
 
     def start(self) -> SimSSHServer:
+        self.bind()
+        t = threading.Thread(target=self._accept_loop, name=f"sim-ssh-accept-{self.port}", daemon=True)
+        t.start()
+        self._threads.append(t)
+        return self
+
+    def bind(self) -> socket.socket:
+        """Listen (host key ready, port known) without an accept thread: SimFleet accepts for many servers."""
         if self._given_key is not None:
             self.host_key = self._given_key
         else:
@@ -274,10 +283,7 @@ class SimSSHServer:
         sock.settimeout(0.2)
         self._sock = sock
         self.port = int(sock.getsockname()[1])
-        t = threading.Thread(target=self._accept_loop, name=f"sim-ssh-accept-{self.port}", daemon=True)
-        t.start()
-        self._threads.append(t)
-        return self
+        return sock
 
     def stop(self) -> None:
         self._stop.set()
@@ -317,9 +323,13 @@ class SimSSHServer:
                 continue
             except OSError:
                 return
-            conn.settimeout(None)
-            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            self._spawn(self._handle, conn, f"{addr[0]}:{addr[1]}")
+            self.serve_connection(conn, addr)
+
+    def serve_connection(self, conn: socket.socket, addr: Any) -> None:
+        """Serve one accepted TCP connection (in its own thread)."""
+        conn.settimeout(None)
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._spawn(self._handle, conn, f"{addr[0]}:{addr[1]}")
 
     def _transport(self, conn: socket.socket) -> paramiko.Transport:
         disabled: dict[str, list[str]] = {}

@@ -1,6 +1,7 @@
 """Rotated capture files under captures/<name>/: NNNN.log sealed in index.jsonl, receive times in lines.jsonl.
 
 lines.jsonl holds one record per batch of lines (offset, first line, runs of lines received together).
+Every line is masked (known secrets become '*', length kept) before it is buffered.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StoreError
+from ..secrets import Masker
 from .fsutil import append_line, utc_now
 
 WRITE_BUFFER = 64 * 1024  # bytes held before one os.write
@@ -147,8 +149,10 @@ class CaptureFiles:
         rotate_size: int = 64 * 1024**2,
         rotate_interval: float = 900.0,
         clock: Callable[[], float] = time.monotonic,
+        masker: Masker,
     ) -> None:
         self.dir = directory
+        self.masker = masker
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -247,7 +251,7 @@ class CaptureFiles:
             self.rotate("size" if self._len >= self.rotate_size else "interval")
         if self._fd < 0:
             self._open(mono)
-        data = line + b"\n"
+        data = self.masker.data(line) + b"\n"
         b = self._batch
         if b is not None and (b.count >= BATCH_LINES or mono - b.mono >= BATCH_SECONDS):
             self._flush_batch()

@@ -1,6 +1,7 @@
 """The raw stream: every byte read from a device, appended before interpretation, in sealed chunks.
 
 Each chunk file is bounded in size; when full it is fsync'd and sealed with its length and SHA-256 in raw/index.jsonl.
+Known secrets are masked on the way in by a StreamMasker, also when one is split across two reads or two chunks.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import StoreError
-from ..secrets import Masker
+from ..secrets import Masker, StreamMasker
 from .fsutil import append_line, utc_now
+from .masking import write_masking
 
 DEFAULT_CHUNK_SIZE = 1 << 20
 
@@ -105,8 +107,10 @@ class RawStream:
     """Append-only, byte-exact stream of one run, split into sealed chunk files.
 
     `offset` is the total number of bytes ever appended (across reconnects and resumes).
-    Writes go straight to the OS (os.write) so a killed process loses nothing already read;
-    fsync happens once per sealed chunk, not per write.
+    Writes go straight to the OS (os.write) so a killed process loses nothing already read, except a tail
+    that could still begin a known secret (at most the longest secret minus one byte): it is held back
+    until the next read decides it, so no part of a secret is ever on disk. fsync happens once per sealed
+    chunk, not per write.
     """
 
     def __init__(self, raw_dir: Path, chunk_size: int = DEFAULT_CHUNK_SIZE, masker: Masker | None = None) -> None:
@@ -114,11 +118,13 @@ class RawStream:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.chunk_size = chunk_size
         self.masker = masker or Masker()
-        self._tail = b""  # last few bytes, to mask a secret split across two reads
+        self._mask = StreamMasker(self.masker)
+        write_masking(raw_dir, self.masker)  # fingerprints only: lets a re-bundle check what it cannot know
         seals = read_index(raw_dir)
         self.offset = seals[-1].offset + seals[-1].length if seals else 0
         self._chunk = (seals[-1].chunk + 1) if seals else 1
         self._recover_torn(seals)
+        self._disk = self.offset  # bytes on disk; `offset` minus what the masker holds back
         self._fd = -1
         self._sealer = _Sealer(self.dir / "index.jsonl")
         self._chunk_start = self.offset
@@ -149,19 +155,23 @@ class RawStream:
             self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         except OSError as exc:
             raise StoreError(f"cannot create {path}: {exc.strerror}") from exc
-        self._chunk_start = self.offset
+        self._chunk_start = self._disk
         self._chunk_len = 0
         self._hash = hashlib.sha256()
 
     def append(self, data: bytes) -> int:
         """Append bytes; returns the stream offset where they start."""
+        start = self.offset
+        if data:
+            self._write(self._mask.feed(data))
+            self.offset += len(data)
+        return start
+
+    def _write(self, data: bytes) -> None:
         if not data:
-            return self.offset
-        if self.masker:
-            data = self._mask(data)
+            return
         if self._fd < 0:
             self._open_chunk()
-        start = self.offset
         try:
             view = memoryview(data)
             while view:
@@ -169,28 +179,13 @@ class RawStream:
                 view = view[written:]
         except OSError as exc:
             raise StoreError(
-                f"cannot write the raw stream ({exc.strerror}); {self.offset} bytes are safe on disk"
+                f"cannot write the raw stream ({exc.strerror}); {self._disk} bytes are safe on disk"
             ) from exc
         self._hash.update(data)
         self._chunk_len += len(data)
-        self.offset += len(data)
+        self._disk += len(data)
         if self._chunk_len >= self.chunk_size:
             self.seal()
-        return start
-
-    def _mask(self, data: bytes) -> bytes:
-        keep = self.masker.longest - 1
-        joined = self._tail + data
-        masked = self.masker.data(joined)
-        if masked != joined:
-            # a secret that started in the previous write: blank its first part on disk too
-            head = len(self._tail)
-            for pos, length in self.masker.positions(joined):
-                if pos < head < pos + length and self._fd >= 0 and self._chunk_len >= head - pos:
-                    os.pwrite(self._fd, b"*" * (head - pos), self._chunk_len - (head - pos))
-            data = masked[head:]
-        self._tail = joined[-keep:] if keep > 0 else b""
-        return data
 
     def seal(self) -> ChunkSeal | None:
         """Close the current chunk; fsync and the index record happen on the sealer thread, in order.
@@ -214,9 +209,11 @@ class RawStream:
         return seal
 
     def close(self) -> None:
-        """Seal the last chunk and wait until every seal is durable."""
+        """Write what the masker held back (the stream ends), seal the last chunk, wait until every seal is durable."""
+        self._write(self._mask.flush())
         self.seal()
         self._sealer.drain()
+        write_masking(self.dir, self.masker)  # secrets learnt during the run (an OTP asked at login)
 
 
 def iter_range(raw_dir: Path, start: int, end: int, block: int = 1 << 20) -> Iterator[bytes]:

@@ -12,7 +12,8 @@ from typing import Any, ClassVar
 
 @dataclass(kw_only=True)
 class Event:
-    """Base of all journal events. `kind` is the event name on disk; `durable` events are fsync'd."""
+    """Base of all journal events. `kind` is the event name on disk; `durable` events are fsync'd (those the
+    cleanup guarantee and resume need after a power failure; an fsync also makes every earlier record durable)."""
 
     kind: ClassVar[str] = ""
     durable: ClassVar[bool] = False
@@ -27,8 +28,9 @@ class Event:
 # -- run lifecycle -----------------------------------------------------------------------------------------
 @dataclass(kw_only=True)
 class RunStarted(Event):
+    """Not fsync'd on its own: the next durable record (debug on, a drop, cleanup) makes everything before it so."""
+
     kind = "run-started"
-    durable = True
     target: str
     steps: int
     cleanup_steps: int
@@ -41,8 +43,9 @@ class RunResumed(RunStarted):
 
 @dataclass(kw_only=True)
 class RunEnded(Event):
+    """Not fsync'd: lost to a power failure, the run reads as interrupted and `resume` finds nothing left to do."""
+
     kind = "run-ended"
-    durable = True
     status: str
     error: str | None = None
 
@@ -213,6 +216,15 @@ class CleanupPendingEvent(Event):
     cause: str
 
 
+@dataclass(kw_only=True)
+class CleanupFailed(Event):
+    """Cleanup steps could not all run, but nothing is owed at the device (debug is off)."""
+
+    kind = "cleanup-failed"
+    durable = True
+    cause: str
+
+
 # -- captures (all carry the capture's step and name) ------------------------------------------------------
 @dataclass(kw_only=True)
 class CaptureEvent(Event):
@@ -354,122 +366,3 @@ class TriggerStepInterrupted(StepInterrupted):
     trigger: int
     run: int
     command: str
-
-
-# -- dial-in recovery: a step assembled from pieces (sections, or byte ranges of a staged output) ----------
-@dataclass(kw_only=True)
-class PiecesPlanned(StepEvent):
-    kind = "pieces-planned"
-    durable = True
-    strategy: str  # sections | staged
-    pieces: list[str]  # the section commands in order (staged: the file's path)
-    learnt_from: str  # list-command | staged
-    list_bytes: int = 0  # what learning the list cost on the line (raw bytes) ...
-    list_seconds: float = 0.0  # ... and in time
-    reused: int = 0  # sections kept from an interrupted whole-command attempt (never fetched again)
-    total: int | None = None  # staged: the output's exact size
-
-
-@dataclass(kw_only=True)
-class PieceCompleted(StepEvent):
-    kind = "piece-completed"
-    durable = True
-    piece: int  # 0-based (sections: position in the plan; staged: one per call)
-    command: str
-    offset: int  # where the piece starts in the step file
-    bytes: int
-    sha256: str | None = None
-    file: str | None = None  # sections: the piece's own file until the step is assembled
-    raw_start: int | None = None
-    raw_end: int | None = None
-    call: int = 1  # the call (1-based within the step's attempt) that fetched it; 0: kept from an earlier attempt
-    seconds: float = 0.0
-    gap: float | None = None  # idle time before its command was sent (None: first piece of a call)
-    status: str = "ok"  # ok | error | timeout | reused
-    error_marker: str | None = None
-
-
-@dataclass(kw_only=True)
-class PieceInterrupted(StepEvent):
-    kind = "piece-interrupted"
-    durable = True
-    piece: int
-    command: str
-    bytes: int
-    cause: str
-    partial_file: str | None = None
-
-
-@dataclass(kw_only=True)
-class OutputStaged(StepEvent):
-    kind = "output-staged"
-    durable = True
-    path: str
-    command: str
-
-
-@dataclass(kw_only=True)
-class StagedRemoved(StepEvent):
-    kind = "staged-removed"
-    durable = True
-    path: str
-
-
-@dataclass(kw_only=True)
-class StepAssembled(StepEvent):
-    kind = "step-assembled"
-    durable = True
-    strategy: str
-    pieces: int
-    calls: int  # calls that carried this step's pieces
-    drops: int
-    redial_seconds: float  # from each drop to the next ready prompt (dial, login, session restore)
-    received: int  # output bytes received for the step, counting bytes received more than once
-    refetched: int  # received - bytes kept
-    seconds: float  # wall time of the step (first call to last piece)
-    goodput: float  # kept bytes / seconds
-    line_rate: int | None = None
-
-
-@dataclass(kw_only=True)
-class UnknownEvent(Event):
-    """A record this version does not know (written by a newer collector): kept, never folded."""
-
-    kind = "unknown"
-    name: str = ""
-    data: dict[str, Any] = field(default_factory=dict)
-
-
-def _all_kinds() -> dict[str, type[Event]]:
-    out: dict[str, type[Event]] = {}
-    stack: list[type[Event]] = [Event]
-    while stack:
-        cls = stack.pop()
-        stack.extend(cls.__subclasses__())
-        if cls.kind and cls is not UnknownEvent:
-            out[cls.kind] = cls
-    return out
-
-
-KINDS: dict[str, type[Event]] = _all_kinds()
-
-
-def to_record(event: Event) -> dict[str, Any]:
-    """The JSON object for an event (without timestamps)."""
-    return {"event": event.kind, **event.fields()}
-
-
-def from_record(record: dict[str, Any]) -> Event:
-    """A typed event from a journal record; unknown names and fields are tolerated (forward compatible)."""
-    name = str(record.get("event", ""))
-    cls = KINDS.get(name)
-    if cls is None:
-        return UnknownEvent(name=name, data=dict(record), ts=record.get("ts"), mono=record.get("mono"))
-    names = {f.name for f in dataclasses.fields(cls)}
-    values = {k: v for k, v in record.items() if k in names}
-    if issubclass(cls, StepEvent):
-        values["kind_of_step"] = record.get("kind", "show")
-    try:
-        return cls(**values)
-    except TypeError:  # a required field missing (a torn or foreign record): keep it, do not fold it
-        return UnknownEvent(name=name, data=dict(record), ts=record.get("ts"), mono=record.get("mono"))

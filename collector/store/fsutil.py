@@ -5,6 +5,7 @@ Disk-full and permission errors become StoreError with the path named.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
@@ -13,6 +14,17 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StoreError
+
+NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+
+
+def no_space(exc: BaseException | None) -> bool:
+    """Is this (or the OSError behind this StoreError) a full disk or an exhausted quota?"""
+    while exc is not None:
+        if isinstance(exc, OSError) and exc.errno in NO_SPACE:
+            return True
+        exc = exc.__cause__
+    return False
 
 
 def utc_now() -> str:
@@ -24,7 +36,7 @@ def utc_stamp() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644) -> None:
+def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644, *, fsync: bool = True) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
@@ -32,7 +44,8 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644) -> None:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
                 fh.flush()
-                os.fsync(fh.fileno())
+                if fsync:
+                    os.fsync(fh.fileno())
             os.chmod(tmp, mode)
             os.replace(tmp, path)
         except BaseException:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from . import dialin_events as dev
 from . import events as ev
 
 
@@ -213,7 +214,7 @@ def _trigger_step(s: RunState, e: ev.TriggerStepCompleted | ev.TriggerStepInterr
     s.steps[("trigger", seq)] = rec
 
 
-def _planned(s: RunState, e: ev.PiecesPlanned) -> None:
+def _planned(s: RunState, e: dev.PiecesPlanned) -> None:
     rec = _rec(s, e)
     rec.plan = {k: v for k, v in e.fields().items() if k not in ("step", "kind", "capture")}
     if e.strategy == "sections":
@@ -228,7 +229,7 @@ def _piece(rec: StepRecord, index: int, command: str) -> Piece:
     return rec.pieces[index]
 
 
-def _piece_completed(s: RunState, e: ev.PieceCompleted) -> None:
+def _piece_completed(s: RunState, e: dev.PieceCompleted) -> None:
     p = _piece(_rec(s, e), e.piece, e.command)
     for name in ("command", "status", "offset", "bytes", "sha256", "file", "raw_start", "raw_end", "call",
                  "seconds", "gap", "error_marker"):
@@ -236,7 +237,7 @@ def _piece_completed(s: RunState, e: ev.PieceCompleted) -> None:
     p.received_at = e.ts
 
 
-def _piece_interrupted(s: RunState, e: ev.PieceInterrupted) -> None:
+def _piece_interrupted(s: RunState, e: dev.PieceInterrupted) -> None:
     p = _piece(_rec(s, e), e.piece, e.command)
     p.status = "interrupted"
     p.interruptions += 1
@@ -245,12 +246,12 @@ def _piece_interrupted(s: RunState, e: ev.PieceInterrupted) -> None:
         p.partial_files.append(e.partial_file)
 
 
-def _assembled(s: RunState, e: ev.StepAssembled) -> None:
+def _assembled(s: RunState, e: dev.StepAssembled) -> None:
     _rec(s, e).assembly = {k: v for k, v in e.fields().items() if k not in ("step", "kind", "capture")}
 
 
-def _staged(s: RunState, e: ev.OutputStaged | ev.StagedRemoved) -> None:
-    if isinstance(e, ev.OutputStaged):
+def _staged(s: RunState, e: dev.OutputStaged | dev.StagedRemoved) -> None:
+    if isinstance(e, dev.OutputStaged):
         s.staged[e.path] = e.step
     else:
         s.staged.pop(e.path, None)
@@ -284,8 +285,8 @@ def _cleanup_done(s: RunState, e: ev.CleanupCompleted) -> None:
     s.debug_commands.clear()
 
 
-def _cleanup_pending(s: RunState, e: ev.CleanupPendingEvent) -> None:
-    s.cleanup = "pending"
+def _cleanup_pending(s: RunState, e: ev.CleanupPendingEvent | ev.CleanupFailed) -> None:
+    s.cleanup = "pending" if isinstance(e, ev.CleanupPendingEvent) else "failed"
 
 
 def _run_ended(s: RunState, e: ev.RunEnded) -> None:
@@ -300,12 +301,12 @@ _HANDLERS: dict[type, Callable[[RunState, Any], None]] = {
     ev.StepCompleted: _step_completed,
     ev.StepInterrupted: _step_interrupted,
     ev.StepSkipped: _step_skipped,
-    ev.PiecesPlanned: _planned,
-    ev.PieceCompleted: _piece_completed,
-    ev.PieceInterrupted: _piece_interrupted,
-    ev.StepAssembled: _assembled,
-    ev.OutputStaged: _staged,
-    ev.StagedRemoved: _staged,
+    dev.PiecesPlanned: _planned,
+    dev.PieceCompleted: _piece_completed,
+    dev.PieceInterrupted: _piece_interrupted,
+    dev.StepAssembled: _assembled,
+    dev.OutputStaged: _staged,
+    dev.StagedRemoved: _staged,
     ev.LinkLost: _lost,
     ev.ReconnectAttempt: _attempt,
     ev.Connected: _connected,  # Reconnected too
@@ -313,6 +314,7 @@ _HANDLERS: dict[type, Callable[[RunState, Any], None]] = {
     ev.DebugOff: _debug,
     ev.CleanupCompleted: _cleanup_done,
     ev.CleanupPendingEvent: _cleanup_pending,
+    ev.CleanupFailed: _cleanup_pending,
     ev.RunEnded: _run_ended,
 }
 

@@ -5,7 +5,9 @@ Creates a new run directory or reopens one for resume and bundling; knows files,
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,15 +16,16 @@ from typing import Any
 from ..errors import StoreError
 from ..secrets import Masker
 from .chunks import DEFAULT_CHUNK_SIZE, RawStream
-from .fsutil import atomic_write_json, utc_stamp
+from .fsutil import atomic_write_bytes, no_space, utc_stamp
 from .journal import Journal, read_events
 from .records import RunState, fold
 
 RUN_FORMAT = 1
+RESERVE_BYTES = 256 << 10  # freed when the disk fills, so the journal and run.json can still be closed
 
 
 def slugify(text: str, limit: int = 40) -> str:
-    s = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-._")
+    s = re.sub(r"[^A-Za-z0-9._]+", "-", text).strip("-._")
     return (s[:limit].rstrip("-._") or "x").lower()
 
 
@@ -68,7 +71,35 @@ class RunDir:
             (path / "raw").mkdir()
         except OSError as exc:
             raise StoreError(f"cannot create a run directory under {runs_dir}: {exc.strerror}") from exc
-        return cls(path)
+        rd = cls(path)
+        rd.ensure_reserve()
+        return rd
+
+    @property
+    def reserve(self) -> Path:
+        return self.path / ".reserve"
+
+    def ensure_reserve(self) -> None:
+        """Set aside a little disk space for the records that close a run when the disk fills up."""
+        if self.reserve.exists():
+            return
+        try:
+            fd = os.open(self.reserve, os.O_WRONLY | os.O_CREAT, 0o600)
+            try:  # allocated blocks, no data written: cheap for a fleet of hundreds of runs
+                os.posix_fallocate(fd, 0, RESERVE_BYTES)
+            finally:
+                os.close(fd)
+        except OSError:
+            with contextlib.suppress(OSError):
+                self.reserve.unlink()  # a disk already too full for the reserve: the run will say so
+
+    def release_reserve(self) -> bool:
+        """Free the reserve (the disk is full); True when there was one to free."""
+        try:
+            self.reserve.unlink()
+        except OSError:
+            return False
+        return True
 
     @classmethod
     def open(cls, path: Path) -> RunDir:
@@ -80,9 +111,14 @@ class RunDir:
             )
         return rd
 
-    def write_run_info(self, info: dict[str, Any]) -> None:
+    def write_run_info(self, info: dict[str, Any], masker: Masker | None = None) -> None:
         info = {"format": RUN_FORMAT, **info}
-        atomic_write_json(self.run_json, info)
+        self._write_info(info, masker)
+
+    def _write_info(self, info: dict[str, Any], masker: Masker | None, fsync: bool = True) -> None:
+        """run.json never holds a known secret (e.g. a --password-command that prints its own literal)."""
+        data = json.dumps(masker.json(info) if masker else info, indent=2, sort_keys=False, default=str)
+        atomic_write_bytes(self.run_json, (data + "\n").encode(), fsync=fsync)
 
     def read_run_info(self) -> dict[str, Any]:
         try:
@@ -91,13 +127,18 @@ class RunDir:
             raise StoreError(f"cannot read {self.run_json}: {exc}") from exc
         return data
 
-    def update_run_info(self, **fields: Any) -> None:
+    def update_run_info(self, masker: Masker | None = None, **fields: Any) -> None:
         info = self.read_run_info()
         info.update(fields)
-        atomic_write_json(self.run_json, info)
+        try:  # updates are informational (the journal is the truth): renamed atomically, not fsync'd
+            self._write_info(info, masker, fsync=False)
+        except StoreError as exc:
+            if not (no_space(exc) and self.release_reserve()):
+                raise
+            self._write_info(info, masker, fsync=False)
 
     def journal(self, masker: Masker | None = None) -> Journal:
-        return Journal(self.journal_path, masker)
+        return Journal(self.journal_path, masker, on_full=self.release_reserve)
 
     def raw_stream(self, chunk_size: int = DEFAULT_CHUNK_SIZE, masker: Masker | None = None) -> RawStream:
         return RawStream(self.raw_dir, chunk_size=chunk_size, masker=masker)

@@ -1,6 +1,7 @@
 """Maps a target URL scheme to its transport class (imported lazily, so unused stacks never load).
 
-ssh → SSHTransport, telnet → TelnetTransport, serial/rfc2217/socket → SerialTransport, modem → ModemTransport;
+ssh → SSHTransport, telnet → TelnetTransport, serial/rfc2217/socket → SerialTransport, modem → ModemTransport,
+openssh → OpenSSHTransport (the system ssh client), cmd → CmdTransport (any local console program);
 ssh or telnet with `--jump-mode shell` → HopShellTransport (the last jump host's own client carries the bytes).
 """
 
@@ -19,6 +20,8 @@ _CLASSES = {
     "rfc2217": ("collector.transports.serial", "SerialTransport"),
     "socket": ("collector.transports.serial", "SerialTransport"),
     "modem": ("collector.transports.modem", "ModemTransport"),
+    "openssh": ("collector.transports.openssh", "OpenSSHTransport"),
+    "cmd": ("collector.transports.cmd", "CmdTransport"),
 }
 _HOP_SHELL = ("collector.transports.hop_shell", "HopShellTransport")
 

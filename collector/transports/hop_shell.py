@@ -6,17 +6,24 @@ before it say why (refused, unknown host key, closed), and the next read raises 
 
 from __future__ import annotations
 
-import re
-
 import paramiko
 
-from ..errors import AuthenticationError, CollectorError, ConnectError, ConnectionLost, UnknownHostKey, UsageError
+from ..errors import (
+    AuthenticationError,
+    ChangedHostKey,
+    CollectorError,
+    ConnectError,
+    ConnectionLost,
+    UnknownHostKey,
+    UsageError,
+)
 from ..expect.dialog import Dialog, DialogTimeout, Quiet
 from ..expect.echo import find_echo
 from ..expect.prompt import PromptMatcher, quoted_split, random_prompt
 from ..expect.text import last_line, strip_for_match
 from ..target import Target
 from .base import ConnectOptions, Transport
+from .client_failures import classify_client_text
 from .ssh_channel import ChannelPipe
 from .ssh_config import resolve_ssh_target
 from .ssh_connect import legacy_enabled
@@ -26,25 +33,24 @@ SHELL_PROMPT = r"[\w.\-@~:/\[\] ()]{0,128}[$#%>]"
 HOP_TIMEOUT = 30.0
 UNIQUE_WAIT = 10.0
 WATCH = 4096  # bytes of the passed-on stream kept to recognise the jump host's prompt coming back
-FAILURES: list[tuple[re.Pattern[bytes], type[CollectorError], str]] = [
-    (re.compile(rb"host key verification failed|remote host identification has changed", re.I), UnknownHostKey,
-     "the jump host's ssh client refused the device's host key (unknown or changed)"),
-    (re.compile(rb"connection refused|unable to connect to remote host|could not resolve|name or service not "
-                rb"known|no route to host|connection timed out|network is unreachable", re.I), ConnectError,
-     "the jump host could not reach the device"),
-    (re.compile(rb"permission denied|too many authentication failures", re.I), AuthenticationError,
-     "the device refused the login made from the jump host"),
-]
+#: what the hop client's failure means here (the kinds come from client_failures.py)
+HOP_FAILURES: dict[str, tuple[type[CollectorError], str]] = {
+    "host_key_changed": (ChangedHostKey, "the jump host's ssh client refused the device's changed host key"),
+    "host_key_unknown": (UnknownHostKey, "the jump host's ssh client refused the device's host key (unknown)"),
+    "auth": (AuthenticationError, "the device refused the login made from the jump host"),
+    "config": (ConnectError, "the jump host's client could not use its configuration"),
+    "negotiation": (ConnectError, "the jump host's client and the device share no algorithm"),
+    "unreachable": (ConnectError, "the jump host could not reach the device"),
+}
 
 
 def classify_hop_end(tail: bytes) -> CollectorError:
     """The error for a hop whose client exited: what it printed just before the jump host's prompt."""
     lines = strip_for_match(tail).splitlines()[-6:-1]
-    text = b"\n".join(lines)
-    for pattern, cls, message in FAILURES:
-        m = pattern.search(text)
-        if m:
-            return cls(f"{message}: {m.group(0).decode('utf-8', 'replace')}")
+    failure = classify_client_text(b"\n".join(lines))
+    if failure is not None and failure.kind in HOP_FAILURES:
+        cls, message = HOP_FAILURES[failure.kind]
+        return cls(f"{message}: {failure.line}")
     return ConnectionLost("the device closed the session (back at the jump host's shell)")
 
 
@@ -59,6 +65,7 @@ class HopShellTransport(Transport):
         self._jump_prompt: bytes | None = None
         self._watch = bytearray()
         self._pending: CollectorError | None = None
+        self._carry = b""  # bytes read with the hop command's echo that belong to the device
 
     def open(self) -> None:
         target, jumps, _files = resolve_ssh_target(self.target, self.options)
@@ -73,8 +80,7 @@ class HopShellTransport(Transport):
             self._jump_prompt = self._shell_prompt()
             self._pipe.write(command.encode() + b"\n")
             # the echo of the command: what follows belongs to the device (or to a failing client)
-            Dialog([]).process(self._pipe, timeout=HOP_TIMEOUT,
-                               until=lambda tail: find_echo(tail, command))
+            Dialog([]).process(self._pipe, timeout=HOP_TIMEOUT, until=lambda tail: self._after_echo(tail, command))
         except DialogTimeout:
             self.close()
             raise ConnectError(f"no shell prompt or echo on the jump host within {HOP_TIMEOUT:.0f}s",
@@ -100,12 +106,20 @@ class HopShellTransport(Transport):
             return found.text.encode()
         return unique.rstrip().encode()
 
+    def _after_echo(self, tail: bytearray, command: str) -> bool | None:
+        """The hop command's echo line is complete; what followed it in the same read is the device's."""
+        span = find_echo(tail, command)
+        if span is None:
+            return None
+        self._carry = bytes(tail[span[1] :])
+        return True
+
     def read(self, timeout: float | None) -> bytes:
         if self._pending is not None:
             raise self._pending
         if self._pipe is None:
             raise ConnectionLost("jump host shell: not open")
-        data = self._pipe.read(timeout)
+        data, self._carry = (self._carry, b"") if self._carry else (self._pipe.read(timeout), b"")
         if data and self._jump_prompt is not None:
             self._watch += data
             del self._watch[:-WATCH]

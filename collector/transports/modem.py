@@ -19,6 +19,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from .. import units
 from ..errors import ConnectionLost, UsageError
 from ..target import Target
 from .base import ConnectOptions, Transport
@@ -30,19 +31,16 @@ log = logging.getLogger(__name__)
 
 NO_CARRIER = b"\r\nNO CARRIER\r\n"
 _TERM = re.compile(rb"\r\n|\r|\n")
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 _DIAL_CHARS = re.compile(r"^[0-9*#A-Da-d,;!@WwTtPp+ ()\-./]+$")
 
 
 def parse_duration(value: str | float, option: str = "duration") -> float:
-    """'10m' → 600.0, '30s', '500ms', '1h', or plain seconds."""
-    if isinstance(value, int | float):
-        return float(value)
-    m = _DURATION.match(value)
-    if not m:
-        raise UsageError(f"bad {option}={value!r}", hint="write durations as 30s, 10m, 1h, 500ms or plain seconds")
-    return float(m.group(1)) * _UNITS[m.group(2)]
+    """'10m' → 600.0, '30s', '500ms', '1h', or plain seconds (the playbooks' duration grammar)."""
+    try:
+        return units.parse_duration(value)
+    except ValueError as exc:
+        raise UsageError(f"bad {option}={value!r}: {exc}",
+                         hint="write durations as 30s, 10m, 1h, 500ms or plain seconds") from None
 
 
 class ModemTransport(Transport):

@@ -57,7 +57,8 @@ def _load_key(path: str, passphrase: str | None, *, required: bool) -> paramiko.
         if required:
             raise AuthenticationError(
                 f"key file {path} is encrypted and no passphrase was given",
-                hint="give the passphrase with --key-passphrase-env VAR, or load the key into an agent (--agent)",
+                hint="give the passphrase with --key-passphrase-env VAR, --key-passphrase-command CMD or "
+                     "--ask-key-passphrase, or load the key into ssh-agent and pass --use-agent",
             ) from None
     except (paramiko.SSHException, ValueError, OSError) as exc:
         if required:

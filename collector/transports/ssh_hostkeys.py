@@ -27,11 +27,10 @@ _ALGORITHMS_FOR_TYPE = {
 
 
 def default_own_known_hosts() -> str:
-    """$COLLECTOR_HOME/known_hosts, else ~/.local/share/collector/known_hosts."""
-    home = os.environ.get("COLLECTOR_HOME")
-    if home:
-        return os.path.join(os.path.expanduser(home), "known_hosts")
-    return os.path.expanduser("~/.local/share/collector/known_hosts")
+    """$COLLECTOR_HOME/known_hosts, else the user data directory's (~/.local/share/collector/known_hosts)."""
+    from ..paths import data_dir
+
+    return str(data_dir() / "known_hosts")
 
 
 def fingerprint(key: paramiko.PKey) -> str:

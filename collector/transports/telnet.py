@@ -10,8 +10,7 @@ import concurrent.futures
 import contextlib
 import logging
 import socket
-import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from telnetlib3 import TelnetClient
@@ -20,6 +19,7 @@ from telnetlib3.stream_reader import TelnetReader
 from ..errors import ConnectError, ConnectionLost
 from ..target import Target
 from .base import READ_SIZE, ConnectOptions, Transport
+from .telnet_loop import ChannelBridge, LoopThread, Stopped
 from .telnet_nvt import BINARY, CrNulFilter, option_name
 
 log = logging.getLogger(__name__)
@@ -101,126 +101,15 @@ class _Client(TelnetClient):
         super().connection_lost(None)
 
 
-class _Stopped(Exception):
-    """The loop thread was stopped (the transport was closed) while a call waited on it."""
-
-
-class _LoopThread:
-    """A private asyncio loop in a daemon thread; coroutines are submitted from the caller's thread.
-
-    `stop()` releases every caller still waiting (e.g. a reader blocked in read(None) when another thread
-    closes the transport) with _Stopped.
-    """
-
-    def __init__(self, name: str) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.stopped = False
-        self._lock = threading.Lock()
-        self._pending: set[concurrent.futures.Future[Any]] = set()
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self.loop)
-        self.loop.run_forever()
-
-    def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
-        with self._lock:
-            if self.stopped:
-                coro.close()
-                raise _Stopped()
-            fut = asyncio.run_coroutine_threadsafe(coro, self.loop)
-            self._pending.add(fut)
-        try:
-            return fut.result(timeout)
-        except concurrent.futures.TimeoutError:
-            fut.cancel()
-            raise
-        except concurrent.futures.CancelledError as exc:
-            raise _Stopped() from exc
-        finally:
-            with self._lock:
-                self._pending.discard(fut)
-
-    def stop(self) -> None:
-        with self._lock:
-            if self.stopped:
-                return
-            self.stopped = True
-            pending = list(self._pending)
-        with contextlib.suppress(RuntimeError):
-            self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(5.0)
-        for fut in pending:
-            fut.cancel()
-        if not self._thread.is_alive():
-            self.loop.close()
-
-
-class _ChannelBridge:
-    """Carries a socket-like channel (a paramiko direct-tcpip Channel) through a socketpair for asyncio.
-
-    Two pump threads copy bytes each way; an end of stream on one side shuts the other side down.
-    No listening port is opened.
-    """
-
-    def __init__(self, chan: Any) -> None:
-        self.chan = chan
-        self.outer, self.inner = socket.socketpair()
-        self._threads = [
-            threading.Thread(target=self._pump_in, name="telnet-jump-in", daemon=True),
-            threading.Thread(target=self._pump_out, name="telnet-jump-out", daemon=True),
-        ]
-        for t in self._threads:
-            t.start()
-
-    def _pump_in(self) -> None:  # channel -> asyncio side
-        try:
-            while True:
-                data = self.chan.recv(READ_SIZE)
-                if not data:
-                    break
-                self.outer.sendall(data)
-        except OSError:
-            pass
-        finally:
-            with contextlib.suppress(OSError):
-                self.outer.shutdown(socket.SHUT_WR)
-
-    def _pump_out(self) -> None:  # asyncio side -> channel
-        try:
-            while True:
-                data = self.outer.recv(READ_SIZE)
-                if not data:
-                    break
-                self.chan.sendall(data)
-        except OSError:
-            pass
-        finally:
-            with contextlib.suppress(Exception):
-                self.chan.close()
-
-    def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.chan.close()
-        for s in (self.outer, self.inner):
-            with contextlib.suppress(OSError):
-                s.shutdown(socket.SHUT_RDWR)
-        for t in self._threads:
-            t.join(2.0)
-        for s in (self.outer, self.inner):
-            s.close()
-
-
 class TelnetTransport(Transport):
     """telnet://[user@]host[:port], optionally through SSH jump hosts (options.jumps, direct-tcpip)."""
 
     def __init__(self, target: Target, options: ConnectOptions) -> None:
         super().__init__(target, options)
         self.info = {"transport": "telnet", "peer": target.address}
-        self._lt: _LoopThread | None = None
+        self._lt: LoopThread | None = None
         self._proto: _Client | None = None
-        self._bridge: _ChannelBridge | None = None
+        self._bridge: ChannelBridge | None = None
         self._jump_transports: list[Any] = []
         self._closed = False
         self._lost = False
@@ -254,7 +143,7 @@ class TelnetTransport(Transport):
 
         chan, transports = ssh_jump.open_jump_channel(self.options.jumps, host, port, self.options)
         self._jump_transports = list(transports)
-        self._bridge = _ChannelBridge(chan)
+        self._bridge = ChannelBridge(chan)
         self.info["jumps"] = [hop.display() for hop in self.options.jumps]
         return self._bridge.inner
 
@@ -281,7 +170,7 @@ class TelnetTransport(Transport):
             _, proto = await asyncio.get_running_loop().create_connection(factory, sock=sock)
             return proto
 
-        self._lt = _LoopThread(f"telnet-{self.target.address}")
+        self._lt = LoopThread(f"telnet-{self.target.address}")
         try:
             self._proto = self._lt.run(attach(), timeout=self.options.connect_timeout)
         except (OSError, concurrent.futures.TimeoutError) as exc:
@@ -317,7 +206,7 @@ class TelnetTransport(Transport):
         except concurrent.futures.TimeoutError as exc:  # the loop thread is stuck: treat the link as dead
             self._lost = True
             raise ConnectionLost(f"telnet {self.target.address}: the Telnet reader stopped responding") from exc
-        except _Stopped as exc:
+        except Stopped as exc:
             raise ConnectionLost(f"telnet {self.target.address}: the connection was closed") from exc
         if isinstance(result, tuple):
             self._lost = True
@@ -347,7 +236,7 @@ class TelnetTransport(Transport):
             problem = lt.run(self._awrite(bytes(data)), WRITE_TIMEOUT + 30.0)
         except concurrent.futures.TimeoutError:
             problem = "the Telnet writer stopped responding"
-        except _Stopped:
+        except Stopped:
             problem = "the connection was closed"
         if problem is not None:
             self._lost = True
@@ -355,7 +244,7 @@ class TelnetTransport(Transport):
 
     # -- state ---------------------------------------------------------------------------------
 
-    def _check_open(self) -> _LoopThread:
+    def _check_open(self) -> LoopThread:
         lt = self._lt
         if self._closed or self._proto is None or lt is None:
             raise ConnectionLost(f"telnet {self.target.address}: the connection is closed")

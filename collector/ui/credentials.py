@@ -8,12 +8,12 @@ from __future__ import annotations
 import getpass
 import sys
 
-from ..credentials import Credentials, OtpProvider
+from ..credentials import OtpProvider
 from ..errors import UsageError
 from ..secrets import Secret, secret_from_command, secret_from_env
 
 
-def _one_source(label: str, env: str | None, command: str | None, ask: bool) -> Secret | None:
+def one_source(label: str, env: str | None, command: str | None, ask: bool) -> Secret | None:
     given = [x for x in (env, command, ask or None) if x]
     if len(given) > 1:
         raise UsageError(f"give the {label} one way only (env, command or prompt)")
@@ -28,31 +28,25 @@ def _one_source(label: str, env: str | None, command: str | None, ask: bool) -> 
     return None
 
 
+def secret_from_source(label: str, env: str | None, command: str | None, ask: bool, *,
+                       asked: bool = False) -> Secret | None:
+    """A secret from exactly one source; a prompt that cannot be shown (no terminal) says how to give it."""
+    if env:
+        return secret_from_env(env, label)
+    if command:
+        return secret_from_command(command, label)
+    if ask or asked:
+        flag = {"enable secret": "enable", "key passphrase": "key-passphrase"}.get(label, label.split()[0])
+        if not ask or not sys.stdin.isatty():
+            raise UsageError(f"the {label} is asked on a terminal, and there is none here",
+                             hint=f"give it with --{flag}-env VAR or --{flag}-command CMD")
+        return Secret(getpass.getpass(f"{label.capitalize()}: "), label)
+    return None
+
+
 def otp_provider(command: str | None, interactive: bool) -> OtpProvider | None:
     if command:
         return lambda prompt: secret_from_command(command, "otp")
     if interactive and sys.stdin.isatty():
         return lambda prompt: Secret(getpass.getpass(prompt.strip() + " " if prompt.strip() else "OTP: "), "otp")
     return None
-
-
-def build_credentials(
-    *,
-    username: str | None,
-    password_env: str | None = None,
-    password_command: str | None = None,
-    ask_password: bool = False,
-    enable_env: str | None = None,
-    enable_command: str | None = None,
-    ask_enable: bool = False,
-    key_file: str | None = None,
-    otp_command: str | None = None,
-    interactive: bool = True,
-) -> Credentials:
-    return Credentials(
-        username=username,
-        password=_one_source("password", password_env, password_command, ask_password),
-        enable=_one_source("enable secret", enable_env, enable_command, ask_enable),
-        key_file=key_file,
-        otp_provider=otp_provider(otp_command, interactive),
-    )

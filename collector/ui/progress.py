@@ -1,38 +1,46 @@
-"""Rich progress for a run (bytes, rate, elapsed per step; line rate and ETA on slow lines) and the summary table.
+"""Rich progress for a run (bytes, rate, elapsed per step; line rate and ETA on slow lines) and the summary.
 
-Implements RunObserver; quiet/JSON modes use the null observer instead.
+Implements RunObserver; every device or playbook string is printed as data (ui.console.safe), never as markup.
+A long playbook's summary stays cheap: past SUMMARY_ROWS steps the table lists only what needs attention.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
-from rich.table import Table
-
-from ..runner.linestats import LineProgress
 from ..runner.observer import RunObserver
 from ..store.records import StepRecord
+from .console import clean, safe
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import TaskID
+    from rich.table import Table
+
+    from ..runner.linestats import LineProgress
+
+SUMMARY_ROWS = 60
+STATUS_STYLE = {"ok": "green", "skipped": "yellow"}
 
 
 class RichObserver(RunObserver):
     def __init__(self, console: Console, expected: dict[str, int] | None = None) -> None:
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+
         self.console = console
         self.expected = expected or {}
         self.progress = Progress(
-            TextColumn("[bold]{task.fields[index]:>3}[/] {task.description}"),
+            TextColumn("{task.fields[index]:>3}", style="bold", markup=False),
+            TextColumn("{task.description}", markup=False),
             BarColumn(bar_width=20),
             DownloadColumn(),
             TransferSpeedColumn(),
@@ -45,21 +53,32 @@ class RichObserver(RunObserver):
         self.started = False
         self.link = ""
 
+    def _say(self, *parts: object) -> None:
+        from rich.text import Text
+
+        line = Text()
+        for part in parts:
+            if isinstance(part, tuple):
+                line.append(clean(part[0]), style=part[1])
+            else:
+                line.append(clean(part))
+        self.console.print(line)
+
     def run_started(self, run_dir: str, target: str, steps: int) -> None:
-        self.console.print(f"[bold]run[/] {run_dir}  [dim]target[/] {target}  [dim]steps[/] {steps}")
+        self._say(("run ", "bold"), run_dir, ("  target ", "dim"), target, ("  steps ", "dim"), str(steps))
         self.progress.start()
         self.started = True
 
     def connected(self, info: dict[str, Any], line_rate: int | None = None) -> None:
         if line_rate:
             self.link = f" @ {line_rate} bps"
-        self.console.print(f"[green]connected[/] {info.get('transport', '')}{self.link}")
+        self._say(("connected ", "green"), str(info.get("transport", "")), self.link)
 
     def step_started(self, index: int, name: str, expected_bytes: int | None = None) -> None:
         if self.task is not None:
             self.progress.remove_task(self.task)
         total = expected_bytes or self.expected.get(name)
-        self.task = self.progress.add_task(name[:50], total=total, index=index)
+        self.task = self.progress.add_task(clean(name, keep_newlines=False)[:50], total=total, index=index)
         self._t0 = time.monotonic()
 
     def bytes_read(self, n: int) -> None:
@@ -70,8 +89,8 @@ class RichObserver(RunObserver):
         if self.task is not None:
             self.progress.remove_task(self.task)
             self.task = None
-        colour = {"ok": "green", "skipped": "yellow"}.get(status, "red")
-        self.console.print(f"  {index:>3} [{colour}]{status:<8}[/] {nbytes:>12,} B {duration:8.2f}s  {name}")
+        self._say(f"  {index:>3} ", (f"{status:<8}", STATUS_STYLE.get(status, "red")),
+                  f" {nbytes:>12,} B {duration:8.2f}s  ", name)
 
     def line_progress(self, progress: LineProgress) -> None:
         """A step fetched by pieces: kept bytes, measured rate, drops so far, ETA from rate and drop interval."""
@@ -81,27 +100,45 @@ class RichObserver(RunObserver):
         eta = "?" if p.eta is None else f"{int(p.eta) // 60}m{int(p.eta) % 60:02d}s"
         rate = "?" if p.rate is None else f"{p.rate:,.0f} B/s"
         pieces = f"{p.pieces_done}/{p.pieces_total}" if p.pieces_total else f"{p.pieces_done}"
-        text = f"{p.name[:32]} · pieces {pieces} · {rate} · drops {p.drops} · ETA {eta}"
-        self.progress.update(self.task, description=escape(text), total=p.expected, completed=p.fetched)
+        name = clean(p.name, keep_newlines=False)[:32]
+        text = f"{name} · pieces {pieces} · {rate} · drops {p.drops} · ETA {eta}"
+        self.progress.update(self.task, description=text, total=p.expected, completed=p.fetched)
 
     def notice(self, message: str) -> None:
-        self.console.print(f"[yellow]![/] {message}")
+        self._say(("! ", "yellow"), message)
 
     def run_finished(self, status: str) -> None:
         if self.started:
             self.progress.stop()
 
 
+def _row(r: StepRecord) -> list[Any]:
+    note = r.error_marker or ("timed out" if r.timed_out else "")
+    nbytes = f"{r.bytes:,}"
+    if r.status == "interrupted" and r.kept_bytes:
+        nbytes, note = f"{r.kept_bytes:,}", note or "kept as .partial (interrupted)"
+    return [str(r.step), safe(clean(r.name, keep_newlines=False)[:48]),
+            safe(r.status, STATUS_STYLE.get(r.status, "red")), nbytes,
+            f"{r.duration:.2f}s" if r.duration is not None else "-", str(len(r.attempts)), safe(note)]
+
+
 def summary_table(records: list[StepRecord], title: str) -> Table:
-    table = Table(title=title)
+    """One row per step; a long run shows the first rows and every step that needs attention."""
+    from rich.table import Table
+
+    table = Table(title=safe(clean(title, keep_newlines=False)))
     for col, just in (("#", "right"), ("step", "left"), ("status", "left"), ("bytes", "right"),
                       ("duration", "right"), ("attempts", "right"), ("note", "left")):
         table.add_column(col, justify=just)  # type: ignore[arg-type]
-    for r in records:
-        note = r.error_marker or ("timed out" if r.timed_out else "")
-        colour = "green" if r.status == "ok" else ("yellow" if r.status == "skipped" else "red")
-        table.add_row(
-            str(r.step), r.name[:48], f"[{colour}]{r.status}[/]", f"{r.bytes:,}",
-            f"{r.duration:.2f}s" if r.duration is not None else "-", str(len(r.attempts)), note,
-        )
+    shown = records
+    if len(records) > SUMMARY_ROWS:
+        head = records[: SUMMARY_ROWS // 2]
+        rest = [r for r in records[SUMMARY_ROWS // 2 :] if r.status not in ("ok", "skipped")]
+        shown = head + rest[: SUMMARY_ROWS // 2]
+    for r in shown:
+        table.add_row(*_row(r))
+    hidden = len(records) - len(shown)
+    if hidden:
+        ok = sum(1 for r in records if r.status == "ok")
+        table.caption = f"{hidden} more steps not shown ({ok} of {len(records)} ok); --json lists every step"
     return table

@@ -19,6 +19,8 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
+from ..ui.console import clean
+
 
 class NullProgress:
     """Same interface as UploadProgress, does nothing."""
@@ -45,7 +47,7 @@ class UploadProgress(NullProgress):
 
     def __init__(self, total: int, done: int, label: str, console: Console | None = None) -> None:
         self._progress = Progress(
-            TextColumn("{task.description}"),
+            TextColumn("{task.description}", markup=False),
             BarColumn(),
             DownloadColumn(binary_units=True),
             TransferSpeedColumn(),
@@ -53,7 +55,7 @@ class UploadProgress(NullProgress):
             console=console or Console(stderr=True),
             transient=False,
         )
-        self._task: TaskID = self._progress.add_task(label, total=total, completed=done)
+        self._task: TaskID = self._progress.add_task(clean(label, keep_newlines=False), total=total, completed=done)
 
     def __enter__(self) -> UploadProgress:
         self._progress.start()
@@ -69,7 +71,7 @@ class UploadProgress(NullProgress):
         self._progress.advance(self._task, -n)
 
     def describe(self, text: str) -> None:
-        self._progress.update(self._task, description=text)
+        self._progress.update(self._task, description=clean(text, keep_newlines=False))
 
 
 def make_progress(enabled: bool, total: int, done: int, label: str) -> NullProgress:

@@ -35,7 +35,7 @@ class DestState:
     url: str
     scheme: str
     case: str
-    part_size: int
+    part_size: int  # https: bytes per numbered part; 0 = the whole bundle in one PUT (the default)
     plan: dict[str, Any] | None = None
     confirmed: dict[str, dict[str, Any]] = field(default_factory=dict)  # part name -> size, sha256, status, at
     manifest_confirmed: bool = False

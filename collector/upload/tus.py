@@ -9,18 +9,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from pathlib import Path
+from collections.abc import Callable
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-import requests
-
 from ..errors import UploadError
-from ..secrets import Masker
-from .common import Retryable, RunCounters, UploadOptions, log, make_masker, retry_call
-from .http_put import RETRY_STATUS, _is_cert_failure
-from .parts import PartReader, PartsPlan
-from .progress import NullProgress
-from .state import DestState, UploadState, save_state, touch
+from .common import Adapter, Job, Meter, Retryable, log
+from .failures import status_error
+from .https_conn import HttpsClient, Reply
+from .parts import DEFAULT_PART_SIZE, PartReader
 
 TUS_VERSION = "1.0.0"
 
@@ -35,172 +31,123 @@ def _meta(**kv: str) -> str:
     return ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in kv.items())
 
 
-class TusClient:
-    def __init__(self, endpoint: str, opts: UploadOptions) -> None:
-        self.endpoint = endpoint
-        self.host = urlsplit(endpoint).netloc
-        self.session = requests.Session()
-        self.session.trust_env = False
-        self.session.headers["Tus-Resumable"] = TUS_VERSION
-        if opts.token is not None:
-            self.session.auth = (opts.case, opts.token.reveal())
-            basic = base64.b64encode(f"{opts.case}:{opts.token.reveal()}".encode()).decode()
-            self.masker: Masker = make_masker(opts.token, basic)
-        else:
-            self.masker = make_masker()
-        self.verify: str | bool = str(opts.ca_bundle) if opts.ca_bundle else True
-        self.timeout = (min(opts.timeout, 30.0), opts.timeout)
-        self.checksum = False
-        self.discovered = False
-
-    def close(self) -> None:
-        self.session.close()
-
-    def request(self, method: str, url: str, **kw: object) -> requests.Response:
-        try:
-            resp = self.session.request(method, url, verify=self.verify, timeout=self.timeout, **kw)  # type: ignore[arg-type]
-        except requests.exceptions.SSLError as exc:
-            if _is_cert_failure(exc):
-                raise UploadError(
-                    f"TLS verification of {self.host} failed: the server certificate is not trusted",
-                    hint="pass --ca-bundle FILE with the CA that signed the server's certificate; "
-                    "there is no insecure mode",
-                ) from None
-            raise Retryable(f"TLS connection to {self.host} broke: {type(exc).__name__}") from None
-        except requests.exceptions.RequestException as exc:
-            raise Retryable(f"{method} to {self.host} failed: {type(exc).__name__}") from None
-        if resp.status_code in (401, 403):
-            resp.close()
-            raise UploadError(
-                f"the case refused the token (HTTP {resp.status_code} from {self.host})",
-                hint="check the case number (--case) and the upload token; nothing was retried",
-            )
-        if resp.status_code in RETRY_STATUS:
-            resp.close()
-            raise Retryable(f"{self.host} answered HTTP {resp.status_code} to {method}")
-        return resp
-
-    def discover(self) -> None:
-        resp = self.request("OPTIONS", self.endpoint)
-        resp.close()
-        ext = {e.strip() for e in resp.headers.get("Tus-Extension", "").split(",")}
-        algos = {a.strip().lower() for a in resp.headers.get("Tus-Checksum-Algorithm", "").split(",")}
-        self.checksum = "checksum" in ext and "sha1" in algos
-        self.discovered = True
-        if resp.ok and "creation" not in ext:
-            raise UploadError(f"the tus server {self.host} does not offer the creation extension")
-
-    def create(self, plan: PartsPlan, case: str) -> str:
-        headers = {
-            "Upload-Length": str(plan.bundle_size),
-            "Upload-Metadata": _meta(filename=plan.bundle_name, case=case, sha256=plan.bundle_sha256),
-        }
-        resp = self.request("POST", self.endpoint, headers=headers)
-        resp.close()
-        if resp.status_code == 412:
-            raise UploadError(f"{self.host} does not speak tus {TUS_VERSION}")
-        if resp.status_code == 413:
-            raise UploadError(f"{self.host} refuses a bundle of {plan.bundle_size} bytes (HTTP 413)")
-        location = resp.headers.get("Location")
-        if resp.status_code != 201 or not location:
-            raise UploadError(f"{self.host} answered HTTP {resp.status_code} to the tus creation request")
-        return urljoin(self.endpoint, location)
-
-    def offset(self, upload_url: str) -> int | None:
-        """The server's offset, or None when the upload is gone (expired or never existed)."""
-        resp = self.request("HEAD", upload_url, headers={"Cache-Control": "no-store"})
-        resp.close()
-        if resp.status_code in (404, 410):
-            return None
-        if not resp.ok or "Upload-Offset" not in resp.headers:
-            raise UploadError(f"{self.host} answered HTTP {resp.status_code} to HEAD of the upload")
-        return int(resp.headers["Upload-Offset"])
-
-    def patch(self, upload_url: str, offset: int, body: PartReader, sha1: str) -> int:
-        headers = {"Content-Type": "application/offset+octet-stream", "Upload-Offset": str(offset)}
-        if self.checksum:
-            headers["Upload-Checksum"] = f"sha1 {base64.b64encode(bytes.fromhex(sha1)).decode()}"
-        resp = self.request("PATCH", upload_url, data=body, headers=headers)
-        resp.close()
-        if resp.status_code == 409:
-            raise Retryable("offset mismatch (HTTP 409): asking the server again")
-        if resp.status_code == 460:
-            raise Retryable("the server found a checksum mismatch (HTTP 460): chunk sent again")
-        if resp.status_code in (404, 410):
-            raise Retryable(f"the upload disappeared on the server (HTTP {resp.status_code})")
-        if resp.status_code != 204 or "Upload-Offset" not in resp.headers:
-            raise UploadError(f"{self.host} answered HTTP {resp.status_code} to PATCH")
-        return int(resp.headers["Upload-Offset"])
-
-
-def _sha1(bundle: Path, offset: int, size: int) -> str:
+def _sha1(job: Job, offset: int, size: int) -> str:
     h = hashlib.sha1()  # noqa: S324 - sha1 is the algorithm the tus checksum extension requires
-    with PartReader(bundle, offset, size) as r:
+    with PartReader(job.bundle, offset, size) as r:
         for block in r:
             h.update(block)
     return h.hexdigest()
 
 
-def upload_tus(
-    bundle: Path,
-    plan: PartsPlan,
-    dest: DestState,
-    state: UploadState,
-    opts: UploadOptions,
-    progress: NullProgress,
-    counters: RunCounters,
-) -> None:
-    client = TusClient(tus_endpoint(dest.url), opts)
-    total = plan.bundle_size
-    chunk = opts.part_size
-    shown = [min(dest.remote_offset, total)]
+class TusAdapter(Adapter):
+    mode = "tus"
 
-    def attempt() -> None:
-        if not client.discovered:
-            client.discover()
-        offset = client.offset(dest.remote_path) if dest.remote_path else None
-        if offset is None:
-            if dest.remote_path:
-                log.warning("tus upload %s is gone on the server; starting a new one", dest.remote_path)
-            dest.remote_path = client.create(plan, opts.case)
-            offset = 0
-            touch(dest)
-            save_state(bundle, state)
-        if offset > total:
-            raise UploadError(f"the tus server reports {offset} bytes for a {total}-byte bundle")
-        if counters.resumed_from is None:
-            counters.resumed_from = offset
-        progress.rewind(shown[0] - offset)
-        shown[0] = offset
-        while offset < total:
-            size = min(chunk, total - offset)
-            sha1 = _sha1(bundle, offset, size)
-            start = offset
-            with PartReader(bundle, start, size, on_read=progress.advance) as reader:
-                try:
-                    offset = client.patch(dest.remote_path, start, reader, sha1)
-                finally:
-                    counters.bytes_sent += reader.sent
-                    counters.bytes_resent += max(0, min(start + reader.sent, dest.sent_upto) - start)
-                    dest.sent_upto = max(dest.sent_upto, start + reader.sent)
-                    shown[0] = start + reader.sent
-            dest.remote_offset = offset
-            touch(dest)
-            save_state(bundle, state)
-            progress.rewind(shown[0] - offset)
-            shown[0] = offset
-        dest.complete = True
-        touch(dest)
-        save_state(bundle, state)
+    def __init__(self, job: Job) -> None:
+        super().__init__(job)
+        opts = job.opts
+        self.endpoint = tus_endpoint(job.dest.url)
+        auth = (opts.case, opts.token) if opts.token is not None else None
+        self.client = HttpsClient(self.endpoint, ca_bundle=opts.ca_bundle, timeout=opts.timeout, basic_auth=auth)
+        self.masker = self.client.masker
+        self.chunk = opts.part_size or DEFAULT_PART_SIZE
+        self.checksum = False
+        self.discovered = False
 
-    try:
-        retry_call(
-            attempt,
-            retries=opts.retries,
-            backoff=opts.backoff,
-            what=f"tus upload of {plan.bundle_name} to {client.host}",
-            masker=client.masker,
-            counters=counters,
-        )
-    finally:
-        client.close()
+    @property
+    def proxy(self) -> str:
+        return self.client.proxy_used
+
+    @property
+    def label(self) -> str:
+        return self.endpoint
+
+    def _call(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str] | None = None,
+        body: bytes | PartReader | None = None,
+        length: int = 0,
+        on_sent: Callable[[int], None] | None = None,
+    ) -> Reply:
+        u = urlsplit(url)
+        path = u.path + (f"?{u.query}" if u.query else "")
+        headers = {"Tus-Resumable": TUS_VERSION, **(headers or {})}
+        reply = self.client.request(method, path, headers, body, length=length, on_sent=on_sent)
+        log.debug("%s %s -> HTTP %d", method, path, reply.status)
+        return reply
+
+    def _check(self, reply: Reply, what: str, also_ok: tuple[int, ...] = ()) -> None:
+        if reply.status in also_ok:
+            return
+        if reply.status == 412:
+            raise UploadError(f"{self.client.host} does not speak tus {TUS_VERSION}", hint="check --to")
+        failure = status_error(reply.status, what, self.client.host, reply.get("location"))
+        if failure is not None:
+            raise failure
+
+    def open(self) -> None:
+        if self.discovered:
+            return
+        reply = self._call("OPTIONS", self.endpoint)
+        self._check(reply, "OPTIONS")
+        ext = {e.strip() for e in (reply.get("tus-extension") or "").split(",")}
+        algos = {a.strip().lower() for a in (reply.get("tus-checksum-algorithm") or "").split(",")}
+        if "creation" not in ext:
+            raise UploadError(f"the tus server {self.client.host} does not offer the creation extension")
+        self.checksum = "checksum" in ext and "sha1" in algos
+        self.discovered = True
+
+    def offset(self) -> int:
+        dest = self.job.dest
+        if dest.remote_path:
+            reply = self._call("HEAD", dest.remote_path, {"Cache-Control": "no-store"})
+            if reply.status not in (404, 410):
+                self._check(reply, "HEAD of the upload")
+                value = reply.get("upload-offset") or ""
+                if not value.isdigit() or int(value) > self.job.plan.bundle_size:
+                    raise UploadError(f"{self.client.host} reports no valid Upload-Offset for the upload")
+                return int(value)
+            log.warning("tus upload %s is gone on the server; starting a new one", dest.remote_path)
+        dest.remote_path = self._create()
+        self.job.save()
+        return 0
+
+    def _create(self) -> str:
+        plan = self.job.plan
+        headers = {
+            "Upload-Length": str(plan.bundle_size),
+            "Upload-Metadata": _meta(filename=plan.bundle_name, case=self.job.opts.case, sha256=plan.bundle_sha256),
+        }
+        reply = self._call("POST", self.endpoint, headers, body=b"")
+        self._check(reply, "the tus creation request (POST)")
+        location = urljoin(self.endpoint, reply.get("location") or "")
+        loc, end = urlsplit(location), urlsplit(self.endpoint)
+        if reply.status != 201 or not reply.get("location") or (loc.scheme, loc.netloc) != (end.scheme, end.netloc):
+            raise UploadError(f"{self.client.host} answered HTTP {reply.status} to the tus creation request "
+                              "without an upload URL on the same server")
+        return location
+
+    def send(self, offset: int, meter: Meter) -> int:
+        size = min(self.chunk, self.job.plan.bundle_size - offset)
+        headers = {"Content-Type": "application/offset+octet-stream", "Upload-Offset": str(offset)}
+        if self.checksum:
+            digest = base64.b64encode(bytes.fromhex(_sha1(self.job, offset, size))).decode()
+            headers["Upload-Checksum"] = f"sha1 {digest}"
+        with PartReader(self.job.bundle, offset, size) as reader:
+            reply = self._call("PATCH", self.job.dest.remote_path, headers, body=reader, length=size,
+                               on_sent=meter.sent)
+        if reply.status == 409:
+            raise Retryable("offset mismatch (HTTP 409): asking the server again")
+        if reply.status == 460:
+            raise Retryable("the server found a checksum mismatch (HTTP 460): chunk sent again")
+        if reply.status in (404, 410):
+            raise Retryable(f"the upload disappeared on the server (HTTP {reply.status})")
+        self._check(reply, "PATCH")
+        value = reply.get("upload-offset") or ""
+        if not value.isdigit() or not offset < int(value) <= self.job.plan.bundle_size:
+            raise UploadError(f"{self.client.host} answered HTTP {reply.status} to PATCH without a valid new offset")
+        return int(value)
+
+    def close(self) -> None:
+        self.client.close()

@@ -131,3 +131,19 @@ def test_unreachable_at_cleanup_is_pending_then_resume_clears_it(
     assert "show version" not in last  # completed steps were not repeated
     kinds = [e["event"] for e in read_journal(outcome.run_dir / "journal.jsonl")]
     assert "cleanup-pending" in kinds and kinds[-2:] == ["cleanup-completed", "run-ended"]
+
+
+@pytest.mark.parametrize("debug_on", ["debu ip ospf adj", "deb ip ospf adj"])
+def test_an_abbreviated_debug_is_switched_off_at_the_end(
+        rig: tuple[SimSSHServer, FaultProxy, EventLog], tmp_path: Path, debug_on: str) -> None:
+    """The guard accepts `debu ...`; the runner must know it switched debug on (no cleanup steps declared)."""
+    _, proxy, events = rig
+    steps = [PlannedStep(index=i, name=c, command=c, idle_timeout=5.0)
+             for i, c in enumerate(["show clock", debug_on, "show version"], 1)]
+    ro = RunOptions(runs_dir=tmp_path / "runs")
+    outcome = Runner(steps, load_platform("cisco_ios"), parse_target(f"ssh://admin@127.0.0.1:{proxy.port}"),
+                     options(tmp_path), ro, playbook_info={"name": "abbrev"}).start()
+    assert outcome.status == "ok", outcome.error
+    kinds = [e["kind"] for e in events.events()]
+    assert "debug-on" in kinds and kinds.index("debug-off") > kinds.index("debug-on")
+    assert events.commands()[-2:] == ["undebug all", "terminal no monitor"]

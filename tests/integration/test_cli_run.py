@@ -20,7 +20,7 @@ PLAYBOOK = Path(__file__).resolve().parents[2] / "playbooks" / "cisco_ios" / "ta
 
 
 def collector(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    full_env = dict(os.environ, SIM_PW=SIM_PASSWORD, SIM_EN=SIM_ENABLE, **(env or {}))
+    full_env = {**os.environ, "SIM_PW": SIM_PASSWORD, "SIM_EN": SIM_ENABLE, **(env or {})}
     return subprocess.run([sys.executable, "-m", "collector", *args], capture_output=True, text=True,
                           env=full_env, timeout=timeout, check=False)
 
@@ -66,7 +66,7 @@ def test_unknown_host_key_is_refused_then_trusted_then_remembered(sim: SimProces
     assert refused.returncode == 11
     assert sim.fingerprint in refused.stderr and "--accept-new-host-key" in refused.stderr
     (failed_run,) = list((tmp_path / "runs").iterdir())  # the refused attempt is on record, with no output
-    assert json.loads((failed_run / "run.json").read_text())["status"] == "failed"
+    assert json.loads((failed_run / "run.json").read_text())["status"] == "failed-before-start"
     assert not any((failed_run / "steps").iterdir())
     assert collector(*run_args(sim, tmp_path, "--accept-new-host-key")).returncode in (0, 5)
     assert collector(*run_args(sim, tmp_path)).returncode in (0, 5)  # remembered

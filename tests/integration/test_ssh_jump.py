@@ -35,7 +35,8 @@ from tests.servers.sshd import SshdServer
 pytestmark = pytest.mark.servers
 
 
-def url(server: Any, user: str = "collector-test") -> str:
+def url(server: Any, user: str | None = None) -> str:
+    user = user or server.account.name
     return f"ssh://{user}@127.0.0.1:{server.port}"
 
 
@@ -205,7 +206,7 @@ def test_jump_shell_mode(sshd: SshdServer, sshd_noforward: SshdServer, tmp_path:
                    jumps=[parse_target(url(sshd_noforward))])
     closed = parse_target(f"ssh://admin@127.0.0.1:{free_port()}")
     with HopShellTransport(closed, opts) as t:
-        assert t.info["jump_mode"] == "shell" and t.info["hop_command"].endswith(f"admin@127.0.0.1")
+        assert t.info["jump_mode"] == "shell" and t.info["hop_command"].endswith("admin@127.0.0.1")
         with pytest.raises(ConnectError, match="could not reach the device"):
             recv_until(lambda: t.read(1.0), b"never")
 
@@ -268,9 +269,9 @@ def test_jump_shell_mode_reaches_the_device_with_the_hosts_ssh_client(
     opts = options(tmp_path, sshd_noforward, password=sshd.account.password, jump_mode="shell", jumps=jumps)
     device = parse_target(url(sshd))
     # no known host key for the device on the jump host: its client refuses, and so do we
-    with jump_known_hosts(sshd.account.home, ""), HopShellTransport(device, opts) as t:
-        with pytest.raises(UnknownHostKey, match="(?i)host key verification failed"):
-            recv_until(lambda: t.read(1.0), b"never")
+    with (jump_known_hosts(sshd.account.home, ""), HopShellTransport(device, opts) as t,
+          pytest.raises(UnknownHostKey, match="(?i)host key verification failed")):
+        recv_until(lambda: t.read(1.0), b"never")
     with jump_known_hosts(sshd.account.home, sshd.known_hosts_line):
         with HopShellTransport(device, opts) as t:  # a wrong device password: refused, never retried
             recv_until(lambda: t.read(1.0), b"password: ")
@@ -297,7 +298,7 @@ def jump_known_hosts(home: str, line: str) -> Iterator[None]:
     path.parent.mkdir(mode=0o700, exist_ok=True)
     old = path.read_bytes() if path.exists() else None
     path.write_text(line)
-    account = pwd.getpwnam("collector-test")
+    account = pwd.getpwnam(Path(home).name)
     for p in (path.parent, path):
         os.chown(p, account.pw_uid, account.pw_gid)
     try:

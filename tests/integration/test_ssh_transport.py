@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -50,7 +51,8 @@ def make_opts(known_hosts: Path) -> MakeOpts:
     return make
 
 
-def url(server: Any, user: str = "collector-test", query: str = "") -> str:
+def url(server: Any, user: str | None = None, query: str = "") -> str:
+    user = user or server.account.name
     port = server.port
     return f"ssh://{user}@127.0.0.1:{port}" + (f"?{query}" if query else "")
 
@@ -162,8 +164,9 @@ def test_wrong_password_one_attempt_only(
     assert err.value.exit_code == 13
     assert wrong not in err.value.message and wrong not in err.value.hint
     assert "password" in err.value.message
-    server.wait_log(r"(closed|reset) by authenticating user collector-test|Disconnected from authenticating user")
-    assert server.count(r"Failed password for collector-test") == 1
+    user = server.account.name
+    server.wait_log(rf"(closed|reset) by authenticating user {user}|Disconnected from authenticating user")
+    assert server.count(rf"Failed password for {server.account.name}") == 1
     assert server.count(r"Failed (keyboard-interactive|publickey)") == 0
 
 
@@ -174,6 +177,21 @@ def test_key_file_login_without_password(sshd: SshdServer, known_hosts: Path, ma
         assert t.info["auth"] == ["publickey(client_ed25519)"]
         t.write(b"echo key-$((40+2))\n")
         read_until(t, b"key-42\r\n")
+
+
+def test_an_encrypted_key_needs_its_passphrase(sshd: SshdServer, tmp_path: Path, known_hosts: Path,
+                                               make_opts: MakeOpts) -> None:
+    trust(known_hosts, sshd)
+    locked = tmp_path / "locked_ed25519"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "key-pass-5521", "-f", str(locked)], check=True)
+    auth = sshd.directory / "authorized_keys"
+    auth.write_text(auth.read_text() + Path(f"{locked}.pub").read_text())
+    with pytest.raises(AuthenticationError, match="encrypted") as err:
+        SSHTransport(parse_target(url(sshd)), make_opts(credentials=Credentials(key_file=str(locked)))).open()
+    assert "--key-passphrase-env" in err.value.hint and "--use-agent" in err.value.hint
+    creds = Credentials(key_file=str(locked), key_passphrase=Secret("key-pass-5521"))
+    with SSHTransport(parse_target(url(sshd)), make_opts(credentials=creds)) as t:
+        assert t.info["auth"] == ["publickey(locked_ed25519)"]
 
 
 def test_wrong_key_then_no_password_is_an_auth_error(

@@ -7,6 +7,7 @@ and the file on the server matches the bundle's SHA-256.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import random
@@ -18,26 +19,35 @@ from pathlib import Path
 
 import pytest
 
-from collector.errors import ChangedHostKey, UnknownHostKey, UploadError
+from collector.errors import ChangedHostKey, UnknownHostKey, UploadError, UsageError
 from collector.secrets import Secret
 from collector.upload import upload_bundle, upload_status
 from collector.upload.common import UploadResult
 from collector.upload.state import state_path
+from tests.helpers.bundles import link_bundle, make_bundle
 from tests.servers.fault_proxy import FaultProxy
+from tests.servers.ports import free_port
 from tests.servers.sshd import SshdServer, keygen, sshd  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.servers
 
 MiB = 1024 * 1024
-SIZE = 6 * MiB + 4321
+PAYLOAD = 3 * MiB + 4321
 SEED = int(os.environ.get("COLLECTOR_TEST_SEED", "20261127"))
 
 
+@pytest.fixture(scope="module")
+def bundle_src(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_bundle(tmp_path_factory.mktemp("bundle-src"), PAYLOAD, SEED)
+
+
 @pytest.fixture
-def bundle(tmp_path: Path) -> Path:
-    p = tmp_path / "collector-694201337-sw1-20261127T120000Z.tar.gz"
-    p.write_bytes(random.Random(SEED).randbytes(SIZE))
-    return p
+def bundle(bundle_src: Path, tmp_path: Path) -> Path:
+    return link_bundle(bundle_src, tmp_path / "b")
+
+
+def _size(p: Path) -> int:
+    return p.stat().st_size
 
 
 @pytest.fixture
@@ -101,11 +111,13 @@ def test_sftp_upload_and_verify(
         res = _up(bundle, sshd, remote_dir, sshd.port, kh)
     finally:
         plog.removeHandler(caplog.handler)
-    assert res.complete and res.bytes_sent == SIZE and res.bytes_resent == 0
+    size = _size(bundle)
+    assert res.complete and res.bytes_sent == size and res.bytes_resent == 0 and res.bytes_accepted == size
+    assert res.mode == "sftp append" and res.proxy == ""
     assert _sha(remote_dir / bundle.name) == _sha(bundle)
     again = _up(bundle, sshd, remote_dir, sshd.port, kh)
     assert again.complete and again.bytes_sent == 0
-    assert upload_status(bundle)["destinations"][0]["bytes_done"] == SIZE
+    assert upload_status(bundle)["destinations"][0]["bytes_done"] == size
     assert sshd.account.password not in state_path(bundle).read_text()
     assert "paramiko" in caplog.text and sshd.account.password not in caplog.text
 
@@ -145,19 +157,20 @@ def test_resume_from_remote_size_after_cut(
     tmp_path: Path,
 ) -> None:
     kh = _known_hosts(tmp_path, sshd, proxy.port)
-    proxy.cut_after_bytes(SIZE // 2, direction="up")
+    size = _size(bundle)
+    proxy.cut_after_bytes(size // 2, direction="up")
     with pytest.raises(UploadError):
         _up(bundle, sshd, remote_dir, proxy.port, kh, retries=0)
     remote = remote_dir / bundle.name
     have = remote.stat().st_size
-    assert 0 < have < SIZE
+    assert 0 < have < size
     assert remote.read_bytes() == bundle.read_bytes()[:have]
     res = _up(bundle, sshd, remote_dir, proxy.port, kh, retries=0)
     assert res.complete
     # continued from the remote size, nothing before it re-sent (the old sftp-server may still have been
     # flushing received packets when we looked, so the new session can find a little more than `have`)
-    assert have <= res.resumed_from < SIZE
-    assert res.bytes_sent == SIZE - res.resumed_from
+    assert have <= res.resumed_from < size
+    assert res.bytes_sent == res.bytes_accepted == size - res.resumed_from
     assert _sha(remote) == _sha(bundle)
 
 
@@ -166,12 +179,14 @@ def _cut_run(sshd: SshdServer, proxy: FaultProxy, bundle: Path, remote_dir: Path
     kh = _known_hosts(tmp_path, sshd, proxy.port)
     rng = random.Random(SEED + cuts)
     # gaps below SIZE/cuts: every cut lands inside the upload, whatever the earlier ones left to send
-    proxy.cut_series([rng.randrange(1, SIZE // cuts) for _ in range(cuts)], direction="up")
+    size = _size(bundle)
+    proxy.cut_series([rng.randrange(1, size // cuts) for _ in range(cuts)], direction="up")
     res = _up(bundle, sshd, remote_dir, proxy.port, kh, retries=cuts + 1)
     assert res.complete and res.attempts_failed == cuts and proxy.faults == cuts
     assert _sha(remote_dir / bundle.name) == _sha(bundle)
     status = upload_status(bundle)["destinations"][0]
-    assert status["bytes_sent_total"] - SIZE == status["bytes_resent_total"] == res.bytes_resent
+    assert status["bytes_sent_total"] - size == status["bytes_resent_total"] == res.bytes_resent
+    assert res.bytes_accepted == size
     # each cut loses at most what was in flight (SSH window and socket buffers), never the whole file
     assert res.bytes_resent < cuts * 4 * MiB
     print(f"sftp, {cuts} cuts: {res.bytes_resent} bytes re-sent in all, {res.bytes_resent // cuts} per cut on average")
@@ -196,3 +211,39 @@ def test_random_cuts_full(
     tmp_path: Path,
 ) -> None:
     _cut_run(sshd, proxy, bundle, remote_dir, tmp_path, cuts=20)
+
+
+def test_cli_sftp_takes_a_password_not_a_token(
+    sshd: SshdServer,  # noqa: F811
+    bundle: Path,
+    remote_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`--password-env` names what sftp:// logs in with; `--token-env` there is refused with the right flag."""
+    from typer.testing import CliRunner
+
+    from collector.cli import app
+
+    monkeypatch.setenv("SFTP_PW", sshd.account.password)
+    kh = _known_hosts(tmp_path, sshd)
+    to = f"sftp://{sshd.account.name}@127.0.0.1:{sshd.port}{remote_dir}/"
+    base = ["upload", str(bundle), "--case", "694201337", "--to", to, "--known-hosts", str(kh)]
+    wrong = CliRunner().invoke(app, [*base, "--token-env", "SFTP_PW"])
+    assert wrong.exit_code == 2 and "--password-env" in wrong.output and not remote_dir.exists()
+    ok = CliRunner().invoke(app, [*base, "--password-env", "SFTP_PW", "--json"])
+    assert ok.exit_code == 0, ok.output
+    doc = json.loads(ok.stdout)
+    assert doc["complete"] and doc["bytes_accepted"] == _size(bundle) and doc["mode"] == "sftp append"
+    assert _sha(remote_dir / bundle.name) == _sha(bundle) and sshd.account.password not in ok.output
+
+
+def test_refused_sftp_port_is_a_usage_error(bundle: Path, remote_dir: Path, tmp_path: Path) -> None:
+    kh = tmp_path / "known_hosts"
+    kh.write_text("")
+    port = free_port()
+    t0 = time.monotonic()
+    with pytest.raises(UsageError) as ei:
+        upload_bundle(bundle, to=f"sftp://u@127.0.0.1:{port}/x/", case="694201337", password=Secret("pw-pw"),
+                      known_hosts=kh, progress=False, retries=5, backoff=1.0)
+    assert time.monotonic() - t0 < 1.0 and "connection refused" in ei.value.message and ei.value.exit_code == 2

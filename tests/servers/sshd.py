@@ -1,6 +1,8 @@
 """A real OpenSSH sshd on 127.0.0.1 for tests: own config, host key and log in a temp dir, always stopped.
 
-Fixtures: `sshd` (TCP forwarding allowed), `sshd_noforward`, and `sshd_factory` (start more, e.g. a second hop).
+Fixtures: `sshd` (TCP forwarding allowed), `sshd_noforward`, `sshd_factory` (start more, e.g. a second hop), and
+`sshd_ca` (also trusts user certificates signed by its own test CA: TrustedUserCAKeys). `openssh_client_config`
+writes an ssh_config for the system client (openssh:// tests): ProxyCommand, ControlMaster, certificates.
 """
 
 from __future__ import annotations
@@ -76,6 +78,21 @@ class SshdServer:
     directory: Path
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     host: str = "127.0.0.1"
+    user_ca_path: Path | None = None  # private key of the CA in TrustedUserCAKeys (start_sshd(user_ca=True))
+
+    def authorize(self, pub_path: Path) -> None:
+        """Also accept this public key (appended to the server's authorized_keys)."""
+        with open(self.directory / "authorized_keys", "a") as fh:
+            fh.write(Path(pub_path).read_text())
+
+    def sign_user_key(self, pub_path: Path, *, principal: str | None = None, identity: str = "collector-test-cert",
+                      validity: str = "-5m:+1h") -> Path:
+        """An OpenSSH user certificate for `pub_path` signed by this server's test CA; returns the -cert.pub path."""
+        if self.user_ca_path is None:
+            raise RuntimeError("this sshd has no user CA: start it with start_sshd(user_ca=True)")
+        subprocess.run([SSH_KEYGEN, "-q", "-s", str(self.user_ca_path), "-I", identity, "-n",
+                        principal or self.account.name, "-V", validity, str(pub_path)], check=True)
+        return Path(str(pub_path).removesuffix(".pub") + "-cert.pub")
 
     def log(self) -> str:
         try:
@@ -153,6 +170,7 @@ def start_sshd(
     *,
     port: int | None = None,
     host_key_path: Path | None = None,
+    user_ca: bool = False,
 ) -> SshdServer:
     """Start sshd -D on 127.0.0.1 (a free port unless given); the caller must call .stop().
 
@@ -174,6 +192,11 @@ def start_sshd(
     auth_keys = directory / "authorized_keys"
     auth_keys.write_text(Path(f"{client_key}.pub").read_text())
     os.chmod(auth_keys, 0o644)
+    user_ca_path = None
+    if user_ca:  # user certificates signed by this CA log in (no authorized_keys entry needed)
+        user_ca_path = directory / "user_ca"
+        keygen(user_ca_path)
+        extra_config += f"\nTrustedUserCAKeys {user_ca_path}.pub\n"
     log_path = directory / "sshd.log"
     last_error = ""
     for _attempt in range(3):
@@ -209,6 +232,7 @@ def start_sshd(
             client_key_path=client_key,
             directory=directory,
             process=proc,
+            user_ca_path=user_ca_path,
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -243,6 +267,59 @@ def sshd_noforward() -> Iterator[SshdServer]:
         yield server
     finally:
         server.cleanup()
+
+
+@pytest.fixture(scope="module")
+def sshd_ca() -> Iterator[SshdServer]:
+    """A real sshd that also trusts user certificates signed by its test CA (see SshdServer.sign_user_key)."""
+    server = start_sshd(allow_tcp_forwarding=False, user_ca=True)
+    try:
+        yield server
+    finally:
+        server.cleanup()
+
+
+def openssh_client_config(
+    server: SshdServer,
+    path: Path,
+    *,
+    alias: str = "dev",
+    known_hosts: Path | None = None,
+    proxy_command: bool = True,
+    via_port: int | None = None,
+    control_path: str | None = None,
+    identity: Path | None = None,
+    certificate: Path | None = None,
+    extra: str = "",
+) -> Path:
+    """An ssh_config (for `ssh -F`) whose `Host alias` is this server: the test account, its own known_hosts,
+    no agent and no keys unless given; optionally through `ProxyCommand socat` (to `via_port`, e.g. a fault proxy,
+    instead of the server's port) and with ControlMaster auto."""
+    kh = known_hosts or path.parent / "known_hosts"
+    if known_hosts is None:
+        kh.write_text(server.known_hosts_line)
+    lines = [
+        f"Host {alias}",
+        "  HostName 127.0.0.1",
+        f"  Port {server.port}",
+        f"  User {server.account.name}",
+        f"  UserKnownHostsFile {kh}",
+        "  GlobalKnownHostsFile /dev/null",
+        "  IdentityAgent none",
+        "  ConnectTimeout 10",
+    ]
+    if proxy_command:
+        lines.append(f"  ProxyCommand socat - TCP:127.0.0.1:{via_port or '%p'}")
+    if control_path:
+        lines += ["  ControlMaster auto", f"  ControlPath {control_path}", "  ControlPersist no"]
+    if identity is not None:
+        lines += [f"  IdentityFile {identity}", "  IdentitiesOnly yes"]
+        if certificate is not None:
+            lines.append(f"  CertificateFile {certificate}")
+    else:
+        lines.append("  PubkeyAuthentication no")
+    path.write_text("\n".join(lines) + "\n" + extra)
+    return path
 
 
 @pytest.fixture

@@ -40,7 +40,7 @@ def test_ipv4_prefix_preservation_property(a: int, b: int) -> None:
 def _walked(anon: Anonymizer, addr: str) -> bool:
     """True when cycle walking moved the address (rare): prefix relations are then not promised."""
     v = int(ipaddress.ip_address(addr))
-    return anon._permute(4, v, 0) != int(ipaddress.ip_address(anon.map_ip(addr)))
+    return anon._ips._permute(4, v, 0) != int(ipaddress.ip_address(anon.map_ip(addr)))
 
 
 def test_two_hosts_in_one_24_stay_in_one_24_and_30s_stay_30s() -> None:

@@ -84,10 +84,10 @@ def test_layout_name_checksum_and_manifest(tmp_path: Path) -> None:
     assert steps["terminal no monitor"]["kind"] == "cleanup"
     assert run["summary"]["failed"] == 2 and run["summary"]["timed_out"] == 1
     # redaction: counts only, never values; the secret is gone from every member
-    # step file, partial file of the first attempt, and both attempts in the raw transcript
-    assert man["redaction"]["rules"] == {"enable-secret": 4}
+    # step file and partial file of the first attempt (the raw transcript stays in the run directory)
+    assert man["redaction"]["rules"] == {"enable-secret": 2}
     assert man["members"]["runs/01-br-rtr-01/steps/002-show-running-config.txt"]["redactions"] == 1
-    assert man["members"]["runs/01-br-rtr-01/raw/transcript.raw"]["redactions"] == 2
+    assert not any("raw/" in m for m in got) and run["raw"]["included"] is False
     assert man["members"]["runs/01-br-rtr-01/steps/001-show-version.txt"]["redactions"] == 0
     assert b"EnablePlain77" not in b"".join(got.values())
     # every member (but the manifest and the sums file) is listed with its checksum
@@ -108,7 +108,7 @@ def test_raw_transcript_is_the_chunks_in_order_when_nothing_is_secret(tmp_path: 
     seals = read_index(rd / "raw")
     assert len(seals) > 3
     raw = b"".join((rd / "raw" / s.file).read_bytes() for s in seals)
-    res = build_bundle([rd], tmp_path / "out")
+    res = build_bundle([rd], tmp_path / "out", include_raw=True)
     got = members(res.path)
     assert got["runs/01-br-rtr-01/raw/transcript.raw"] == raw
     assert res.manifest["runs"][0]["raw"]["problems"] == []
@@ -160,12 +160,28 @@ def test_several_runs_share_one_pseudonym_map_kept_outside(tmp_path: Path) -> No
     assert verify_bundle(res.path).ok
 
 
-def test_map_defaults_next_to_the_bundle(tmp_path: Path) -> None:
+def test_map_defaults_to_the_state_dir_never_beside_the_bundle(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLLECTOR_HOME", str(tmp_path / "home"))
     rd = sample_run(tmp_path / "runs")
     res = build_bundle([rd], tmp_path / "out", anonymize={"ips"})
-    assert res.map_path == res.path.with_name(res.path.name + ".private-map.json")
+    assert res.map_path == tmp_path / "home" / "private-maps" / (res.path.name + ".private-map.json")
     assert res.map_path.stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [res.path.name, res.sha256_path.name]
     assert build_bundle([rd], tmp_path / "out2").map_path is None
+    for inside in (tmp_path / "out", tmp_path / "out" / "maps"):  # a glob upload of the folder would send it
+        with pytest.raises(BundleError, match="private map"):
+            build_bundle([rd], tmp_path / "out", anonymize={"ips"}, map_dir=inside)
+    assert len(list((tmp_path / "out").glob("*.tar.gz"))) == 1
+
+
+def test_default_state_dir_follows_the_platform(monkeypatch: pytest.MonkeyPatch) -> None:
+    import platformdirs
+
+    from collector.bundle.statedir import state_dir
+
+    monkeypatch.delenv("COLLECTOR_HOME", raising=False)
+    assert state_dir() == Path(platformdirs.user_state_dir("collector"))
 
 
 def test_no_credential_given_to_collector_appears_anywhere(tmp_path: Path) -> None:
@@ -175,7 +191,7 @@ def test_no_credential_given_to_collector_appears_anywhere(tmp_path: Path) -> No
     res = build_bundle([rd], tmp_path / "out", extra_secrets=[Secret("Cr3d!Given99"), Secret("918273645", "otp")])
     blob = b"".join(members(res.path).values()) + res.sha256_path.read_bytes()
     assert b"Cr3d!Given99" not in blob and b"918273645" not in blob
-    assert res.redaction_counts["collector-credential"] >= 3
+    assert res.redaction_counts["collector-credential"] >= 2
 
 
 def test_xz_and_age_encryption_roundtrip(tmp_path: Path) -> None:
@@ -208,7 +224,7 @@ def test_redaction_off_still_removes_credentials_and_keeps_source_hashes(tmp_pat
     got = members(res.path)
     assert b"EnablePlain77" not in b"".join(got.values())
     assert res.manifest["redaction"]["profile"] is None
-    assert res.redaction_counts == {"collector-credential": 4}
+    assert res.redaction_counts == {"collector-credential": 2}
     step = res.manifest["runs"][0]["steps"][0]
     assert step["source_sha256"] == step["sha256"]  # nothing changed, so the bundled file is the source file
     assert "Redaction: OFF" in got["README.txt"].decode()
@@ -284,7 +300,7 @@ def test_torn_chunk_after_a_crash_and_captures_are_bundled(tmp_path: Path) -> No
     cap = rd.captures_dir / "ospf-debug"
     cap.mkdir(parents=True)
     (cap / "part-0001.log").write_bytes(b"12:00:01 neighbor 10.0.0.2 key-string 7 0835495D1D4A\n")
-    res = build_bundle([rd_path], tmp_path / "out")
+    res = build_bundle([rd_path], tmp_path / "out", include_raw=True)
     got = members(res.path)
     raw = got["runs/01-br-rtr-01/raw/transcript.raw"]
     assert b"R1#debug ip ospf" in raw and b"TornSecret55" not in raw

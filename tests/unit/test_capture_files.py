@@ -7,6 +7,7 @@ import json
 import os
 from pathlib import Path
 
+from collector.secrets import Masker
 from collector.store.capture_files import CaptureFiles, iter_line_times, read_seals
 
 T0 = 1000.0
@@ -34,7 +35,7 @@ def check_seals(d: Path) -> list[bytes]:
 
 
 def test_rotation_by_size_keeps_every_line_once(tmp_path: Path) -> None:
-    cf = CaptureFiles(tmp_path / "c", rotate_size=1000, rotate_interval=3600)
+    cf = CaptureFiles(tmp_path / "c", rotate_size=1000, rotate_interval=3600, masker=Masker())
     for n in range(1, 501):
         cf.append(line(n), T0 + n * 0.01, U0 + n * 0.01)
     cf.close()
@@ -48,7 +49,7 @@ def test_rotation_by_size_keeps_every_line_once(tmp_path: Path) -> None:
 
 
 def test_rotation_by_interval_and_tick(tmp_path: Path) -> None:
-    cf = CaptureFiles(tmp_path / "c", rotate_size=1 << 30, rotate_interval=1.0)
+    cf = CaptureFiles(tmp_path / "c", rotate_size=1 << 30, rotate_interval=1.0, masker=Masker())
     for n in range(1, 31):  # 10 lines/s for 3 s -> 3 files
         cf.append(line(n), T0 + (n - 1) * 0.1, U0 + (n - 1) * 0.1)
     assert len(cf.seals) == 2 and [s.reason for s in cf.seals] == ["interval", "interval"]
@@ -61,7 +62,7 @@ def test_rotation_by_interval_and_tick(tmp_path: Path) -> None:
 
 def test_line_times_round_trip(tmp_path: Path) -> None:
     d = tmp_path / "c"
-    cf = CaptureFiles(d, rotate_size=700, rotate_interval=3600)
+    cf = CaptureFiles(d, rotate_size=700, rotate_interval=3600, masker=Masker())
     expected = []
     n = 0
     for receipt in range(40):  # 40 reads, 1-7 lines each
@@ -84,7 +85,7 @@ def test_line_times_round_trip(tmp_path: Path) -> None:
 def test_index_stays_small_for_big_reads(tmp_path: Path) -> None:
     """10 000 lines received in 32 KiB reads: the time index is a tiny fraction of the data."""
     d = tmp_path / "c"
-    cf = CaptureFiles(d, rotate_size=1 << 30, rotate_interval=3600)
+    cf = CaptureFiles(d, rotate_size=1 << 30, rotate_interval=3600, masker=Masker())
     per_read = 300
     for r in range(10_000 // per_read + 1):
         for _ in range(per_read):
@@ -97,12 +98,12 @@ def test_index_stays_small_for_big_reads(tmp_path: Path) -> None:
 
 def test_unsealed_file_after_crash_is_kept_as_torn(tmp_path: Path) -> None:
     d = tmp_path / "c"
-    cf = CaptureFiles(d, rotate_size=200, rotate_interval=3600)
+    cf = CaptureFiles(d, rotate_size=200, rotate_interval=3600, masker=Masker())
     for n in range(1, 21):
         cf.append(line(n), T0 + n, U0 + n)
     cf.flush()
     os.close(cf._fd)  # the process dies: the open file is never sealed
-    again = CaptureFiles(d, rotate_size=200, rotate_interval=3600)
+    again = CaptureFiles(d, rotate_size=200, rotate_interval=3600, masker=Masker())
     seals = read_seals(d)
     assert seals[-1].torn and seals[-1].reason == "torn"
     assert again.lines == 20
@@ -113,7 +114,7 @@ def test_unsealed_file_after_crash_is_kept_as_torn(tmp_path: Path) -> None:
 
 
 def test_seal_records_are_json_lines(tmp_path: Path) -> None:
-    cf = CaptureFiles(tmp_path / "c", rotate_size=100, rotate_interval=3600)
+    cf = CaptureFiles(tmp_path / "c", rotate_size=100, rotate_interval=3600, masker=Masker())
     cf.append(b"hello", T0, U0)
     cf.close()
     rec = json.loads((tmp_path / "c" / "index.jsonl").read_text().splitlines()[0])

@@ -1,4 +1,7 @@
-"""Read-only guard: every must-refuse and must-allow row, per platform, and the playbook-level check."""
+"""Read-only guard: rule names and reasons, allow_changes, and the playbook-level check.
+
+The must-refuse / must-allow rows of every platform live in tests/corpus/guard-probes.yaml (test_guard_probes.py).
+"""
 
 from __future__ import annotations
 
@@ -14,106 +17,10 @@ from collector.platforms import load_platform
 from collector.playbook import CaptureStep, check_command, check_playbook, load_playbook
 from collector.playbook.guard import PlaybookRefused, changes_allowed, iter_commands
 
-IOS_REFUSED = [
-    "configure terminal",
-    "conf t",
-    "config terminal",
-    "conf",
-    "reload",
-    "reload in 5",
-    "rel",
-    "write memory",
-    "write",
-    "wr",
-    "wri mem",
-    "write erase",
-    "erase startup-config",
-    "erase nvram:",
-    "delete flash:x",
-    "del flash:x",
-    "copy run start",
-    "copy running-config startup-config",
-    "copy tftp: flash:",
-    "clear counters",
-    "clear ip ospf process",
-    "cl counters",
-    "show run | redirect flash:x",
-    "show running-config | redirect tftp://10.0.0.1/x",
-    "sh run | red flash:x",
-    "show run | append x",
-    "show run | tee x",
-    "show run | include a|b | redirect flash:x",
-    "show run > flash:x",
-    "show logging to-file flash:x",
-    "debug all",
-    "deb all",
-    "debug a",
-    "format flash:",
-    "squeeze flash:",
-    "install add file flash:x.bin activate commit",
-    "no ip routing",
-    "no shutdown",
-    "de",
-    "te",
-    "u",
-    "telnet 10.0.0.1",
-    "enable",
-    "exit",
-    "foobar",
-    "",  # placeholder replaced below
-]
-IOS_REFUSED = [c for c in IOS_REFUSED if c]
-
-IOS_ALLOWED = [
-    "show version",
-    "sh ver",
-    "sh ip int br",
-    "SHOW VERSION",
-    "show    running-config",
-    "terminal length 0",
-    "term len 0",
-    "terminal width 511",
-    "terminal monitor",
-    "terminal no monitor",
-    "undebug all",
-    "u all",
-    "no debug all",
-    "debug ip ospf adj",
-    "deb ip ospf adj",
-    "debug aaa authentication",
-    "dir flash:",
-    "dir all-filesystems",
-    "more flash:x",
-    "ping 10.0.0.1",
-    "traceroute 10.0.0.1",
-    "show run | include x",
-    "show run | i a|b",
-    "show logging | begin x",
-    "show run | section router ospf",
-    "show run | exclude !",
-    "show run | count interface",
-    "show tech-support",
-    "verify /md5 flash:x",
-]
-
 
 @pytest.fixture(scope="module")
 def ios():  # type: ignore[no-untyped-def]
     return load_platform("cisco_ios")
-
-
-@pytest.mark.parametrize("command", IOS_REFUSED)
-def test_ios_refuses(ios, command: str) -> None:  # type: ignore[no-untyped-def]
-    verdict = check_command(command, ios)
-    assert not verdict.allowed, verdict
-    assert verdict.reason and "\n" not in verdict.reason
-    assert verdict.rule
-
-
-@pytest.mark.parametrize("command", IOS_ALLOWED)
-def test_ios_allows(ios, command: str) -> None:  # type: ignore[no-untyped-def]
-    verdict = check_command(command, ios)
-    assert verdict.allowed, verdict
 
 
 @pytest.mark.parametrize("name", ["cisco_ios", "cisco_xe"])
@@ -125,7 +32,7 @@ def test_ios_allows(ios, command: str) -> None:  # type: ignore[no-untyped-def]
         ("wr", "verb:write", "'wr' abbreviates 'write'"),
         ("reload", "verb:reload", "restarts the device"),
         ("show run | redirect flash:x", "pipe:redirect", "writes the output to a file"),
-        ("debug all", "rules[2]", "debug all"),
+        ("debug all", "rules[0]", "debug all"),
         ("de", "verb:de", "ambiguous"),
         ("frobnicate", "verb:unknown", "not on"),
     ],
@@ -147,145 +54,6 @@ def test_control_characters_are_always_refused(ios, command: str) -> None:  # ty
     for allow in (False, True):
         verdict = check_command(command, ios, allow_changes=allow)
         assert not verdict.allowed and verdict.rule == "control-characters" and not verdict.overridable
-
-
-LINUX_REFUSED = [
-    "rm -rf /tmp/x",
-    "/bin/rm x",
-    "shutdown -h now",
-    "reboot",
-    "poweroff",
-    "halt",
-    "sudo reboot",
-    "sudo -i",
-    "uptime; reboot",
-    "uptime && rm x",
-    "true || reboot",
-    "ls > /tmp/x",
-    "dmesg >> /tmp/x",
-    "ls | tee /tmp/x",
-    "echo $(reboot)",
-    "echo `reboot`",
-    "(reboot)",
-    "cat <(ls)",
-    "ip addr add 10.0.0.1/24 dev eth0",
-    "ip link set eth0 down",
-    "ip route flush table main",
-    "ip a a 10.0.0.1/24 dev eth0",
-    "find / -name x -delete",
-    "find / -exec rm {} ;",
-    "systemctl restart sshd",
-    "systemctl stop sshd",
-    "sysctl -w net.ipv4.ip_forward=1",
-    "iptables -F",
-    "iptables -A INPUT -j DROP",
-    "nft flush ruleset",
-    "date -s 2020-01-01",
-    "hostname newname",
-    "kill 1",
-    "sed -i s/a/b/ /etc/hosts",
-    "awk '{system(\"reboot\")}' /etc/hosts",
-    "dmesg -c",
-    "mount /dev/sda1 /mnt",
-    "top",
-    "bash -c reboot",
-    "xargs rm",
-    "vtysh -c 'configure terminal'",
-    "frobnicate",
-    "echo 'unclosed",
-]
-LINUX_ALLOWED = [
-    "uname -a",
-    "uptime",
-    "df -h",
-    "free -m",
-    "ip addr",
-    "ip a",
-    "ip -s link",
-    "ip route show table all",
-    "ip route get 8.8.8.8",
-    "ss -tuln",
-    "ps aux",
-    "ps aux | grep sshd",
-    "ps aux | grep 'a|b'",
-    "dmesg | tail -n 200",
-    "dmesg -T | tail",
-    "cat /proc/cpuinfo",
-    "cat /etc/os-release 2>/dev/null",
-    "journalctl -n 100 --no-pager 2>&1 | tail",
-    "systemctl status sshd --no-pager",
-    "sudo -n dmesg",
-    "LANG=C df -h",
-    "timeout 5 ping -c 3 127.0.0.1",
-    "iptables -L -n -v",
-    "nft list ruleset",
-    "sysctl -a",
-    "hostname",
-    "hostname -f",
-    "mount",
-    "top -b -n 1",
-    "awk '{print $1}' /proc/loadavg",
-    "find /var/log -name '*.log'",
-    "vtysh -c 'show ip route'",
-    "echo hello; uname -r",
-    "grep -c processor < /proc/cpuinfo",
-]
-
-
-@pytest.mark.parametrize("command", LINUX_REFUSED)
-def test_linux_refuses(command: str) -> None:
-    verdict = check_command(command, load_platform("linux"))
-    assert not verdict.allowed, verdict
-    assert verdict.reason and "\n" not in verdict.reason
-
-
-@pytest.mark.parametrize("command", LINUX_ALLOWED)
-def test_linux_allows(command: str) -> None:
-    verdict = check_command(command, load_platform("linux"))
-    assert verdict.allowed, verdict
-
-
-@pytest.mark.parametrize(
-    ("platform", "command", "allowed"),
-    [
-        ("juniper_junos", "request system reboot", False),
-        ("juniper_junos", "req sys reb", False),
-        ("juniper_junos", "request system software add x.tgz", False),
-        ("juniper_junos", "configure", False),
-        ("juniper_junos", "clear interfaces statistics all", False),
-        ("juniper_junos", "show configuration | save /var/tmp/x", False),
-        ("juniper_junos", "file delete /var/tmp/x", False),
-        ("juniper_junos", "start shell", False),
-        ("juniper_junos", "show interfaces terse", True),
-        ("juniper_junos", "sh int ter | match ge-", True),
-        ("juniper_junos", "show log messages | last 100 | no-more", True),
-        ("juniper_junos", "request support information", True),
-        ("juniper_junos", "set cli screen-length 0", True),
-        ("juniper_junos", "file list /var/log", True),
-        ("cisco_nxos", "show tech-support details > bootflash:x", False),
-        ("cisco_nxos", "run bash", False),
-        ("cisco_nxos", "tac-pac", False),
-        ("cisco_nxos", "copy run start", False),
-        ("cisco_nxos", "show interface | json", True),
-        ("cisco_nxos", "show run | grep ospf | wc", True),
-        ("cisco_nxos", "show logging | email x", False),
-        ("arista_eos", "bash", False),
-        ("arista_eos", "wr mem", False),
-        ("arista_eos", "show run | redirect flash:x", False),
-        ("arista_eos", "no debug all", True),
-        ("arista_eos", "show interfaces | json", True),
-        ("frr", "configure terminal", False),
-        ("frr", "write memory", False),
-        ("frr", "clear ip ospf process", False),
-        ("frr", "show ip route", True),
-        ("frr", "sh ip ospf nei", True),
-        ("frr", "show running-config | include router", True),
-        ("frr", "terminal length 0", True),
-    ],
-)
-def test_other_platforms(platform: str, command: str, allowed: bool) -> None:
-    verdict = check_command(command, load_platform(platform))
-    assert verdict.allowed is allowed, verdict
 
 
 # --------------------------------------------------------------------------- check_playbook

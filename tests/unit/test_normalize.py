@@ -53,3 +53,10 @@ def test_crlf_only_is_fast_path_identity() -> None:
 
 def test_strip_for_match_removes_colour_and_cr() -> None:
     assert strip_for_match(b"\x1b[01;32muser@host\x1b[00m:~$ \r") == b"user@host:~$"
+
+
+def test_screen_text_renders_pager_erase() -> None:
+    more = b" --More-- "
+    erase = b"\x08" * len(more) + b" " * len(more) + b"\x08" * len(more)
+    assert strip_for_match(more + erase + b"R1#") == b"R1#"
+    assert strip_for_match(b"line one\n\x08\x08ab") == b"line one\nab"

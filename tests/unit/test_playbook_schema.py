@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,9 +15,9 @@ from collector.playbook import (
     Playbook,
     ShowStep,
     playbook_json_schema,
-    slugify,
-    step_filename,
 )
+from collector.runner.plan import PlannedStep, plan_steps
+from collector.store.rundir import slugify
 
 
 def pb(steps: list[Any], **extra: Any) -> Playbook:
@@ -178,21 +179,20 @@ def test_playbook_level_rules() -> None:
         (3, "show run | include ^interface", "003-show-run-include-interface.txt"),
         (7, "show interfaces GigabitEthernet0/0/1", "007-show-interfaces-gigabitethernet0-0-1.txt"),
         (1000, "uname -a", "1000-uname-a.txt"),
-        (2, "!!!", "002-step.txt"),
+        (2, "!!!", "002-x.txt"),
     ],
 )
-def test_step_filename(index: int, label: str, expected: str) -> None:
-    assert step_filename(index, ShowStep(command=label)) == expected
+def test_step_file_names(index: int, label: str, expected: str) -> None:
+    assert PlannedStep(index=index, name=label, command=label).filename == expected
 
 
-def test_step_filename_long_names_and_captures() -> None:
-    name = step_filename(4, ShowStep(command="show " + " ".join(f"word{i}" for i in range(40))))
-    slug = name[len("004-") : -len(".txt")]
-    assert len(slug) <= 60 and not slug.endswith("-") and re.fullmatch(r"[a-z0-9-]+", slug)
-    cap = CaptureStep.model_validate(CAPTURE)
-    assert step_filename(5, cap) == "005-ospf-adj.txt"
-    assert step_filename(5, cap, ext="log") == "005-ospf-adj.log"
-    assert slugify("A  B__C") == "a-b-c"
+def test_step_file_names_stay_short_and_plain() -> None:
+    long = "show " + " ".join(f"word{i}" for i in range(40))
+    slug = PlannedStep(index=4, name=long, command=long).filename[len("004-") : -len(".txt")]
+    assert len(slug) <= 60 and not slug.endswith("-") and re.fullmatch(r"[a-z0-9._-]+", slug)
+    steps = plan_steps(pb([CAPTURE]))
+    assert steps[0].filename == "001-ospf-adj.txt"
+    assert slugify("A  B__C") == "a-b__c"
 
 
 def test_json_schema_for_editors() -> None:
@@ -214,3 +214,24 @@ def test_json_schema_for_editors() -> None:
     step_kinds = schema["properties"]["steps"]["items"]["anyOf"]
     assert {"type": "string"}.items() <= step_kinds[0].items()
     assert {"$ref": "#/$defs/ShowStep"} in step_kinds and {"$ref": "#/$defs/CaptureStep"} in step_kinds
+
+
+def test_offset_command_may_use_offset1_and_is_guarded_as_rendered(tmp_path: Path) -> None:
+    """The README's `tail -c +{offset1} FILE` validates; the guard checks the command as the runner renders it."""
+    from collector.platforms import load_platform
+    from collector.playbook import check_playbook, iter_commands, load_playbook
+    from collector.playbook.guard import PlaybookRefused
+
+    text = (
+        "name: t\nplatform: linux\nsteps:\n  - command: cat /var/log/big.log\n    resume: offset\n"
+        "    offset_command: 'tail -c +{offset1} /var/log/big.log'\n"
+    )
+    path = tmp_path / "pb.yaml"
+    path.write_text(text, encoding="utf-8")
+    loaded = load_playbook(path)
+    rendered = [c.command for c in iter_commands(loaded.model) if c.role == "offset_command"]
+    assert rendered == ["tail -c +1 /var/log/big.log", "tail -c +123456790 /var/log/big.log"]
+    check_playbook(loaded, load_platform("linux"))
+    path.write_text(text.replace("/var/log/big.log'", "/var/log/big.log -o{offset}'"), encoding="utf-8")
+    with pytest.raises(PlaybookRefused, match="offset_command"):
+        check_playbook(load_playbook(path), load_platform("linux"))

@@ -112,7 +112,8 @@ def test_bundle_level_scan(tmp_path: Path) -> None:
             steps.append(StepSpec("grep Br4nchTrapComm /var/log/snmp.log", b"no match\n"))
         dirs.append(make_run(runs, RunSpec(target=f"ssh://ops@{platform}-dev", prompt=f"{platform}-dev#",
                                            platform=platform, steps=steps, chunk_size=4096)))
-    res = build_bundle(dirs, tmp_path / "out", case="SR1", extra_secrets=[Secret(c) for c in CREDENTIALS])
+    res = build_bundle(dirs, tmp_path / "out", case="SR1", extra_secrets=[Secret(c) for c in CREDENTIALS],
+                       include_raw=True)
     assert verify_bundle(res.path).ok
     with tarfile.open(res.path) as tar:
         data = {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}  # type: ignore[union-attr]

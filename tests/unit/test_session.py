@@ -178,3 +178,51 @@ def test_async_debug_lines_and_reprinted_prompts_do_not_end_a_command_early(tmp_
             assert hashlib.sha256(sink.getvalue()).hexdigest() == expected_sha(profile, command), command
     session.run("undebug all", NullSink(), idle_timeout=5)
     tr.close()
+
+
+@pytest.mark.parametrize("response,complete", [(" ", True), ("q", False)])
+def test_paging_response_is_what_the_session_sends(tmp_path: Path, response: str, complete: bool) -> None:
+    """The platform's paging_response drives the reply to a pager prompt: ' ' pages on, 'q' stops the output."""
+    profile = DeviceProfile.load("cisco_ios", show_tech_bytes=50_000)
+    tr = MemoryTransport(profile)
+    tr.open()
+    platform = IOS.model_copy(update={"paging_response": response})
+    session = Session(tr, platform, creds_for(profile), RawStream(tmp_path / "raw"), wake_after=0.5)
+    session.open(timeout=15, setup=False)
+    sink = Sink()
+    result = session.run("show running-config", sink, idle_timeout=5)
+    full = b"".join(SimDevice(profile).expected_output("show running-config"))
+    assert not result.timed_out and b"More" not in sink.getvalue()
+    assert (sink.getvalue() == full) is complete and len(sink.getvalue()) <= len(full)
+    tr.close()
+
+
+@pytest.mark.parametrize("allowed", [False, True])
+def test_a_confirmation_is_refused_unless_changes_are_allowed(tmp_path: Path, allowed: bool) -> None:
+    profile = DeviceProfile.load("cisco_ios")
+    events = EventLog()
+    session, tr = make(tmp_path, profile, creds_for(profile), events=events)
+    session.open(timeout=15)
+    result = session.run("clear counters", NullSink(), idle_timeout=5, allow_confirm=allowed)
+    assert result.confirm_refused is not allowed and not result.timed_out
+    assert [e["answer"] for e in events.events() if e["kind"] == "confirm"] == ["yes" if allowed else "no"]
+    assert session.run("show clock", NullSink(), idle_timeout=5).prompt == "R1#"  # still in step with the device
+    tr.close()
+
+
+def test_enable_at_a_user_prompt_on_any_cisco_like_platform(tmp_path: Path) -> None:
+    """frr's daemon VTYs start at `zebra>`: with an enable secret the session enters privileged mode."""
+    profile = DeviceProfile.load("cisco_ios")
+    tr = MemoryTransport(profile)
+    tr.open()
+    session = Session(tr, load_platform("frr"), creds_for(profile), RawStream(tmp_path / "raw"), wake_after=0.5)
+    session.open(timeout=15, setup=False)
+    assert (session.prompt, session.mode) == ("R1#", "privileged")
+    tr.close()
+
+
+def test_daemon_named_errors_are_errors() -> None:
+    frr = load_platform("frr")
+    assert frr.error_in("% [ZEBRA] Unknown command: show foo") == "% [ZEBRA] Unknown command"
+    assert frr.error_in("% [BGPD] Command incomplete: show bgp") is not None
+    assert frr.error_in("Codes: K - kernel route, % [ZEBRA] is fine inline") is None

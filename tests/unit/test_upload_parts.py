@@ -14,12 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from collector.errors import UploadError
+from collector.errors import BundleError, UploadError, UsageError
 from collector.secrets import Secret
 from collector.upload import upload_bundle, upload_status
 from collector.upload.common import strip_credentials
 from collector.upload.parts import PartReader, PartsPlan, manifest_bytes, part_name, plan_parts, reassemble
 from collector.upload.state import DestState, load_state, new_state, save_state, state_path
+from tests.helpers.bundles import make_bundle
 
 KiB = 1024
 
@@ -132,18 +133,40 @@ def test_strip_credentials() -> None:
     ],
 )
 def test_bad_arguments_refused_before_any_io(bundle: Path, to: str, case: str, words: str) -> None:
-    with pytest.raises(UploadError) as ei:
+    with pytest.raises(UsageError) as ei:
         upload_bundle(bundle, to=to, case=case, token=Secret("tok"), progress=False)
+    assert ei.value.exit_code == 2
     assert words in ei.value.message and "s3cr3t" not in f"{ei.value.message} {ei.value.hint}"
     assert not state_path(bundle).exists()
 
 
-def test_one_upload_per_bundle_at_a_time(bundle: Path) -> None:
-    fd = os.open(bundle, os.O_RDONLY)
+def test_one_upload_per_bundle_at_a_time(tmp_path: Path) -> None:
+    real = make_bundle(tmp_path / "src", 10 * KiB, 1)
+    fd = os.open(real, os.O_RDONLY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         with pytest.raises(UploadError) as ei:
-            upload_bundle(bundle, to="https://127.0.0.1:9/home/", case="123", token=Secret("tok"), progress=False)
+            upload_bundle(real, to="https://127.0.0.1:9/home/", case="123", token=Secret("tok"), progress=False)
         assert "another upload" in ei.value.message
     finally:
         os.close(fd)
+
+
+def test_a_bundle_that_fails_verification_is_never_sent(tmp_path: Path) -> None:
+    """collector upload verifies first (exit 21): a flipped byte, or a missing .sha256, stops it before any I/O."""
+    real = make_bundle(tmp_path / "src", 10 * KiB, 1)
+    unsent = "https://127.0.0.1:9/home/"  # nothing listens: reaching the network would fail differently
+    sha = real.with_name(real.name + ".sha256")
+    sha_text = sha.read_text()
+    sha.unlink()
+    with pytest.raises(BundleError) as ei:
+        upload_bundle(real, to=unsent, case="123", token=Secret("tok"), progress=False)
+    assert ei.value.exit_code == 21 and "fails verification" in ei.value.message
+    sha.write_text(sha_text)
+    data = bytearray(real.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    real.write_bytes(bytes(data))
+    with pytest.raises(BundleError) as ei:
+        upload_bundle(real, to=unsent, case="123", token=Secret("tok"), progress=False)
+    assert ei.value.exit_code == 21 and "collector verify" in ei.value.hint
+    assert not state_path(real).exists()

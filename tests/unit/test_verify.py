@@ -5,10 +5,13 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import re
 import tarfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from collector.bundle import build_bundle, verify_bundle
 from collector.errors import BundleError
@@ -22,7 +25,7 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
         StepSpec("show version", b"Cisco IOS Software\n" * 20),
         StepSpec("show running-config", b"hostname R1\nenable secret 0 Abcdefgh1\n", interrupted_first=True),
     ]))
-    return build_bundle([rd], tmp / "out").path
+    return build_bundle([rd], tmp / "out", include_raw=True).path
 
 
 def rebuild(src: Path, dst: Path, flip: str | None = None, drop: str | None = None, add: str | None = None,
@@ -136,3 +139,104 @@ def test_not_a_bundle(tmp_path: Path) -> None:
     junk.write_bytes(gzip.compress(b"not a tar"))
     rep = verify_bundle(junk)
     assert not rep.ok
+
+
+def craft(src: Path, dst: Path, extra: list[tuple[tarfile.TarInfo, bytes | None]], rename_top: str | None = None,
+          first: bool = False) -> Path:
+    """A copy of a good bundle with crafted members added (first or last), optionally under another top folder;
+    its `.sha256` is made to match, so only the members can be blamed."""
+    out = io.BytesIO()
+    with tarfile.open(src) as tin, tarfile.open(fileobj=out, mode="w:gz", format=tarfile.PAX_FORMAT) as tout:
+        def add_extra() -> None:
+            for info, data in extra:
+                tout.addfile(info, io.BytesIO(data) if data is not None else None)
+
+        if first:
+            add_extra()
+        for m in tin.getmembers():
+            data = tin.extractfile(m).read() if m.isfile() else None  # type: ignore[union-attr]
+            info = tarfile.TarInfo(m.name if rename_top is None else rename_top + m.name[m.name.index("/"):]
+                                   if "/" in m.name else rename_top)
+            info.type, info.mode, info.size = m.type, m.mode, len(data) if data is not None else 0
+            tout.addfile(info, io.BytesIO(data) if data is not None else None)
+        if not first:
+            add_extra()
+    dst.write_bytes(out.getvalue())
+    dst.with_name(dst.name + ".sha256").write_text(f"{hashlib.sha256(out.getvalue()).hexdigest()}  {dst.name}\n")
+    return dst
+
+
+def file_member(name: str, data: bytes = b"hi\n") -> tuple[tarfile.TarInfo, bytes]:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    return info, data
+
+
+def special(name: str, kind: bytes, link: str = "") -> tuple[tarfile.TarInfo, None]:
+    info = tarfile.TarInfo(name)
+    info.type, info.linkname = kind, link
+    return info, None
+
+
+def top_of(path: Path) -> str:
+    with tarfile.open(path) as t:
+        return t.getmembers()[0].name.split("/")[0]
+
+
+def assert_refused(rep: object, fragment: str) -> None:
+    assert not rep.ok, rep.problems  # type: ignore[attr-defined]
+    assert any(fragment in p for p in rep.problems), rep.problems  # type: ignore[attr-defined]
+    for p in rep.problems:  # type: ignore[attr-defined]
+        assert "[" not in p and not any(ord(c) < 32 or 0x7f <= ord(c) < 0xa0 for c in p), p
+
+
+def test_dot_dot_top_folder_and_escapes_are_refused(bundle: Path, tmp_path: Path) -> None:
+    top = top_of(bundle)
+    rep = verify_bundle(craft(bundle, tmp_path / "dotdot.tar.gz", [], rename_top=".."))
+    assert_refused(rep, "'..'")
+    for i, name in enumerate([f"{top}/../../x", f"{top}/steps/../../../etc/cron.d/x", f"/{top}/x", "/etc/passwd",
+                              f"{top}/./README.txt", f"{top}//x", f"{top}/a\\..\\..\\x", "..", f"{top}/.."]):
+        for at_first in (False, True):
+            rep = verify_bundle(craft(bundle, tmp_path / f"esc{i}{at_first}.tar.gz", [file_member(name)],
+                                      first=at_first))
+            assert_refused(rep, "refused")
+
+
+def test_links_devices_fifos_and_duplicates_are_refused(bundle: Path, tmp_path: Path) -> None:
+    top = top_of(bundle)
+    cases = {
+        "symbolic link": special(f"{top}/evil", tarfile.SYMTYPE, "/etc/passwd"),
+        "hard link": special(f"{top}/evil", tarfile.LNKTYPE, f"{top}/README.txt"),
+        "character device": special(f"{top}/evil", tarfile.CHRTYPE),
+        "block device": special(f"{top}/evil", tarfile.BLKTYPE),
+        "FIFO": special(f"{top}/evil", tarfile.FIFOTYPE),
+        "contiguous file": special(f"{top}/evil", tarfile.CONTTYPE),
+        "twice": file_member(f"{top}/README.txt", b"a second README\n"),
+    }
+    for what, member in cases.items():
+        rep = verify_bundle(craft(bundle, tmp_path / f"{what.replace(' ', '-')}.tar.gz", [member]))
+        assert_refused(rep, what)
+    # a link whose own name is fine and which points inside the bundle is still refused
+    rep = verify_bundle(craft(bundle, tmp_path / "innocent.tar.gz",
+                              [special(f"{top}/runs/x", tarfile.SYMTYPE, "README.txt")]))
+    assert_refused(rep, "symbolic link")
+
+
+COMPONENTS = st.sampled_from(["..", ".", "", "runs", "steps", "x.txt", " ", "a b", "\\..", "..\\x", "[/]", "\x1b[2J",
+                              "\u202e", "é", "~", "-", "$(id)", "\x00"]) | st.text(max_size=6)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(parts=st.lists(COMPONENTS, min_size=1, max_size=5), absolute=st.booleans(), under_top=st.booleans())
+def test_generated_member_names_outside_the_plain_set_are_refused(bundle: Path,
+                                                                  tmp_path_factory: pytest.TempPathFactory,
+                                                                  parts: list[str], absolute: bool,
+                                                                  under_top: bool) -> None:
+    name = "/".join(([top_of(bundle)] if under_top else []) + parts)
+    name = "/" + name if absolute else name
+    assume("\x00" not in name and name.rstrip("/") and len(name.encode()) < 200)
+    plain = not absolute and all(re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9._,+=@-]*", p) for p in name.split("/"))
+    rep = verify_bundle(craft(bundle, tmp_path_factory.mktemp("gen") / "b.tar.gz", [file_member(name)]))
+    assert not rep.ok
+    if not plain:
+        assert_refused(rep, "refused")

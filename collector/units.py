@@ -18,6 +18,8 @@ DURATION_UNITS: dict[str, float] = {
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)", re.IGNORECASE)
 DURATION_PATTERN = r"^\s*(\d+(\.\d+)?\s*(ms|s|m|h|d)\s*)+$|^\s*\d+(\.\d+)?\s*$"
 DURATION_HELP = "a number with a unit: 500ms, 30s, 15m, 2h, 2h30m, 1d (a bare number means seconds)"
+MAX_DURATION = 366 * 86400.0  # a year: longer values are typos (and overflow date arithmetic)
+MAX_SIZE = 2**50  # 1 PiB
 
 SIZE_UNITS: dict[str, int] = {
     "": 1,
@@ -43,22 +45,37 @@ SIZE_HELP = "a number with a unit: 500MB (10^6), 64KiB / 1GiB (2^10 / 2^30), 100
 def parse_duration(value: str | int | float) -> float:
     """Seconds from "120s", "2h30m", "1h", "500ms", "1.5m" or a bare number (seconds); ValueError otherwise."""
     if isinstance(value, bool):
-        raise ValueError(f"bad duration {value!r}: expected {DURATION_HELP}")
+        raise ValueError(f"bad duration {_shown(value)}: expected {DURATION_HELP}")
     if isinstance(value, int | float):
-        seconds = float(value)
+        seconds = _as_float(value, "duration")
     elif isinstance(value, str):
         text = value.strip()
         if not text:
-            raise ValueError(f"bad duration {value!r}: empty; expected {DURATION_HELP}")
+            raise ValueError(f"bad duration {_shown(value)}: empty; expected {DURATION_HELP}")
         try:
             seconds = float(text)
         except ValueError:
             seconds = _parse_duration_units(text, value)
     else:
-        raise ValueError(f"bad duration {value!r}: expected {DURATION_HELP}")
+        raise ValueError(f"bad duration {_shown(value)}: expected {DURATION_HELP}")
     if math.isnan(seconds) or math.isinf(seconds) or seconds < 0:
-        raise ValueError(f"bad duration {value!r}: must be a finite number of seconds >= 0")
+        raise ValueError(f"bad duration {_shown(value)}: must be a finite number of seconds >= 0")
+    if seconds > MAX_DURATION:
+        raise ValueError(f"bad duration {_shown(value)}: longer than 366 days")
     return seconds
+
+
+def _as_float(value: int | float, what: str) -> float:
+    try:
+        return float(value)
+    except OverflowError:
+        raise ValueError(f"bad {what} {_shown(value)}: the number is too large") from None
+
+
+def _shown(value: object) -> str:
+    """The value for a message, cut short (a 4,000-digit number is not worth repeating)."""
+    text = repr(value) if not isinstance(value, int) or abs(value) < 10**30 else f"{str(value)[:12]}... (a huge number)"
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _parse_duration_units(text: str, original: str) -> float:
@@ -69,10 +86,11 @@ def _parse_duration_units(text: str, original: str) -> float:
     while pos < len(compact):
         m = _DURATION_PART.match(compact, pos)
         if not m:
-            raise ValueError(f"bad duration {original!r}: cannot read {compact[pos:]!r}; expected {DURATION_HELP}")
+            rest = _shown(compact[pos:])
+            raise ValueError(f"bad duration {_shown(original)}: cannot read {rest}; expected {DURATION_HELP}")
         unit = m.group(2).lower()
         if unit in seen:
-            raise ValueError(f"bad duration {original!r}: unit {unit!r} given twice")
+            raise ValueError(f"bad duration {_shown(original)}: unit {unit!r} given twice")
         seen.add(unit)
         total += float(m.group(1)) * DURATION_UNITS[unit]
         pos = m.end()
@@ -82,25 +100,27 @@ def _parse_duration_units(text: str, original: str) -> float:
 def parse_size(value: str | int | float) -> int:
     """Bytes from "500MB" (decimal), "64KiB"/"1GiB" (binary), "100K" (binary) or a bare number; ValueError otherwise."""
     if isinstance(value, bool):
-        raise ValueError(f"bad size {value!r}: expected {SIZE_HELP}")
+        raise ValueError(f"bad size {_shown(value)}: expected {SIZE_HELP}")
     if isinstance(value, int):
-        size = float(value)
+        size = _as_float(value, "size")
     elif isinstance(value, float):
         size = value
     elif isinstance(value, str):
         m = _SIZE.match(value)
         if not m:
-            raise ValueError(f"bad size {value!r}: expected {SIZE_HELP}")
+            raise ValueError(f"bad size {_shown(value)}: expected {SIZE_HELP}")
         unit = m.group(2).lower()
         if unit not in SIZE_UNITS:
-            raise ValueError(f"bad size {value!r}: unknown unit {m.group(2)!r}; expected {SIZE_HELP}")
+            raise ValueError(f"bad size {_shown(value)}: unknown unit {m.group(2)!r}; expected {SIZE_HELP}")
         size = float(m.group(1)) * SIZE_UNITS[unit]
     else:
-        raise ValueError(f"bad size {value!r}: expected {SIZE_HELP}")
+        raise ValueError(f"bad size {_shown(value)}: expected {SIZE_HELP}")
     if math.isnan(size) or math.isinf(size) or size < 0:
-        raise ValueError(f"bad size {value!r}: must be a finite number of bytes >= 0")
+        raise ValueError(f"bad size {_shown(value)}: must be a finite number of bytes >= 0")
+    if size > MAX_SIZE:
+        raise ValueError(f"bad size {_shown(value)}: larger than 1PiB")
     if size != int(size):
-        raise ValueError(f"bad size {value!r}: not a whole number of bytes")
+        raise ValueError(f"bad size {_shown(value)}: not a whole number of bytes")
     return int(size)
 
 

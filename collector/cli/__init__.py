@@ -1,0 +1,32 @@
+"""The `collector` command line: one module per group of commands, typed options, safe output.
+
+Every CollectorError becomes one line plus a hint and the error class's exit code; never a traceback.
+`collector version` answers before the command framework is even loaded.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+
+def main() -> None:
+    if sys.argv[1:] in (["version"], ["--version"]):
+        from .. import __version__
+
+        print(__version__)
+        return
+    from .main import main as run_app
+
+    run_app()
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        from .main import app
+
+        return app
+    raise AttributeError(name)
+
+
+__all__ = ["app", "main"]

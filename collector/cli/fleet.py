@@ -1,0 +1,256 @@
+"""Fleet commands: `collector run --inventory` (many devices, one fleet directory), `collector resume FLEET_DIR`,
+`collector fleet status FLEET_DIR`, and the fleet side of `collector bundle FLEET_DIR`.
+
+The live view goes to stderr (plain lines when it is not a terminal); the table or `--json` to stdout.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from ..errors import CollectorError, UsageError
+from ..ui.console import err, error_lines, fail, out, print_json, say
+from . import logs
+from . import options as o
+from .flags import ConnectFlags, CredentialFlags
+
+if TYPE_CHECKING:
+    from ..fleet.creds import Fallback
+    from ..fleet.fleetdir import FleetDir, FleetSpec
+    from ..fleet.plan import FleetPlan
+    from ..fleet.session import FleetOutcome
+
+DEFAULT_WORKERS = min(32, 4 * (os.cpu_count() or 2))
+
+
+@dataclass
+class FleetArgs:
+    playbook: str
+    inventory: Path
+    creds: CredentialFlags
+    connect: ConnectFlags
+    limits: list[str] = field(default_factory=list)
+    filters: list[str] = field(default_factory=list)
+    workers: int = DEFAULT_WORKERS
+    dry_run: bool = False
+    logins_per_host: int = 8
+    logins_per_aaa: int = 10
+    platform: str | None = None
+    var: list[str] = field(default_factory=list)
+    allow_changes: bool = False
+    case: str | None = None
+    runs_dir: Path = Path("runs")
+    chunk_size: int = 1 << 20
+    reconnect_attempts: int = 5
+    reconnect_for: float = 1800.0
+    login_timeout: float = 60.0
+    bundle: bool = False
+    bundle_dir: Path | None = None
+    as_json: bool = False
+
+
+def run_fleet(a: FleetArgs) -> int:
+    from ..fleet.fleetdir import FleetDir, new_spec
+    from ..fleet.inventory import load_inventory
+    from ..fleet.job import JobOptions
+    from ..fleet.plan import PlanInputs, make_plan
+    from ..fleet.select import select
+    from ..playbook.library import find_playbook
+    from ..playbook.variables import parse_var_overrides
+    from .load import load_checked_playbook
+
+    if a.workers < 1:
+        raise UsageError(f"--workers {a.workers}: give at least 1")
+    overrides = parse_var_overrides(a.var)
+    loaded = load_checked_playbook(find_playbook(a.playbook), overrides)
+    inventory = load_inventory(a.inventory)
+    chosen = select(inventory.devices, a.limits, a.filters)
+    for warning in chosen.warnings:
+        say(("warning: ", "yellow"), warning, stderr=True)
+    options = JobOptions(case=a.case, allow_changes=a.allow_changes, chunk_size=a.chunk_size,
+                         reconnect_attempts=a.reconnect_attempts, reconnect_for=a.reconnect_for,
+                         login_timeout=a.login_timeout)
+    inputs = PlanInputs(fleet_id=os.urandom(8).hex(), loaded=loaded, overrides=overrides, platform=a.platform,
+                        connect=a.connect.record, jumps=_jumps(a.connect.jump), fallback=a.creds.record,
+                        options=options)
+    plan = make_plan(chosen.devices, inputs)
+    _say_left_out(plan)
+    if not plan.jobs:
+        raise UsageError("none of the selected devices can run this playbook (see the warnings above)",
+                         hint="--limit platform=NAME chooses devices; --platform NAME forces a platform")
+    if a.dry_run:
+        return print_plan(plan, a.as_json)
+    fallback = fallback_secrets(a.creds, interactive=not a.as_json)
+    spec = new_spec(fleet_id=inputs.fleet_id, playbook=loaded.model.name, inventory=str(inventory.source),
+                    inventory_kind=inventory.kind, limits=a.limits, filters=a.filters, workers=a.workers,
+                    logins_per_host=a.logins_per_host, logins_per_aaa=a.logins_per_aaa,
+                    left_out=[{"device": d.name, "why": why} for d, why in plan.left_out], jobs=plan.jobs)
+    fleet = FleetDir.create(a.runs_dir, loaded.model.name, spec)
+    return execute(fleet, spec, fallback, a.as_json, bundle_dir=(a.bundle_dir or a.runs_dir.parent / "bundles")
+                   if a.bundle else None)
+
+
+def _jumps(spec: str | None) -> list[str]:
+    from ..target import parse_jumps
+
+    return [h.display() for h in parse_jumps(spec)]
+
+
+def _say_left_out(plan: FleetPlan) -> None:
+    for device, why in plan.left_out[:10]:
+        say(("left out: ", "yellow"), device.name, f" ({device.source}): {why}", stderr=True)
+    if len(plan.left_out) > 10:
+        say(("left out: ", "yellow"), f"{len(plan.left_out) - 10} more devices (see --dry-run --json)", stderr=True)
+
+
+def fallback_secrets(creds: CredentialFlags, interactive: bool) -> Fallback:
+    """The run's own credential flags, resolved now (a prompt is asked once, for every device that needs it)."""
+    from ..fleet.creds import Fallback
+    from ..secrets import secret_from_env
+
+    built = creds.build(None, interactive)
+    logs.mask(built.masker)
+    jumps = {}
+    for spec in creds.record.jump_passwords:
+        host, _, var = spec.rpartition("=")
+        jumps[host] = secret_from_env(var, "jump host password")
+        built.masker.add(jumps[host])
+    return Fallback(password=built.password, enable=built.enable, key_passphrase=built.key_passphrase,
+                    otp_provider=built.otp_provider, jump_passwords=jumps)
+
+
+def execute(fleet: FleetDir, spec: FleetSpec, fallback: Fallback, as_json: bool, *, resumed: bool = False,
+            bundle_dir: Path | None = None) -> int:
+    from ..fleet.device_run import JobContext
+    from ..fleet.limits import Limits
+    from ..fleet.progress import Board
+    from ..fleet.session import Hooks, run_fleet
+    from ..fleet.view import FleetView
+    from ..runner.plan import plan_steps
+    from ..runner.signals import signals_as_interrupt
+
+    ctx = JobContext(fleet, Limits(spec.logins_per_host, spec.logins_per_aaa), fallback=fallback,
+                     known_masks=[logs.mask])
+    loaded = ctx.playbooks.load(spec.jobs[0])
+    cleanup = {s.index for s in plan_steps(loaded.model) if s.kind == "cleanup"}
+    board = Board.of([j.device for j in spec.jobs])
+    view = None if as_json else FleetView(board, err(), str(fleet.path))
+    hooks = Hooks()
+    if view is not None:
+        view.start()
+        hooks = Hooks(tick=view.tick, result=view.result, stopping=lambda: view.notice(
+            "stopping: no new device starts; running devices stop at their next byte and clean up "
+            "(Ctrl-C again to leave at once; `collector resume` continues)"))
+    try:
+        with signals_as_interrupt():
+            outcome = run_fleet(fleet, spec, ctx, board, resumed=resumed, cleanup_steps=cleanup, hooks=hooks)
+    finally:
+        if view is not None:
+            view.close()
+    extra: dict[str, Any] = {}
+    bundle_error: CollectorError | None = None
+    if bundle_dir is not None:
+        from .bundles import bundle_fleet
+
+        try:
+            result = bundle_fleet(fleet.path, bundle_dir, quiet=True, extra_secrets=ctx.secrets.all()
+                                  + [s for s in (fallback.password, fallback.enable) if s])
+            extra["bundle"] = str(result.path)
+        except CollectorError as exc:  # the devices' outcome stays the verdict; the bundle can be made again
+            bundle_error = exc
+            extra["bundle_error"] = exc.message
+    code = report(outcome, as_json, extra)
+    if bundle_error is not None:
+        error_lines(bundle_error)
+        return code or bundle_error.exit_code
+    return code
+
+
+def report(outcome: FleetOutcome, as_json: bool, extra: dict[str, Any]) -> int:
+    from ..fleet.report import table, to_json
+
+    v = outcome.verdict
+    if as_json:
+        print_json(to_json(outcome.results, v, {"fleet_dir": str(outcome.fleet.path),
+                                                "run_dir": str(outcome.fleet.path), **extra}))
+    else:
+        out().print(table(outcome.results, f"{outcome.fleet.path.name}: {v.status}"))
+        say("fleet directory: ", str(outcome.fleet.path))
+        if extra.get("bundle"):
+            say(("bundle: ", "bold"), extra["bundle"])
+    if v.error is not None:
+        error_lines(v.error)
+    return v.exit_code
+
+
+def print_plan(plan: FleetPlan, as_json: bool) -> int:
+    """--dry-run: which device, which platform, which path; nothing is contacted, no secret is resolved."""
+    from rich.table import Table
+
+    from ..ui.console import safe
+
+    rows: list[dict[str, Any]] = []
+    for job in plan.jobs:
+        path = " -> ".join([*job.jumps, job.target]) if job.jumps else job.target
+        rows.append({"device": job.device, "platform": job.platform, "target": job.target, "jumps": job.jumps,
+                     "jump_mode": job.connect.jump_mode, "line": job.line, "aaa": job.aaa, "queue": job.queue,
+                     "path": path, "groups": job.groups, "vars": job.vars, "source": job.source,
+                     "credentials": {k: (f"${v.env}" if v.env else "command " + " ".join(v.command or []))
+                                     for k, v in job.credentials.items()},
+                     "guard": plan.refused.get(job.device, "ok")})
+    left = [{"device": d.name, "source": d.source, "why": why} for d, why in plan.left_out]
+    if as_json:
+        print_json({"dry_run": True, "devices": rows, "left_out": left})
+        return 0
+    t = Table(title=f"dry run: {len(rows)} devices (nothing was contacted)")
+    for col in ("device", "platform", "path", "aaa", "credentials", "guard"):
+        t.add_column(col, overflow="fold")
+    for r in rows:
+        creds = ", ".join(f"{k}={v}" for k, v in r["credentials"].items()) or "the run's flags"
+        line = f" (line {r['line']})" if r["line"] else ""
+        t.add_row(safe(r["device"]), safe(r["platform"]), safe(r["path"] + line), safe(r["aaa"] or "-"),
+                  safe(creds), safe(r["guard"], "green" if r["guard"] == "ok" else "red"))
+    out().print(t)
+    return 0
+
+
+def resume_fleet(path: Path, given: CredentialFlags, as_json: bool, workers: int | None = None,
+                 allow_changes: bool = False) -> int:
+    """Continue a fleet: only unfinished devices; changes only when --allow-changes is given again (a flag in an
+    edited fleet.json is not trusted)."""
+    from ..fleet.fleetdir import FleetDir
+
+    fleet = FleetDir.open(path)
+    spec = fleet.read_spec()
+    if not spec.jobs:
+        raise UsageError(f"{path}: the fleet has no device")
+    merged = given.over(spec.jobs[0].fallback)
+    jobs = [j.model_copy(update={"fallback": merged.record,
+                                 "options": j.options.model_copy(update={"allow_changes": allow_changes})})
+            for j in spec.jobs]
+    spec = spec.model_copy(update={"workers": workers or spec.workers, "jobs": jobs})
+    return execute(fleet, spec, fallback_secrets(merged, interactive=not as_json), as_json, resumed=True)
+
+
+def status(
+    fleet_dir: Annotated[Path, typer.Argument(metavar="FLEET_DIR", help="fleet directory")],
+    as_json: o.Json = False,
+) -> None:
+    """Per device of a fleet: finished (how), running or not started; what `collector resume` would run."""
+    from ..fleet.status import fleet_status
+
+    try:
+        doc = fleet_status(Path(fleet_dir))
+    except CollectorError as exc:
+        fail(exc)
+    if as_json:
+        print_json(doc)
+        return
+    from ..fleet.status import status_table
+
+    out().print(status_table(doc))

@@ -1,0 +1,139 @@
+"""One device job run: exactly today's single-device run (runner.Runner) in the device's own run directory.
+
+Started fresh, or resumed in place when the directory has an unfinished run; a finished device is not touched
+again. Never raises: every failure (guard, credentials, connect, auth, host key, bug) becomes the device's result.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import CollectorError, GuardRefused, StoreError
+from ..runner.observer import RunObserver
+from ..secrets import Masker
+from ..store.rundir import RunDir
+from .creds import Fallback, SecretCache, build, record
+from .fleetdir import FleetDir
+from .job import DeviceJob, JobResult
+from .limits import Limits
+from .playbooks import PlaybookCache
+
+log = logging.getLogger("collector.fleet")
+DONE = ("ok", "completed-with-errors")
+INTERNAL = 70
+
+
+@dataclass
+class JobContext:
+    """What every job of one process shares: the fleet directory, caches, limits and the run's own flags."""
+
+    fleet: FleetDir
+    limits: Limits = field(default_factory=Limits)
+    secrets: SecretCache = field(default_factory=SecretCache)
+    playbooks: PlaybookCache = field(default_factory=PlaybookCache)
+    fallback: Fallback = field(default_factory=Fallback)
+    known_masks: list[Callable[[Masker], None]] = field(default_factory=list)  # e.g. the log filter's `mask`
+
+
+def finished(run_dir: Path | None) -> dict[str, Any] | None:
+    """run.json of a run that ended ok (or with step errors) and journaled its end; else None."""
+    if run_dir is None:
+        return None
+    try:
+        rd = RunDir.open(run_dir)
+        info = rd.read_run_info()
+        state = rd.state()
+    except StoreError:
+        return None
+    if info.get("status") in DONE and state.ended_at:
+        return info
+    return None
+
+
+def result_of(job: DeviceJob, fleet: FleetDir, run_dir: Path, status: str, error: CollectorError | None,
+              duration: float) -> JobResult:
+    try:
+        steps = [r for r in RunDir.open(run_dir).state().ordered() if r.kind != "cleanup"]
+    except StoreError:
+        steps = []
+    code = error.exit_code if error else (5 if status == "completed-with-errors" else 0)
+    return JobResult(device=job.device, status=status, exit_code=code, error=error.message if error else None,
+                     hint=error.hint if error else None, run_dir=fleet.rel(run_dir), steps=len(steps),
+                     steps_ok=sum(1 for r in steps if r.status == "ok"), bytes=sum(r.bytes for r in steps),
+                     duration=round(duration, 3))
+
+
+def _never_started(run_dir: Path | None) -> bool:
+    """A run directory made just before a crash: run.json written, no journal, nothing collected."""
+    if run_dir is None or (run_dir / "journal.jsonl").exists():
+        return False
+    folders = [run_dir / sub for sub in ("raw", "steps") if (run_dir / sub).is_dir()]
+    return not any(p.is_file() for folder in folders for p in folder.iterdir())
+
+
+def run_job(job: DeviceJob, ctx: JobContext, observer: RunObserver | None = None) -> JobResult:
+    started = time.monotonic()
+    existing = ctx.fleet.run_dir(job)
+    if _never_started(existing):  # start that device afresh (its directory held nothing but run.json)
+        assert existing is not None
+        shutil.rmtree(existing, ignore_errors=True)
+        existing = None
+    try:
+        if finished(existing) is not None:
+            assert existing is not None
+            info = RunDir.open(existing).read_run_info()
+            return result_of(job, ctx.fleet, existing, str(info["status"]), None, 0.0)
+        return _run(job, ctx, observer, existing, started)
+    except CollectorError as exc:
+        status = "refused" if isinstance(exc, GuardRefused) else "not-started"
+        return JobResult(device=job.device, status=status, exit_code=exc.exit_code, error=exc.message,
+                         hint=exc.hint or None, run_dir=ctx.fleet.rel(existing))
+    except Exception as exc:  # a bug must cost one device, never the fleet
+        log.exception("device %s: internal error", job.device)
+        return JobResult(device=job.device, status="failed", exit_code=INTERNAL,
+                         error=f"internal error: {type(exc).__name__}: {exc}", run_dir=ctx.fleet.rel(existing))
+
+
+def _run(job: DeviceJob, ctx: JobContext, observer: RunObserver | None, existing: Path | None,
+         started: float) -> JobResult:
+    from ..runner.connector import ReconnectPolicy
+    from ..runner.plan import plan_steps, playbook_info
+    from ..runner.runner import Runner, RunOptions
+    from ..target import parse_jumps, parse_target
+    from ..transports.base import ConnectOptions
+
+    loaded, platform = ctx.playbooks.checked(job)  # the guard, before anything is contacted
+    target = parse_target(_with_options(job))
+    creds, hops = build(job, ctx.secrets, ctx.fallback, target.user)
+    for mask in ctx.known_masks:
+        mask(creds.masker)
+    c = job.connect
+    opts = ConnectOptions(credentials=creds, accept_new_host_key=c.accept_new_host_key, known_hosts=c.known_hosts,
+                          legacy_algorithms=c.legacy_algorithms, use_agent=c.use_agent,
+                          jumps=parse_jumps(",".join(job.jumps)), jump_mode=c.jump_mode,
+                          ssh_config="~/.ssh/config" if c.ssh_config else None, hop_credentials=hops)
+    o = job.options
+    ropts = RunOptions(runs_dir=ctx.fleet.device_dir(job), chunk_size=o.chunk_size,
+                       policy=ReconnectPolicy(attempts=o.reconnect_attempts, within=o.reconnect_for),
+                       login_timeout=o.login_timeout, case=o.case, allow_changes=o.allow_changes,
+                       send_break=c.send_break, credential_sources=record(job),
+                       login_gate=lambda: ctx.limits.gate(job))
+    runner = Runner(plan_steps(loaded.model), platform, target, opts, ropts, observer,
+                    playbook_info=playbook_info(loaded, job.vars))
+    outcome = runner.resume(existing) if existing is not None else runner.start()
+    return result_of(job, ctx.fleet, outcome.run_dir, outcome.status, outcome.error, time.monotonic() - started)
+
+
+def _with_options(job: DeviceJob) -> str:
+    from urllib.parse import urlencode
+
+    opts = job.connect.target_options
+    if not opts or "?" in job.target:
+        return job.target
+    return f"{job.target}?{urlencode(opts)}"
