@@ -9,6 +9,7 @@ section in flight. The step file is the pieces in order, so it reads like the sh
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import mmap
 import time
 from pathlib import Path
@@ -128,10 +129,21 @@ class SectionFetcher:
         done = {p.piece: p for p in (rec.pieces if rec is not None else []) if p.done}
         for i, command in enumerate(commands):
             piece = done.get(i)
-            if piece is not None and self._piece_path(i).is_file():
+            if piece is not None and self._intact(i, piece.bytes, piece.sha256):
                 self.kept += piece.bytes
                 continue
             self._fetch(i, command, len(commands))
+
+    def _intact(self, i: int, size: int, sha256: str | None) -> bool:
+        """A piece fetched earlier (this run or a crashed one) is kept only if its file is what the journal says."""
+        path = self._piece_path(i)
+        if not path.is_file() or path.stat().st_size != size:
+            return False
+        digest = hashlib.sha256()
+        with path.open("rb") as fh:
+            while block := fh.read(COPY_BLOCK):
+                digest.update(block)
+        return digest.hexdigest() == sha256
 
     def _fetch(self, i: int, command: str, total: int) -> None:
         """One section, again on the next call after each drop, until its prompt comes back."""

@@ -1,6 +1,8 @@
 """Journal events of dial-in recovery: a step assembled from pieces (sections, or byte ranges of a staged output).
 
-Registered with the codec like every other event (store/event_codec.py imports this module).
+Registered with the codec like every other event (store/event_codec.py imports this module). Only the staged file
+is write-ahead (durable): cleanup must know of it whatever happens; a lost piece record costs a re-fetch, and a
+piece file is checked against its record before a resume trusts it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from .events import StepEvent
 @dataclass(kw_only=True)
 class PiecesPlanned(StepEvent):
     kind = "pieces-planned"
-    durable = True
     strategy: str  # sections | staged
     pieces: list[str]  # the section commands in order (staged: the file's path)
     learnt_from: str  # list-command | staged
@@ -26,7 +27,6 @@ class PiecesPlanned(StepEvent):
 @dataclass(kw_only=True)
 class PieceCompleted(StepEvent):
     kind = "piece-completed"
-    durable = True
     piece: int  # 0-based (sections: position in the plan; staged: one per call)
     command: str
     offset: int  # where the piece starts in the step file
@@ -45,7 +45,6 @@ class PieceCompleted(StepEvent):
 @dataclass(kw_only=True)
 class PieceInterrupted(StepEvent):
     kind = "piece-interrupted"
-    durable = True
     piece: int
     command: str
     bytes: int
@@ -64,14 +63,12 @@ class OutputStaged(StepEvent):
 @dataclass(kw_only=True)
 class StagedRemoved(StepEvent):
     kind = "staged-removed"
-    durable = True
     path: str
 
 
 @dataclass(kw_only=True)
 class StepAssembled(StepEvent):
     kind = "step-assembled"
-    durable = True
     strategy: str
     pieces: int
     calls: int  # calls that carried this step's pieces

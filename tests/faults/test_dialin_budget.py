@@ -59,6 +59,9 @@ def test_budget_spent_stops_resumably_and_resume_completes_with_equal_hashes(tmp
         assert line.modem.dials == 3  # the first call and the two redials allowed, never more
         run_dir = Path(summary["run_dir"])
         before = sent_commands(line)
+        records = [json.loads(x) for x in (run_dir / "journal.jsonl").read_text().splitlines()]
+        damaged = events(records, "piece-completed")[1]  # a piece file that no longer matches its record
+        (run_dir / damaged["file"]).write_bytes(b"torn\n")
         line.quiet()
         second = collector("resume", str(run_dir))
         after = sent_commands(line)[len(before):]
@@ -73,8 +76,8 @@ def test_budget_spent_stops_resumably_and_resume_completes_with_equal_hashes(tmp
     first_run = [e for e in records[: records.index(events(records, "run-resumed")[0])]
                  if e["event"] == "piece-completed"]
     assert first_run, "the first run kept finished sections"
-    for piece in first_run:
-        assert piece["command"] not in after  # the resume continued from them: never fetched again
+    for piece in first_run:  # the resume continued from them: never fetched again (but the damaged one)
+        assert (piece["command"] in after) == (piece["piece"] == damaged["piece"]), piece["command"]
     assert "show tech-support | include ^-+ show" not in after  # the plan came from the journal
     assert len(events(records, "pieces-planned")) == 1
 
