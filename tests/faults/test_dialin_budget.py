@@ -156,3 +156,12 @@ def test_budget_for_targets(url: str, want: int | None) -> None:
 def test_a_bad_budget_is_a_usage_error(bad: str) -> None:
     with pytest.raises(UsageError, match="redials"):
         budget_for(parse_target(f"modem:///dev/ttyS0?number=1&redials={bad}"))
+
+
+def test_a_bad_budget_fails_the_run_cleanly_before_any_dial(tmp_path: Path) -> None:
+    with DialinLine(router(10_000), BPS) as line:
+        outcome = run([step(1, "show clock")], line.url(redials="many"), tmp_path)
+        dials = line.modem.dials
+    assert outcome.status == "failed-before-start" and isinstance(outcome.error, UsageError)
+    assert outcome.error.exit_code == 2
+    assert "redials" in outcome.error.message and dials == 0
