@@ -419,7 +419,9 @@ class ModemTransport(Transport):
     def _probe_after_no_carrier(self) -> bytes:
         """Silence after NO CARRIER on a line without DCD: `AT` → `OK` proves the modem is in command mode."""
         self._suspect_since = None
-        self.line.write(b"AT\r")
+        # a CR first ends any text left in the modem's line buffer (a command sent as the carrier dropped, e.g.
+        # `show platform`, holds "at"): that line answers ERROR, then the probe its own OK
+        self.line.write(b"\rAT\r")
         got = bytearray()
         deadline = time.monotonic() + min(self.command_timeout, 2.0)
         while time.monotonic() < deadline:
