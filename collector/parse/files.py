@@ -105,8 +105,12 @@ def _walk(lines: Any) -> Iterator[tuple[str, Any]]:
         raise ValueError("not a complete collector parsed file")
 
 
-def rewrite(src: IO[bytes], dst: IO[bytes], clean: Callable[[Any], Any]) -> None:
-    """Copy a parsed file with `clean` applied to every record and to the meta block, line by line."""
+def rewrite(src: IO[bytes], dst: IO[bytes], clean: Callable[[Any], Any],
+            clean_meta: Callable[[Any], Any] | None = None) -> None:
+    """Copy a parsed file with `clean` applied to every record (`clean_meta` to the meta block), line by line.
+
+    ValueError when `src` is not in the parsed-file layout (what was written to `dst` is then incomplete).
+    """
     out_has = False
     held: Any = None
     dst.write(_OPEN.encode())
@@ -118,7 +122,7 @@ def rewrite(src: IO[bytes], dst: IO[bytes], clean: Callable[[Any], Any]) -> None
         else:
             if out_has:
                 dst.write((_line(held) + "\n").encode())
-            dst.write((_CLOSE + _line(clean(value)) + "}\n").encode())
+            dst.write((_CLOSE + _line((clean_meta or clean)(value)) + "}\n").encode())
 
 
 def read_index(run_dir: Path) -> dict[str, Any] | None:

@@ -132,6 +132,10 @@ class Redactor:
         """First pass: find secrets so their every later occurrence is replaced too; counts nothing."""
         self.stream(src, None)
 
+    def learn_value(self, value: bytes) -> None:
+        """A secret found outside the text (a parsed field named like one): replaced wherever it appears."""
+        self._learn(value)
+
     def redact_bytes(self, data: bytes) -> bytes:
         return self._process(data, _BlockState(), True)
 
