@@ -2,7 +2,8 @@
 
 Every string (keys too: Genie keys can be addresses) goes through the bundle's cleaner, so a secret or a name gets
 the same placeholder or pseudonym as in the step file; a field named like a secret (password, community, key...)
-is replaced whatever its value looks like, and its value is learned so the text loses it too.
+is replaced whatever its value looks like, and its value is learned so the text loses it too. A value equal to a
+secret a rule found in the text (4 characters or more) gets that secret's placeholder even where it stands alone.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from .checksum import HashWriter
 from .cleaner import Cleaner
 
 RULE_PARSED = "parsed-secret-field"
+MIN_EXACT = 4  # shorter values ("1", "up") would collide with ordinary fields
 _SECRET_WORDS = {"password", "passwd", "pwd", "secret", "secrets", "community", "psk", "passphrase", "preshared",
                  "token", "keystring", "credential", "credentials"}
 _PLACEHOLDER = re.compile(r"^<redacted-secret-\d+>$")
@@ -49,9 +51,17 @@ class ParsedCleaner:
             return [self.value(key, v) for v in value]
         if not isinstance(value, str) or not value:
             return value
-        if self.by_field and key is not None and secret_field(key) and not _PLACEHOLDER.match(value):
-            self.cleaner.redactor.counts[RULE_PARSED] += 1
-            return self.cleaner.redactor.placeholder(value.encode("utf-8", "surrogateescape")).decode()
+        if _PLACEHOLDER.match(value):
+            return value
+        raw = value.encode("utf-8", "surrogateescape")
+        redactor = self.cleaner.redactor
+        if self.by_field and key is not None and secret_field(key):
+            redactor.counts[RULE_PARSED] += 1
+            return redactor.placeholder(raw).decode()
+        known = redactor.placeholder_for(raw) if len(raw) >= MIN_EXACT else None
+        if known is not None:
+            redactor.counts[RULE_PARSED] += 1
+            return known.decode()
         return self.cleaner.text(value)
 
     def record(self, record: Any) -> Any:
