@@ -8,8 +8,9 @@ secret a rule found in the text (4 characters or more) gets that secret's placeh
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ _PLACEHOLDER = re.compile(r"^<redacted-secret-\d+>$")
 NOT_PARSED = "not parsed (run `collector parse RUN_DIR` before bundling)"
 
 
+@functools.lru_cache(maxsize=4096)
 def secret_field(name: str) -> bool:
     """True for field names that hold secrets: password, enable_secret, snmp_community, pre_shared_key, key..."""
     words = [w for w in re.split(r"[^a-z0-9]+", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()) if w]
@@ -37,20 +39,15 @@ def secret_field(name: str) -> bool:
 
 
 class ParsedCleaner:
-    """Cleans parsed records with the bundle's cleaner (see the module docstring)."""
+    """Cleans parsed records with the bundle's cleaner (see the module docstring), many strings per call."""
 
     def __init__(self, cleaner: Cleaner, include_source_hash: bool) -> None:
         self.cleaner = cleaner
         self.include_source_hash = include_source_hash
         self.by_field = bool(cleaner.redactor.profile.rules)  # --redact none keeps what the text keeps
 
-    def value(self, key: str | None, value: Any) -> Any:
-        if isinstance(value, Mapping):
-            return {self.cleaner.text(str(k)): self.value(str(k), v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
-            return [self.value(key, v) for v in value]
-        if not isinstance(value, str) or not value:
-            return value
+    def _special(self, key: str | None, value: str) -> str | None:
+        """The replacement of a secret-named field or of a value a rule already found, else None."""
         if _PLACEHOLDER.match(value):
             return value
         raw = value.encode("utf-8", "surrogateescape")
@@ -62,15 +59,53 @@ class ParsedCleaner:
         if known is not None:
             redactor.counts[RULE_PARSED] += 1
             return known.decode()
-        return self.cleaner.text(value)
+        return None
+
+    def _collect(self, value: Any, key: str | None, slots: list[tuple[bool, str]]) -> None:
+        """Every key and string in order: (True, text to clean) or (False, its replacement already)."""
+        if isinstance(value, Mapping):
+            for k, v in value.items():
+                slots.append((True, str(k)))
+                self._collect(v, str(k), slots)
+        elif isinstance(value, list | tuple):
+            for v in value:
+                self._collect(v, key, slots)
+        elif isinstance(value, str) and value:
+            special = self._special(key, value)
+            slots.append((True, value) if special is None else (False, special))
+
+    def _rebuild(self, value: Any, cleaned: Iterator[str]) -> Any:
+        if isinstance(value, Mapping):
+            return {next(cleaned): self._rebuild(v, cleaned) for v in value.values()}
+        if isinstance(value, list | tuple):
+            return [self._rebuild(v, cleaned) for v in value]
+        if isinstance(value, str) and value:
+            return next(cleaned)
+        return value
+
+    def _clean_all(self, texts: list[str]) -> list[str]:
+        """One cleaner call for many one-line strings (the text rules are line-based); else one call each."""
+        if texts and not any("\n" in t or "\r" in t for t in texts):
+            joined = self.cleaner.text("\n".join(texts)).split("\n")
+            if len(joined) == len(texts):
+                return joined
+        return [self.cleaner.text(t) for t in texts]
+
+    def records(self, batch: list[Any]) -> list[Any]:
+        slots: list[tuple[bool, str]] = []
+        for record in batch:
+            self._collect(record, None, slots)
+        cleaned = iter(self._clean_all([text for clean, text in slots if clean]))
+        values = iter([next(cleaned) if clean else text for clean, text in slots])
+        return [self._rebuild(record, values) for record in batch]
 
     def record(self, record: Any) -> Any:
-        return self.value(None, record)
+        return self.records([record])[0]
 
     def meta(self, meta: Any) -> Any:
         if isinstance(meta, dict) and not self.include_source_hash:
             meta = {k: v for k, v in meta.items() if k != "source_sha256"}
-        return self.value(None, meta)
+        return self.record(meta)
 
 
 def learn_secrets(path: Path, cleaner: Cleaner) -> None:
@@ -100,7 +135,7 @@ def stage(src: Path, dest: Path, parsed: ParsedCleaner) -> HashWriter:
     with src.open("rb") as fh, dest.open("wb") as out:
         hw = HashWriter(out)
         try:
-            rewrite(fh, hw, parsed.record, parsed.meta)  # type: ignore[arg-type]
+            rewrite(fh, hw, parsed.records, parsed.meta)  # type: ignore[arg-type]
             return hw
         except (ValueError, UnicodeDecodeError):
             pass

@@ -105,24 +105,32 @@ def _walk(lines: Any) -> Iterator[tuple[str, Any]]:
         raise ValueError("not a complete collector parsed file")
 
 
-def rewrite(src: IO[bytes], dst: IO[bytes], clean: Callable[[Any], Any],
-            clean_meta: Callable[[Any], Any] | None = None) -> None:
-    """Copy a parsed file with `clean` applied to every record (`clean_meta` to the meta block), line by line.
+def rewrite(src: IO[bytes], dst: IO[bytes], clean: Callable[[list[Any]], list[Any]],
+            clean_meta: Callable[[Any], Any] | None = None, batch: int = 512) -> None:
+    """Copy a parsed file with `clean` applied to the records, `batch` at a time (`clean_meta` to the meta block).
 
     ValueError when `src` is not in the parsed-file layout (what was written to `dst` is then incomplete).
     """
-    out_has = False
-    held: Any = None
+    pending: list[Any] = []
+
+    def flush(last: bool) -> None:
+        cleaned = clean(pending) if pending else []
+        for i, record in enumerate(cleaned):
+            end = "\n" if last and i == len(cleaned) - 1 else ",\n"
+            dst.write((_line(record) + end).encode())
+        pending.clear()
+
     dst.write(_OPEN.encode())
     for kind, value in _walk(src):
         if kind == "record":
-            if out_has:
-                dst.write((_line(held) + ",\n").encode())
-            held, out_has = clean(value), True
+            pending.append(value)
+            if len(pending) > batch:  # one kept back: the last record is written without a comma
+                held = pending.pop()
+                flush(False)
+                pending.append(held)
         else:
-            if out_has:
-                dst.write((_line(held) + "\n").encode())
-            dst.write((_CLOSE + _line((clean_meta or clean)(value)) + "}\n").encode())
+            flush(True)
+            dst.write((_CLOSE + _line((clean_meta or (lambda m: clean([m])[0]))(value)) + "}\n").encode())
 
 
 def read_index(run_dir: Path) -> dict[str, Any] | None:

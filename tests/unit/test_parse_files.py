@@ -40,7 +40,7 @@ def test_written_files_are_json_and_stream_back(records: list[Any], meta: dict[s
         assert len(lines) == len(records) + 2  # one record per line, whatever the strings hold
         out = io.BytesIO()
         with path.open("rb") as fh:
-            rewrite(fh, out, lambda v: ["x", v], lambda m: {"m": m})
+            rewrite(fh, out, lambda batch: [["x", v] for v in batch], lambda m: {"m": m}, batch=3)
         assert json.loads(out.getvalue()) == {"records": [["x", r] for r in records], "meta": {"m": meta}}
 
 
