@@ -10,7 +10,7 @@ import contextlib
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .. import __version__
@@ -77,19 +77,32 @@ def parse_run(run_dir: Path, *, platform: str | None = None, choices: Mapping[in
     return report
 
 
+def _step_file(rd: RunDir, file: str) -> Path | None:
+    """The step file a record names, only when it is a regular file directly in steps/ (the journal is data)."""
+    rel = PurePosixPath(file)
+    if len(rel.parts) != 2 or rel.parts[0] != "steps" or rel.name in ("", ".", ".."):
+        return None
+    path = rd.steps_dir / rel.name
+    return path if path.is_file() and not path.is_symlink() else None
+
+
 def _parse_step(rd: RunDir, rec: StepRecord, platform: str, want: StepChoice) -> ParseOutcome:
     assert rec.file is not None
     target = rd.path / PARSED_DIR / parsed_name(rec.file)
+    source = _step_file(rd, rec.file)
     if rec.status != "ok":
         out = ParseOutcome(choice=want.choice, command=rec.command, platform=platform,
                            reason=f"the step ended {rec.status}: its output is not parsed")
-    elif not (rd.path / rec.file).is_file():
+    elif source is None:
         out = ParseOutcome(choice=want.choice, command=rec.command, platform=platform,
-                           reason=f"{rec.file} is missing from the run directory")
+                           reason=f"{rec.file} is not a step file of this run directory")
     else:
-        writer = RecordWriter(target)
-        out = parse_output(platform, rec.command, Output(path=rd.path / rec.file), writer, want.choice,
-                           want.max_bytes)
+        try:
+            writer = RecordWriter(target)
+        except OSError as exc:
+            return ParseOutcome(choice=want.choice, command=rec.command, platform=platform, source=rec.file,
+                                max_bytes=want.max_bytes, reason=f"cannot write {PARSED_DIR}/: {exc.strerror}")
+        out = parse_output(platform, rec.command, Output(path=source), writer, want.choice, want.max_bytes)
         try:
             if out.ok:
                 writer.finish(_meta(rec, out))

@@ -111,3 +111,22 @@ def test_cli_bad_input_is_one_line(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "--parser 'regex' is not a parser" in bad.stderr
     size = collector("parse", str(rd), "--max-size", "lots")
     assert size.returncode == 2 and "--max-size 'lots'" in size.stderr
+
+
+def test_a_journal_cannot_point_the_parser_outside_steps(tmp_path: Path) -> None:
+    rd = make_legacy_run(tmp_path / "runs")
+    secret = tmp_path / "outside.txt"
+    secret.write_text((IOS / "show version.txt").read_text())
+    journal = rd / "journal.jsonl"
+    forged = []
+    for target in ("../../outside.txt", str(secret), "steps/../run.json", "run.json"):
+        forged.append(json.dumps({"event": "step-completed", "step": 9, "kind": "cleanup", "status": "ok",
+                                  "attempt": 1, "name": "x", "command": "show version", "file": target,
+                                  "raw_start": 0, "raw_end": 0, "bytes": 1}))
+        journal.write_text(journal.read_text() + forged[-1] + "\n")
+        report = parse_run(rd)
+        (last,) = [o for o in report.outcomes if o.source == target]
+        assert last.parser is None and last.reason == f"{target} is not a step file of this run directory"
+    assert sorted(p.name for p in (rd / "parsed").iterdir()) == [
+        "001-sh-ip-int-br.json", "002-show-version.json", "003-cpu-trigger-1-1-show-processes-cpu.json",
+        "004-show-clock.json", "index.json"]
