@@ -62,34 +62,41 @@ class ParsedCleaner:
         return None
 
     def _collect(self, value: Any, key: str | None, slots: list[tuple[bool, str]]) -> None:
-        """Every key and string in order: (True, text to clean) or (False, its replacement already)."""
-        if isinstance(value, Mapping):
+        """Every key and string in order: (True, text to clean) or (False, its replacement already).
+
+        Records are what json.loads gives (dict, list, str, numbers): concrete types, checked cheaply.
+        """
+        if type(value) is str:
+            if value:
+                special = self._special(key, value)
+                slots.append((True, value) if special is None else (False, special))
+        elif type(value) is dict:
             for k, v in value.items():
                 slots.append((True, str(k)))
                 self._collect(v, str(k), slots)
-        elif isinstance(value, list | tuple):
+        elif type(value) is list:
             for v in value:
                 self._collect(v, key, slots)
-        elif isinstance(value, str) and value:
-            special = self._special(key, value)
-            slots.append((True, value) if special is None else (False, special))
 
     def _rebuild(self, value: Any, cleaned: Iterator[str]) -> Any:
-        if isinstance(value, Mapping):
+        if type(value) is str:
+            return next(cleaned) if value else value
+        if type(value) is dict:
             return {next(cleaned): self._rebuild(v, cleaned) for v in value.values()}
-        if isinstance(value, list | tuple):
+        if type(value) is list:
             return [self._rebuild(v, cleaned) for v in value]
-        if isinstance(value, str) and value:
-            return next(cleaned)
         return value
 
     def _clean_all(self, texts: list[str]) -> list[str]:
-        """One cleaner call for many one-line strings (the text rules are line-based); else one call each."""
-        if texts and not any("\n" in t or "\r" in t for t in texts):
-            joined = self.cleaner.text("\n".join(texts)).split("\n")
-            if len(joined) == len(texts):
-                return joined
-        return [self.cleaner.text(t) for t in texts]
+        """Each distinct string cleaned once, many per cleaner call (the text rules are line-based)."""
+        unique = list(dict.fromkeys(texts))
+        if unique and not any("\n" in t or "\r" in t for t in unique):
+            joined = self.cleaner.text("\n".join(unique)).split("\n")
+            cleaned = joined if len(joined) == len(unique) else [self.cleaner.text(t) for t in unique]
+        else:
+            cleaned = [self.cleaner.text(t) for t in unique]
+        table = dict(zip(unique, cleaned, strict=True))
+        return [table[t] for t in texts]
 
     def records(self, batch: list[Any]) -> list[Any]:
         slots: list[tuple[bool, str]] = []
@@ -120,13 +127,13 @@ def learn_secrets(path: Path, cleaner: Cleaner) -> None:
 
 
 def _learn(value: Any, cleaner: Cleaner, key: str | None = None) -> None:
-    if isinstance(value, Mapping):
+    if type(value) is dict:
         for k, v in value.items():
             _learn(v, cleaner, str(k))
-    elif isinstance(value, list | tuple):
+    elif type(value) is list:
         for v in value:
             _learn(v, cleaner, key)
-    elif isinstance(value, str) and key is not None and secret_field(key) and value:
+    elif type(value) is str and key is not None and value and secret_field(key):
         cleaner.redactor.learn_value(value.encode("utf-8", "surrogateescape"))
 
 

@@ -21,8 +21,10 @@ def test_generated_table_has_the_size_asked_for() -> None:
 def test_measure_reports_parse_skip_and_bundle(tmp_path: Path) -> None:
     res = measure(1 << 20, tmp_path)
     assert res["template"] == "cisco_ios_show_ip_bgp.textfsm" and res["records"] > 10_000
-    assert res["parse_seconds"] > 0 and res["mib_per_s"] > 0 and res["bundle_seconds"] > 0
+    assert res["parse_seconds"] > 0 and res["mib_per_s"] > 0
+    assert res["bundle_text_only_seconds"] > 0 and res["bundle_seconds"] > 0 and res["bundle_anonymized_seconds"] > 0
     assert "above the parse limit" in res["skip_reason"]
+    assert res["bundle_seconds"] > res["bundle_text_only_seconds"]  # the parsed file was carried and cleaned
 
 
 def test_command_line_prints_json() -> None:
