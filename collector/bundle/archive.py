@@ -30,6 +30,9 @@ from .cleaner import Cleaner
 from .fleet import fleet_record, learn_names
 from .localpaths import LocalPaths
 from .manifest import MANIFEST_FORMAT, MANIFEST_NAME, README_NAME, SUMS_NAME, Staged, run_record, target_parts
+from .parsed import ParsedCleaner, learn_secrets
+from .parsed import entries as parsed_entries
+from .parsed import stage as stage_parsed
 from .rawreader import RawReader, check_raw
 from .readme import render_readme
 from .redact import Redactor
@@ -140,6 +143,9 @@ def _learn(runs: list[_Run], cleaner: Cleaner, fleet: dict[str, Any] | None = No
             anon.learn_target(r.hostname, None)
     for r in runs:
         for src in run_sources(r.rd, "x", playbook=r.playbook.path):
+            if src.parsed and src.path is not None:
+                learn_secrets(src.path, cleaner)  # the records themselves derive from the text learned here
+                continue
             for learn in (cleaner.redactor.learn, anon.learn) if anon.active else (cleaner.redactor.learn,):
                 fh = open_source(src)
                 try:
@@ -170,11 +176,16 @@ def _run_names(fleet: dict[str, Any], count: int) -> list[str]:
     return names
 
 
-def _stage(src: Source, dest: Path, cleaner: Cleaner, rename: dict[str, str]) -> tuple[dict[str, Any], Any]:
+def _stage(src: Source, dest: Path, cleaner: Cleaner, rename: dict[str, str],
+           parsed: ParsedCleaner) -> tuple[dict[str, Any], Any]:
     """Write one cleaned member; returns its {size, sha256, redactions} and the reader (for the raw report)."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     redactor, anon = cleaner.redactor, cleaner.anon
     before = sum(redactor.counts.values())
+    if src.parsed and src.path is not None:
+        hw = stage_parsed(src.path, dest, parsed)
+        fired = sum(redactor.counts.values()) - before
+        return {"size": hw.size, "sha256": hw.hash.hexdigest(), "redactions": fired}, None
     # the playbook is small and written by a person: checked window by window for recorded secrets
     fh = io.BytesIO(cleaner.data(src.path.read_bytes())) if src.playbook and src.path else open_source(src)
     try:
@@ -195,10 +206,11 @@ def _stage_runs(runs: list[_Run], staging: Path, cleaner: Cleaner,
                 include_source_hash: bool) -> tuple[Staged, list[dict[str, Any]]]:
     staged: Staged = {}
     records: list[dict[str, Any]] = []
+    parsed = ParsedCleaner(cleaner, include_source_hash)
     for r in runs:
         raw: dict[str, Any] = {}
         for src in r.sources:
-            staged[src.rel], fh = _stage(src, staging / src.rel, cleaner, r.rename)
+            staged[src.rel], fh = _stage(src, staging / src.rel, cleaner, r.rename, parsed)
             if isinstance(fh, RawReader):
                 raw = {"included": True, "file": src.rel, "bytes": staged[src.rel]["size"],
                        "sha256": staged[src.rel]["sha256"], **fh.report()}
@@ -209,9 +221,10 @@ def _stage_runs(runs: list[_Run], staging: Path, cleaner: Cleaner,
             info["_source_dir"] = info["run_id"] = r.label
         pb = next((s.rel for s in r.sources if s.playbook), None)
         playbook = {"file_name": cleaner.text(r.playbook.name) or None, "file": pb, "note": r.playbook.note}
+        outputs = parsed_entries(r.rd.path, r.state.ordered(), f"runs/{r.label}", staged, r.rename, cleaner.text)
         records.append(run_record(r.label, f"runs/{r.label}", info, r.state, staged, raw, cleaner.text,
                                   include_source_hash=include_source_hash, rename=r.rename,
-                                  hostname=r.hostname, playbook_file=playbook))
+                                  hostname=r.hostname, playbook_file=playbook, parsed=outputs))
         records[-1]["masked_on_write"] = read_masking(r.rd.raw_dir) is not None
     return staged, records
 

@@ -90,7 +90,8 @@ def _attempts(rec: StepRecord, run_prefix: str, staged: Staged, clean: Clean,
 
 
 def step_record(rec: StepRecord, run_prefix: str, staged: Staged, clean: Clean,
-                include_source_hash: bool, rename: dict[str, str]) -> dict[str, Any]:
+                include_source_hash: bool, rename: dict[str, str],
+                parsed: dict[str, Any] | None = None) -> dict[str, Any]:
     """One step: its file is the completed output, or for a step that never completed, the bytes it kept."""
     member = _member(run_prefix, rec.file or rec.partial_file, staged, rename)
     attempts = _attempts(rec, run_prefix, staged, clean, rename)
@@ -121,6 +122,7 @@ def step_record(rec: StepRecord, run_prefix: str, staged: Staged, clean: Clean,
         "raw_range": [rec.raw_start, rec.raw_end] if rec.raw_start is not None else None,
         "attempts": attempts,
         "resumed": len(rec.attempts) > 1,
+        "parsed": parsed,  # parser, template, records and file, or the reason it did not parse (None: captures)
     }
     if rec.plan is not None:  # fetched by pieces (dial-in recovery): how the file was assembled
         out["assembly"] = {**(rec.assembly or {}), "plan": clean_obj(rec.plan, clean)}
@@ -145,6 +147,7 @@ def summarize(steps: list[dict[str, Any]]) -> dict[str, Any]:
         "with_error_marker": sum(1 for s in steps if s["error_marker"]),
         "resumed": sum(1 for s in steps if s["resumed"]),
         "partial": sum(1 for s in steps if s["partial"]),
+        "parsed": sum(1 for s in steps if (s.get("parsed") or {}).get("file")),
         "bytes": sum(s["bytes"] or 0 for s in steps),
     }
 
@@ -152,8 +155,10 @@ def summarize(steps: list[dict[str, Any]]) -> dict[str, Any]:
 def run_record(label: str, run_prefix: str, info: dict[str, Any], state: RunState, staged: Staged,
                raw: dict[str, Any], clean: Clean, include_source_hash: bool,
                rename: dict[str, str] | None = None, *, hostname: str | None = None,
-               playbook_file: dict[str, Any] | None = None) -> dict[str, Any]:
-    steps = [step_record(r, run_prefix, staged, clean, include_source_hash, rename or {}) for r in state.ordered()]
+               playbook_file: dict[str, Any] | None = None,
+               parsed: dict[tuple[str, int, str | None], dict[str, Any]] | None = None) -> dict[str, Any]:
+    steps = [step_record(r, run_prefix, staged, clean, include_source_hash, rename or {},
+                         (parsed or {}).get((r.kind, r.step, r.file))) for r in state.ordered()]
     playbook = info.get("playbook") or {}
     return {
         "label": label,

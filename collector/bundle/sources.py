@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from ..parse.files import PARSED_DIR, parsed_name
 from ..store.records import RunState
 from ..store.rundir import RunDir, slugify
 from .manifest import clean_obj
@@ -25,6 +26,7 @@ class Source:
     path: Path | None = None  # a plain file
     raw_dir: Path | None = None  # the run's raw chunks
     journal: bool = False  # JSON lines: strings cleaned field by field, file references renamed
+    parsed: bool = False  # a parsed/ file: records cleaned value by value (bundle/parsed.py)
     playbook: bool = False  # the playbook file (checked against its recorded hash)
 
 
@@ -40,6 +42,12 @@ def run_sources(rd: RunDir, prefix: str, rename: dict[str, str] | None = None, *
                 if p.is_file() and not p.is_symlink():
                     rel = p.relative_to(base).as_posix()
                     sources.append(Source(f"{prefix}/{sub}/{rename.get(rel, rel)}", path=p))
+    parsed = rd.path / PARSED_DIR
+    for p in sorted(parsed.glob("[0-9]*.json")) if parsed.is_dir() else []:
+        if p.is_file() and not p.is_symlink():
+            step = p.name.removesuffix(".json") + ".txt"  # named after its step file: renamed the same way
+            sources.append(Source(f"{prefix}/{PARSED_DIR}/{parsed_name(rename.get(step, step))}", path=p,
+                                  parsed=True))
     if rd.journal_path.exists():
         sources.append(Source(f"{prefix}/journal.jsonl", path=rd.journal_path, journal=True))
     if playbook is not None:

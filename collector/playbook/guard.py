@@ -115,10 +115,13 @@ def _show_commands(section: str, i: int, step: ShowStep) -> Iterator[StepCommand
 
 def _capture_commands(section: str, i: int, step: CaptureStep) -> Iterator[StepCommand]:
     if step.precheck is not None:
-        yield StepCommand(section, i, step, step.precheck.command, "precheck", (section, i, "precheck", "command"))
+        key = "parsed" if step.precheck.parsed is not None else "command"
+        yield StepCommand(section, i, step, step.precheck.sent, "precheck", (section, i, "precheck", key))
     for j, cmd in enumerate(step.start):
         yield StepCommand(section, i, step, cmd, "start", (section, i, "start", j))
     for t, trigger in enumerate(step.on_match):
+        if trigger.parsed is not None:  # polled while the capture runs
+            yield StepCommand(section, i, step, trigger.parsed, "on_match", (section, i, "on_match", t, "parsed"))
         for j, cmd in enumerate(trigger.run):
             yield StepCommand(section, i, step, cmd, "on_match", (section, i, "on_match", t, "run", j))
     for j, cmd in enumerate(step.stop):

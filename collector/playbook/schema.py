@@ -1,101 +1,40 @@
 """The playbook schema (pydantic v2): show steps, capture steps, cleanup, defaults, variables.
 
 Durations and sizes are written as text in YAML ("120s", "64MiB") and exposed as seconds (float) / bytes (int).
+Building blocks live in schema_types.py, the capture step in capture_schema.py; every name is importable from here.
 """
 
 from __future__ import annotations
 
 import difflib
-import re
 from typing import Annotated, Any, Literal
 
-from annotated_types import Ge, Gt
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Discriminator,
-    Field,
-    Tag,
-    WithJsonSchema,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from ..units import DURATION_HELP, DURATION_PATTERN, SIZE_HELP, SIZE_PATTERN, parse_duration, parse_size
+from .capture_schema import (
+    CaptureStep,
+    ParsedField,
+    Precheck,
+    RateGuard,
+    Rotate,
+    Threshold,
+    Trigger,
+    Until,
+    describe_field,
+)
+from .schema_types import (
+    DEFAULT_PARSE_MAX,
+    Command,
+    Duration,
+    ParseChoice,
+    PositiveDuration,
+    Regex,
+    Size,
+)
+from .schema_types import StrictModel as _Model
+from .schema_types import one_line as _no_newline
 from .variables import NAME_RE
-
-
-def _duration(value: Any) -> Any:
-    if isinstance(value, str | int | float) and not isinstance(value, bool):
-        try:
-            return parse_duration(value)
-        except ValueError as exc:
-            raise PydanticCustomError("duration", "{reason}", {"reason": str(exc)}) from None
-    raise PydanticCustomError(
-        "duration",
-        "bad duration {value}: expected text like 30s",
-        {"value": repr(value), "hint": f"use {DURATION_HELP}"},
-    )
-
-
-def _size(value: Any) -> Any:
-    if isinstance(value, str | int | float) and not isinstance(value, bool):
-        try:
-            return parse_size(value)
-        except ValueError as exc:
-            raise PydanticCustomError("size", "{reason}", {"reason": str(exc)}) from None
-    raise PydanticCustomError(
-        "size", "bad size {value}: expected text like 64MiB", {"value": repr(value), "hint": f"use {SIZE_HELP}"}
-    )
-
-
-def _regex(value: Any) -> Any:
-    if not isinstance(value, str):
-        raise PydanticCustomError("regex", "expected a regular expression (text), got {value}", {"value": repr(value)})
-    try:
-        re.compile(value)
-    except re.error as exc:
-        raise PydanticCustomError(
-            "regex",
-            "bad regular expression {value}: {reason}",
-            {"value": repr(value), "reason": str(exc), "hint": "Python `re` syntax; quote it in YAML ('...')"},
-        ) from None
-    return value
-
-
-_DURATION_SCHEMA = {
-    "anyOf": [{"type": "string", "pattern": DURATION_PATTERN}, {"type": "number", "minimum": 0}],
-    "description": f"Duration: {DURATION_HELP}",
-}
-_SIZE_SCHEMA = {
-    "anyOf": [{"type": "string", "pattern": SIZE_PATTERN}, {"type": "integer", "minimum": 0}],
-    "description": f"Size: {SIZE_HELP}",
-}
-
-Duration = Annotated[float, BeforeValidator(_duration), Ge(0), WithJsonSchema(_DURATION_SCHEMA)]
-PositiveDuration = Annotated[float, BeforeValidator(_duration), Gt(0), WithJsonSchema(_DURATION_SCHEMA)]
-Size = Annotated[int, BeforeValidator(_size), Gt(0), WithJsonSchema(_SIZE_SCHEMA)]
-Regex = Annotated[str, BeforeValidator(_regex), WithJsonSchema({"type": "string", "format": "regex"})]
-Command = Annotated[str, Field(min_length=1, description="A CLI command, sent as one line; {{ var }} allowed")]
-
-
-def _no_newline(value: str, what: str = "command") -> str:
-    text = value.strip()
-    if not text:
-        raise PydanticCustomError("command", "empty {what}", {"what": what})
-    if "\n" in text or "\r" in text:
-        raise PydanticCustomError(
-            "command",
-            "a {what} must be one line: {value}",
-            {"what": what, "value": repr(value), "hint": "put each command in its own step or list item"},
-        )
-    return text
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 class StepDefaults(_Model):
@@ -105,6 +44,10 @@ class StepDefaults(_Model):
         default=60.0, description="No byte for this long = the step stalled (default 60s)"
     )
     max_time: PositiveDuration | None = Field(default=None, description="Optional overall cap per step")
+    parse: ParseChoice = Field(default="auto", description="Parser for every step that does not choose its own")
+    parse_max_size: Size = Field(
+        default=DEFAULT_PARSE_MAX, description="Outputs above this are not parsed (a note says so; default 64MiB)"
+    )
 
 
 class ShowStep(_Model):
@@ -129,6 +72,10 @@ class ShowStep(_Model):
         default=False, description="This step may change the device (needs --allow-changes too)"
     )
     session_state: bool = Field(default=False, description="Re-run after every reconnect (e.g. terminal monitor)")
+    parse: ParseChoice | None = Field(
+        default=None, description="auto (TextFSM, then TTP, then Genie), textfsm, ttp, genie or none; after the run"
+    )
+    parse_max_size: Size | None = Field(default=None, description="Not parsed above this size (default 64MiB)")
     tags: list[str] = []
 
     @model_validator(mode="before")
@@ -173,151 +120,6 @@ class ShowStep(_Model):
     @property
     def label(self) -> str:
         return self.name or self.command
-
-
-class Until(_Model):
-    """When a capture stops by itself (SIGINT/SIGTERM always stop it too). At least a duration or a byte cap."""
-
-    duration: PositiveDuration | None = Field(default=None, description="Stop after this long (e.g. 2h)")
-    bytes: Size | None = Field(default=None, description="Stop after this much output (e.g. 500MB)")
-    match: Regex | None = Field(default=None, description="Stop when a line matches this regex")
-    stop_file: str | None = Field(default=None, description="Stop when this local file exists")
-
-    @model_validator(mode="after")
-    def _capped(self) -> Until:
-        if self.duration is None and self.bytes is None:
-            raise PydanticCustomError(
-                "until",
-                "a capture needs a cap: until.duration or until.bytes",
-                {"hint": "debug output can run forever; add e.g. duration: 2h"},
-            )
-        return self
-
-
-class Rotate(_Model):
-    """Capture files rotate when they reach a size or an age."""
-
-    size: Size = Field(default=64 * 1024**2, description="Rotate at this size (default 64MiB)")
-    interval: PositiveDuration = Field(default=900.0, description="Rotate after this long (default 15m)")
-
-
-class Trigger(_Model):
-    """When a captured line matches, run show commands (debounced, at most max_runs times)."""
-
-    match: Regex
-    run: list[Command] = Field(min_length=1, description="Commands to run; their output becomes step files")
-    debounce: Duration = Field(default=30.0, description="Ignore further matches for this long after a run")
-    max_runs: int = Field(default=3, ge=1, le=10_000)
-    then: Literal["continue", "stop"] = "continue"
-
-    @field_validator("run")
-    @classmethod
-    def _one_line(cls, value: list[str]) -> list[str]:
-        return [_no_newline(v) for v in value]
-
-
-class Threshold(_Model):
-    """A number taken from the pre-check output by a regex group, compared with max."""
-
-    regex: Regex = Field(description="Regex with one group that captures a number, e.g. 'five seconds: (\\d+)%'")
-    max: float
-
-    @field_validator("regex")
-    @classmethod
-    def _has_group(cls, value: str) -> str:
-        if re.compile(value).groups < 1:
-            raise PydanticCustomError(
-                "regex",
-                "threshold.regex needs a group capturing the number",
-                {"hint": "e.g. 'CPU utilization.*?(\\d+)%'"},
-            )
-        return value
-
-
-class Precheck(_Model):
-    """A show command run before the capture starts; the capture is not started when the check fails."""
-
-    command: Command
-    fail_if_match: Regex | None = None
-    threshold: Threshold | None = None
-
-    @field_validator("command")
-    @classmethod
-    def _one_line(cls, value: str) -> str:
-        return _no_newline(value)
-
-    @model_validator(mode="after")
-    def _one_check(self) -> Precheck:
-        if (self.fail_if_match is None) == (self.threshold is None):
-            raise PydanticCustomError(
-                "precheck", "precheck needs exactly one of fail_if_match or threshold", {"hint": "pick one check"}
-            )
-        return self
-
-
-class RateGuard(_Model):
-    """Stop the capture at once when the stream stays above max_bytes_per_s for `for`."""
-
-    max_bytes_per_s: Size = Field(description="e.g. 200KB")
-    for_: PositiveDuration = Field(
-        default=10.0, alias="for", description="How long the rate must stay above (default 10s)"
-    )
-
-
-class CaptureStep(_Model):
-    """Start debug/monitor output, keep everything until a stop condition, always run the stop commands."""
-
-    capture: str = Field(description="Capture name; output goes to captures/<name>/")
-    start: list[Command] = Field(min_length=1, description="e.g. terminal monitor, debug ip ospf adj")
-    stop: list[Command] = Field(description="Always run at the end (and by cleanup), e.g. undebug all")
-    until: Until
-    rotate: Rotate = Rotate()
-    on_match: list[Trigger] = []
-    keepalive: PositiveDuration | None = Field(
-        default=60.0, description="Empty line while quiet, against exec-timeout; off"
-    )
-    precheck: Precheck | None = None
-    rate_guard: RateGuard | None = None
-    slow_line: Literal["auto", "off", "buffer"] = Field(
-        default="auto", description="auto: log-buffer polling on serial/modem lines; buffer: always; off: never"
-    )
-    allow_changes: bool = False
-    tags: list[str] = []
-
-    @field_validator("capture")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        if not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$", value):
-            raise PydanticCustomError(
-                "capture_name",
-                "capture name {value} must be letters, digits, '.', '_' or '-' (it names a directory)",
-                {"value": repr(value), "hint": "e.g. capture: ospf-adj"},
-            )
-        return value
-
-    @field_validator("start", "stop")
-    @classmethod
-    def _one_line(cls, value: list[str]) -> list[str]:
-        return [_no_newline(v) for v in value]
-
-    @field_validator("keepalive", mode="before")
-    @classmethod
-    def _off(cls, value: Any) -> Any:
-        if value is False or (isinstance(value, str) and value.strip().lower() in ("off", "none", "no")):
-            return None
-        return value
-
-    @property
-    def kind(self) -> str:
-        return "capture"
-
-    @property
-    def name(self) -> str:
-        return self.capture
-
-    @property
-    def label(self) -> str:
-        return f"capture {self.capture}"
 
 
 _TAGS: dict[str, type[BaseModel]] = {"show-step": ShowStep, "capture-step": CaptureStep}
@@ -418,6 +220,10 @@ class Playbook(_Model):
                 step.idle_timeout = self.defaults.idle_timeout
             if step.max_time is None:
                 step.max_time = self.defaults.max_time
+            if step.parse is None:
+                step.parse = self.defaults.parse
+            if step.parse_max_size is None:
+                step.parse_max_size = self.defaults.parse_max_size
         return self
 
     def show_steps(self) -> list[ShowStep]:
@@ -441,3 +247,7 @@ def playbook_json_schema() -> dict[str, Any]:
 
 
 STEP_TAGS = _TAGS
+
+__all__ = ["CaptureStep", "Command", "DEFAULT_PARSE_MAX", "Duration", "ParseChoice", "ParsedField", "Playbook",
+           "PositiveDuration", "Precheck", "RateGuard", "Regex", "Rotate", "STEP_TAGS", "ShowStep", "Size",
+           "Step", "StepDefaults", "Threshold", "Trigger", "Until", "describe_field", "playbook_json_schema"]

@@ -32,6 +32,7 @@ from ..store.journal import Journal
 from ..store.rundir import RunDir
 from .capture_control import CaptureControl
 from .capture_lines import LineSplitter
+from .capture_polls import Polls
 from .capture_state import CaptureOutcome, CaptureState, Reconnect, Stop
 from .capture_triggers import run_trigger
 from .debug_state import DebugTracker
@@ -62,6 +63,7 @@ class CaptureRunner:
         self.triggers = Triggers(list(self.spec.on_match))
         self.splitter = LineSplitter(self._line)
         self.control = CaptureControl(self.s, self.splitter)
+        self.polls = Polls(self.s, self.control, self.triggers)
         self.gaps: list[dict[str, Any]] = []
         self.keepalives = 0
         self._bytes0 = self._lines0 = 0
@@ -162,6 +164,12 @@ class CaptureRunner:
             if self._stop_file.exists():
                 self._stop("stop-file", f"stop file {self._stop_file} exists")
 
+    def _poll_parsed(self, now: float) -> None:
+        """`parsed:` triggers: poll the commands that are due; a firing runs like a line trigger's."""
+        if self.polls:
+            self._firings += self.polls.due(now)
+            self._after_lines()
+
     def _stop(self, status: str, reason: str) -> None:
         self.s.set_status(status, reason)
         raise Stop()
@@ -180,6 +188,7 @@ class CaptureRunner:
         while True:
             now = s.clock()
             self._until(now)
+            self._poll_parsed(now)
             data = s.live().receive(self._wait_for(now))
             now = s.clock()
             if data:
@@ -202,6 +211,7 @@ class CaptureRunner:
         while True:
             now = s.clock()
             self._until(now)
+            self._poll_parsed(now)
             if now < next_poll:
                 # unsolicited bytes (a console still logging) are kept in the raw stream only
                 s.live().receive(min(self._wait_for(now), next_poll - now))
@@ -262,7 +272,7 @@ class CaptureRunner:
             run_trigger(s, self.control, self.triggers, firing)
             if firing.trigger.spec.then == "stop":
                 s.set_status("stopped-by-trigger",
-                             f"trigger {firing.trigger.number} ({firing.trigger.spec.match!r}) says then: stop")
+                             f"trigger {firing.trigger.number} ({firing.trigger.spec.condition!r}) says then: stop")
         if s.status is not None:
             raise Stop()
 

@@ -43,13 +43,13 @@ class CaptureControl:
         s = self.s
         spec = s.spec.precheck
         assert spec is not None
-        name = f"{s.step.index:03d}-{s.slug}-precheck-{slugify(spec.command, 40)}.txt"
+        name = f"{s.step.index:03d}-{s.slug}-precheck-{slugify(spec.sent, 40)}.txt"
         for tries in range(2):
             sink = StepFile(s.rundir.step_path(name), masker=s.journal.masker)
             name = sink.final.name  # a secret in the command is masked out of the file name
             collect = Collect(tee=sink)
             try:
-                result = s.command(spec.command, collect, idle=s.step.idle_timeout)
+                result = s.command(spec.sent, collect, idle=s.step.idle_timeout)
             except ConnectionLost as exc:
                 sink.keep_partial(tries + 1)
                 if tries:
@@ -57,8 +57,8 @@ class CaptureControl:
                 s.new_session(f"during the pre-check: {exc.message}")
                 continue
             sink.finish()
-            verdict = evaluate_precheck(spec, collect.data.decode("utf-8", "replace"))
-            s.journal.write(CapturePrecheck(step=s.step.index, capture=s.name, command=spec.command, ok=verdict.ok,
+            verdict = evaluate_precheck(spec, collect.data.decode("utf-8", "replace"), s.platform.name)
+            s.journal.write(CapturePrecheck(step=s.step.index, capture=s.name, command=spec.sent, ok=verdict.ok,
                                             value=verdict.value, reason=verdict.reason, file=f"steps/{name}",
                                             raw_start=result.raw_start, raw_end=result.raw_end))
             if not verdict.ok:

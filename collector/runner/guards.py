@@ -1,6 +1,7 @@
 """Device safety for captures: the pre-check threshold before debug starts and the stream rate guard.
 
-Pure logic: the engine feeds byte counts and command output; these classes decide and explain.
+Pure logic: the engine feeds byte counts and command output; these classes decide and explain. A check may read a
+parsed field instead of a regex (`{parsed: show processes cpu, field: cpu_usage_5_sec, max: 60}`).
 """
 
 from __future__ import annotations
@@ -8,7 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..playbook.schema import Precheck
+from ..parse.engine import ListSink, Output, parse_output
+from ..parse.fields import Verdict, judge, read_field
+from ..playbook.schema import ParsedField, Precheck, describe_field
 
 
 @dataclass
@@ -18,11 +21,29 @@ class PrecheckResult:
     value: float | None = None
 
 
-def evaluate_precheck(spec: Precheck, output: str) -> PrecheckResult:
-    """Judge a pre-check command's output: fail_if_match (a regex found = fail) or threshold (number > max = fail).
+def evaluate_parsed(check: ParsedField, output: str, platform: str) -> Verdict:
+    """Parse `output` of the check's command on `platform` and judge its field (not found = `found` False)."""
+    assert check.parsed is not None and check.field is not None
+    sink = ListSink()
+    outcome = parse_output(platform, check.parsed, Output(text=output), sink, check.parser, max_bytes=None)
+    if not outcome.ok:
+        return Verdict(False, False, None, f"`{check.parsed}` did not parse: {outcome.reason}")
+    return judge(read_field(sink.records, check.field, check.where), check.max, check.min)
 
-    A threshold whose number cannot be found fails too: debug is not started on a device we could not check.
+
+def evaluate_precheck(spec: Precheck, output: str, platform: str = "") -> PrecheckResult:
+    """Judge a pre-check command's output: fail_if_match (a regex found = fail), threshold (number > max = fail)
+    or a parsed field out of bounds.
+
+    A value that cannot be found fails too: debug is not started on a device we could not check.
     """
+    if spec.parsed is not None:
+        verdict = evaluate_parsed(spec, output, platform)
+        if not verdict.found:
+            return PrecheckResult(False, f"pre-check value not found ({describe_field(spec)}): {verdict.reason}")
+        if verdict.over:
+            return PrecheckResult(False, f"pre-check {verdict.reason}", verdict.value)
+        return PrecheckResult(True, f"pre-check {verdict.reason}", verdict.value)
     if spec.fail_if_match is not None:
         m = re.search(spec.fail_if_match, output, re.MULTILINE)
         if m is not None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 from ..playbook.loader import LoadedPlaybook
-from ..playbook.schema import CaptureStep, Playbook, ShowStep
+from ..playbook.schema import DEFAULT_PARSE_MAX, CaptureStep, Playbook, ShowStep
 from ..store.rundir import slugify
 from .run_info import PlaybookRecord
 
@@ -33,6 +33,8 @@ class PlannedStep:
     may_change: bool = False  # the playbook or the step allows changes (the CLI flag must say so too)
     session_state: bool = False
     capture: CaptureStep | None = None  # capture steps: the whole validated capture spec
+    parse: str = "auto"  # which parser reads the output after the run (collector.parse)
+    parse_max_bytes: int = DEFAULT_PARSE_MAX
 
     @property
     def filename(self) -> str:
@@ -46,6 +48,8 @@ def _show(index: int, step: ShowStep, kind: StepKind, model: Playbook) -> Planne
         max_time=step.max_time if step.max_time is not None else model.defaults.max_time,
         mode=step.mode, resume=step.resume, offset_command=step.offset_command, expect_error=step.expect_error,
         may_change=model.allow_changes or step.allow_changes, session_state=step.session_state,
+        parse=step.parse or model.defaults.parse,
+        parse_max_bytes=step.parse_max_size or model.defaults.parse_max_size,
     )
 
 

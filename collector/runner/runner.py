@@ -14,6 +14,7 @@ from typing import Any
 
 from .. import __version__
 from ..errors import CleanupPending, CollectorError, ConnectionLost, Interrupted
+from ..parse.run import StepChoice, parse_run
 from ..platforms import Platform
 from ..session.command import NullSink
 from ..session.session import Session
@@ -157,6 +158,7 @@ class Runner:
                         status = "failed-before-start"
         finally:
             status, error = self._close(rd, link, raw, journal, status, error)
+        self._parse(rd)
         final = journal.state
         user_mode = final.mode == "user" and any(r.status == "error" for r in final.ordered())
         return RunOutcome(rd.path, status, final.ordered(), error, user_mode)
@@ -195,6 +197,18 @@ class Runner:
             rd.update_run_info(self.masker, **info)
         self.obs.run_finished(status)
         return status, error
+
+    def _parse(self, rd: RunDir) -> None:
+        """Structured output next to the raw, after every byte is safe; never changes the run's outcome."""
+        try:
+            choices = {s.index: StepChoice(s.parse, s.parse_max_bytes) for s in self.steps + self.cleanup_steps}
+            report = parse_run(rd.path, platform=self.platform.name, choices=choices)
+        except (Exception, KeyboardInterrupt) as exc:  # a parser must never fail or hide a run
+            self.obs.notice(f"outputs not parsed ({type(exc).__name__}: {exc}); `collector parse {rd.path}` retries")
+            return
+        if report.outcomes:
+            self.obs.notice(f"parsed {report.parsed} of {len(report.outcomes)} outputs into parsed/ "
+                            f"({report.seconds:.1f}s)")
 
     def _final_status(self, journal: Journal) -> str:
         recs = [r for r in journal.state.ordered() if r.kind != "cleanup"]

@@ -41,6 +41,10 @@ def to_record(event: Event) -> dict[str, Any]:
     return {"event": event.kind, **event.fields()}
 
 
+#: fields collectors before typed events did not write, with the value they meant (trigger steps had one attempt)
+LEGACY_DEFAULTS: dict[str, dict[str, Any]] = {"trigger-step-completed": {"attempt": 1}}
+
+
 def from_record(record: dict[str, Any]) -> Event:
     """A typed event from a journal record; unknown names and fields are tolerated (forward compatible)."""
     name = str(record.get("event", ""))
@@ -48,7 +52,7 @@ def from_record(record: dict[str, Any]) -> Event:
     if cls is None:
         return UnknownEvent(name=name, data=dict(record), ts=record.get("ts"), mono=record.get("mono"))
     names = {f.name for f in dataclasses.fields(cls)}
-    values = {k: v for k, v in record.items() if k in names}
+    values = {**LEGACY_DEFAULTS.get(name, {}), **{k: v for k, v in record.items() if k in names}}
     if issubclass(cls, StepEvent):
         values["kind_of_step"] = record.get("kind", "show")
     try:

@@ -22,8 +22,9 @@ LAYERS = {
     "platforms": set(),
     "playbook": {"platforms"},
     "store": set(),
-    "runner": {"session", "store", "transports", "platforms", "playbook", "expect"},
-    "bundle": {"store"},
+    "parse": {"store", "platforms"},  # step files -> parsed/*.json, after the run (never on the collection path)
+    "runner": {"session", "store", "transports", "platforms", "playbook", "expect", "parse"},
+    "bundle": {"store", "parse"},
     "upload": {"bundle", "store", "transports", "ui"},  # sftp:// verifies host keys like every SSH connection
 }
 TOP_HELPERS = {"errors", "secrets", "credentials", "target", "paths", "units", "__init__"}

@@ -200,7 +200,7 @@ def test_missing_key_in_nested_model(tmp_path: Path) -> None:
             "  - capture: c\n    start: [terminal monitor]\n    stop: [undebug all]\n    until: {duration: 2h}\n"
             "    precheck:\n      command: show processes cpu\n",
             8,
-            "exactly one of fail_if_match or threshold",
+            "exactly one of fail_if_match, threshold or parsed",
         ),
         (
             "  - capture: c\n    start: [terminal monitor]\n    stop: [undebug all]\n    until: {duration: 2h}\n"

@@ -132,6 +132,15 @@ class Redactor:
         """First pass: find secrets so their every later occurrence is replaced too; counts nothing."""
         self.stream(src, None)
 
+    def placeholder_for(self, value: bytes) -> bytes | None:
+        """The placeholder of a value some rule already replaced (in any file so far), else None."""
+        n = self._numbers.get(value)
+        return None if n is None else b"<redacted-secret-%d>" % n
+
+    def learn_value(self, value: bytes) -> None:
+        """A secret found outside the text (a parsed field named like one): replaced wherever it appears."""
+        self._learn(value)
+
     def redact_bytes(self, data: bytes) -> bytes:
         return self._process(data, _BlockState(), True)
 

@@ -1,0 +1,78 @@
+"""Finds the ntc-templates template for a platform and command in the package's own `index` file.
+
+The index maps (platform regex, command regex) to templates; `abc[[xyz]]` in a command means "abc, abcx, ... abcxyz"
+(the CLI's abbreviations). A command must match a row's regex completely: a longer command (`show ip route 10.0.0.0`)
+prints something else, and a wrong parse is worse than none.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .commands import ntc_platforms
+from .outcome import NoParser
+
+
+@dataclass(frozen=True)
+class TemplateMatch:
+    templates: tuple[str, ...]  # file names in the template dir (a row may name several, merged by key)
+    platform: str  # the ntc platform name that matched
+    canonical: str  # the command the first template is named after (`show ip interface brief`)
+    template_dir: Path
+
+
+def template_dir() -> Path:
+    """NTC_TEMPLATES_DIR when set (a directory with its own index), else the installed ntc-templates package's."""
+    env = os.environ.get("NTC_TEMPLATES_DIR")
+    if env:
+        return Path(env)
+    try:
+        import ntc_templates
+    except ImportError:
+        raise NoParser("ntc-templates is not installed (pip install ntc-templates)") from None
+    return Path(ntc_templates.__file__).resolve().parent / "templates"
+
+
+@functools.cache
+def _rows(directory: Path) -> tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...]:
+    """(templates, platform regex, command regex) per index row, in file order (the index lists longest first)."""
+    try:
+        from textfsm import clitable
+    except ImportError:
+        raise NoParser("textfsm is not installed (pip install textfsm)") from None
+    if not (directory / "index").is_file():
+        raise NoParser(f"no ntc-templates index in {directory}")
+    table = clitable.CliTable("index", str(directory))  # parses and caches the index, `[[...]]` expanded
+    out = []
+    for row in table.index.compiled:
+        templates = str(table.index.index[row.row]["Template"])
+        out.append((templates, row["Platform"], row["Command"]))
+    return tuple(out)
+
+
+def _canonical(template: str, platform: str) -> str:
+    stem = template.removesuffix(".textfsm")
+    return stem.removeprefix(platform + "_").replace("_", " ")
+
+
+def find_template(platform: str, command: str) -> TemplateMatch:
+    """The template for `command` (already resolved) on our platform `platform`, trying what it extends next."""
+    directory = template_dir()
+    rows = _rows(directory)
+    for ntc in ntc_platforms(platform):
+        for templates, plat_re, cmd_re in rows:
+            if plat_re is None or cmd_re is None or not plat_re.fullmatch(ntc):
+                continue
+            # `ip a[[ddress]] [[show]]`: an optional last word still needs its space
+            if cmd_re.fullmatch(command) or cmd_re.fullmatch(command + " "):
+                names = tuple(t.strip() for t in templates.split(":") if t.strip())
+                return TemplateMatch(names, ntc, _canonical(names[0], ntc), directory)
+    tried = ", ".join(ntc_platforms(platform))
+    raise NoParser(f"no ntc-templates template for {tried} command {command!r}")
+
+
+__all__ = ["TemplateMatch", "find_template", "template_dir"]
