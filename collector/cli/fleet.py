@@ -239,10 +239,13 @@ def resume_fleet(path: Path, given: CredentialFlags, as_json: bool, workers: int
 
 def status(
     fleet_dir: Annotated[Path, typer.Argument(metavar="FLEET_DIR", help="fleet directory")],
-    as_json: o.Json = False,
+    as_json: o.Json = False, verbose: o.Verbose = 0, log_file: o.LogFile = None,
 ) -> None:
     """Per device of a fleet: finished (how), running or not started; what `collector resume` would run."""
     from ..fleet.status import fleet_status
+    from . import logs
+
+    logs.setup(verbose, log_file)
 
     try:
         doc = fleet_status(Path(fleet_dir))

@@ -20,9 +20,13 @@ def demo(
     out_dir: Annotated[Path, typer.Option("--out", metavar="DIR", help="bundle directory")] = Path("bundles"),
     show_tech_mb: Annotated[int, typer.Option("--show-tech-mb", metavar="MB",
                                               help="size of the simulated show tech")] = 8,
+    verbose: o.Verbose = 0, log_file: o.LogFile = None,
 ) -> None:
     """Start the simulator, run the TAC baseline playbook over SSH, bundle it, print the path."""
     from ..demo import run_demo
+    from . import logs
+
+    logs.setup(verbose, log_file)
 
     try:
         code, bundle_path = run_demo(runs_dir, out_dir, show_tech_mb, err())

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
+from ..cli import logs
+from ..cli.options import LogFile, Verbose
 from ..errors import CollectorError, UsageError
 from ..ui import console as ui
 
@@ -108,12 +110,13 @@ def add(
     launcher: Annotated[str | None, typer.Option("--launcher", hidden=True, help="run this command instead of "
                                                  "`python -m collector` (wrappers, tests)")] = None,
     store: StoreOpt = None,
-    as_json: JsonOpt = False,
+    as_json: JsonOpt = False, verbose: Verbose = 0, log_file: LogFile = None,
 ) -> None:
     """Schedule PLAYBOOK against a target or an --inventory: --at TIME | --cron 'M H D M W' | --every 6h."""
     from .jobs import make_job
 
     try:
+        logs.setup(verbose, log_file)
         overrides_check(playbook, platform, var)
         job = make_job(
             playbook, target or "", at=at, cron=cron, every=every, for_=for_, grace=grace, name=name,
@@ -158,9 +161,11 @@ def _launcher(text: str | None) -> list[str] | None:
 
 # -- list / remove / history -----------------------------------------------------------------------
 @app.command("list")
-def list_jobs(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
+def list_jobs(store: StoreOpt = None, as_json: JsonOpt = False, verbose: Verbose = 0,
+              log_file: LogFile = None) -> None:
     """Scheduled jobs: id, name, trigger, next run, last result."""
     try:
+        logs.setup(verbose, log_file)
         st = _store(store)
         jobs = st.list_jobs()
         nxt, registered = st.next_run_times(), st.registered_ids()
@@ -194,9 +199,11 @@ def list_jobs(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
 
 
 @app.command()
-def remove(job_ref: Annotated[str, typer.Argument(help="job id (or unique name)")], store: StoreOpt = None) -> None:
+def remove(job_ref: Annotated[str, typer.Argument(help="job id (or unique name)")], store: StoreOpt = None,
+           verbose: Verbose = 0, log_file: LogFile = None) -> None:
     """Remove a job (a run in progress is not stopped; its history is kept)."""
     try:
+        logs.setup(verbose, log_file)
         st = _store(store)
         job = st.get_job(job_ref)
         st.remove_job(job.id)
@@ -210,10 +217,11 @@ def history(
     job_ref: Annotated[str | None, typer.Argument(help="job id (or unique name); all jobs if omitted")] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", help="rows to show")] = 20,
     store: StoreOpt = None,
-    as_json: JsonOpt = False,
+    as_json: JsonOpt = False, verbose: Verbose = 0, log_file: LogFile = None,
 ) -> None:
     """Executions (run, exit code, run directory), missed and skipped fires; newest first."""
     try:
+        logs.setup(verbose, log_file)
         st = _store(store)
         job_id = st.get_job(job_ref).id if job_ref else None
         rows = st.executions(job_id, limit)
@@ -262,13 +270,14 @@ def run_now(
     stop_timeout: Annotated[str, typer.Option("--stop-timeout", help="after Ctrl-C/SIGTERM, wait this long for "
                                               "the run's cleanup before killing it")] = "60s",
     store: StoreOpt = None,
-    as_json: JsonOpt = False,
+    as_json: JsonOpt = False, verbose: Verbose = 0, log_file: LogFile = None,
 ) -> None:
     """Run a job now, in the foreground (same subprocess as the scheduler uses); exits with the run's code."""
     from ..units import parse_duration
     from .executor import execute
 
     try:
+        logs.setup(verbose, log_file)
         st = _store(store)
         job = st.get_job(job_ref)
         busy = st.running(job.id)
