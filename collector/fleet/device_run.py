@@ -39,6 +39,8 @@ class JobContext:
     playbooks: PlaybookCache = field(default_factory=PlaybookCache)
     fallback: Fallback = field(default_factory=Fallback)
     known_masks: list[Callable[[Masker], None]] = field(default_factory=list)  # e.g. the log filter's `mask`
+    #: when set, outputs are parsed after the whole fleet has collected (parsing never competes with collection)
+    deferred_parses: list[Callable[[], None]] | None = None
 
 
 def finished(run_dir: Path | None) -> dict[str, Any] | None:
@@ -123,10 +125,12 @@ def _run(job: DeviceJob, ctx: JobContext, observer: RunObserver | None, existing
                        policy=ReconnectPolicy(attempts=o.reconnect_attempts, within=o.reconnect_for),
                        login_timeout=o.login_timeout, case=o.case, allow_changes=o.allow_changes,
                        send_break=c.send_break, credential_sources=record(job),
-                       login_gate=lambda: ctx.limits.gate(job))
+                       login_gate=lambda: ctx.limits.gate(job), parse_outputs=ctx.deferred_parses is None)
     runner = Runner(plan_steps(loaded.model), platform, target, opts, ropts, observer,
                     playbook_info=playbook_info(loaded, job.vars))
     outcome = runner.resume(existing) if existing is not None else runner.start()
+    if ctx.deferred_parses is not None:
+        ctx.deferred_parses.append(lambda: runner.parse_outputs(outcome.run_dir))
     return result_of(job, ctx.fleet, outcome.run_dir, outcome.status, outcome.error, time.monotonic() - started)
 
 

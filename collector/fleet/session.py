@@ -70,12 +70,15 @@ def run_fleet(fleet: FleetDir, spec: FleetSpec, ctx: JobContext, board: Board, *
     ex = Executor(jobs, ctx, journal, board, workers=spec.workers, cleanup_steps=cleanup_steps or set(),
                   stop=stop or ctx.limits.stop, on_tick=hooks.tick, on_result=hooks.result,
                   on_stopping=hooks.stopping, resumed=resumed)
+    ctx.deferred_parses = []
     try:
         results = ex.run()
     except KeyboardInterrupt:  # the second interrupt: record it, then leave at once
         journal.write(FleetEnded(status="interrupted", exit_code=130))
         journal.close()
         raise
+    for parse in ctx.deferred_parses:  # every device has collected: now the outputs are parsed
+        parse()
     by_device = {r.device: r for r in kept}
     by_device.update(results)
     ordered = [by_device[j.device] for j in spec.jobs if j.device in by_device]

@@ -155,7 +155,8 @@ def outcomes_by_source(run_dir: Path) -> dict[str, ParseOutcome]:
 def write_index(run_dir: Path, index: dict[str, Any]) -> None:
     path = run_dir / PARSED_DIR / INDEX_NAME
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(path, {"format": INDEX_FORMAT, **index})
+    # derived data (`collector parse` makes it again): renamed atomically, not fsync'd
+    atomic_write_json(path, {"format": INDEX_FORMAT, **index}, fsync=False)
 
 
 __all__ = ["INDEX_NAME", "PARSED_DIR", "RecordWriter", "iter_records", "outcomes_by_source", "parsed_name",

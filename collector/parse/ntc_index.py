@@ -28,8 +28,11 @@ class TemplateMatch:
 def template_dir() -> Path:
     """NTC_TEMPLATES_DIR when set (a directory with its own index), else the installed ntc-templates package's."""
     env = os.environ.get("NTC_TEMPLATES_DIR")
-    if env:
-        return Path(env)
+    return Path(env) if env else _package_dir()
+
+
+@functools.cache
+def _package_dir() -> Path:
     try:
         import ntc_templates
     except ImportError:
@@ -59,20 +62,30 @@ def _canonical(template: str, platform: str) -> str:
     return stem.removeprefix(platform + "_").replace("_", " ")
 
 
-def find_template(platform: str, command: str) -> TemplateMatch:
-    """The template for `command` (already resolved) on our platform `platform`, trying what it extends next."""
-    directory = template_dir()
-    rows = _rows(directory)
+@functools.cache
+def _platform_rows(directory: Path, ntc: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """(templates, command regex) of the index rows for one ntc-templates platform, in index order."""
+    return tuple((t, c) for t, p, c in _rows(directory) if p is not None and c is not None and p.fullmatch(ntc))
+
+
+@functools.lru_cache(maxsize=4096)
+def _lookup(directory: Path, platform: str, command: str) -> TemplateMatch | None:
     for ntc in ntc_platforms(platform):
-        for templates, plat_re, cmd_re in rows:
-            if plat_re is None or cmd_re is None or not plat_re.fullmatch(ntc):
-                continue
+        for templates, cmd_re in _platform_rows(directory, ntc):
             # `ip a[[ddress]] [[show]]`: an optional last word still needs its space
             if cmd_re.fullmatch(command) or cmd_re.fullmatch(command + " "):
                 names = tuple(t.strip() for t in templates.split(":") if t.strip())
                 return TemplateMatch(names, ntc, _canonical(names[0], ntc), directory)
-    tried = ", ".join(ntc_platforms(platform))
-    raise NoParser(f"no ntc-templates template for {tried} command {command!r}")
+    return None
+
+
+def find_template(platform: str, command: str) -> TemplateMatch:
+    """The template for `command` (already resolved) on our platform `platform`, trying what it extends next."""
+    found = _lookup(template_dir(), platform, command)
+    if found is None:
+        tried = ", ".join(ntc_platforms(platform))
+        raise NoParser(f"no ntc-templates template for {tried} command {command!r}")
+    return found
 
 
 __all__ = ["TemplateMatch", "find_template", "template_dir"]

@@ -6,6 +6,8 @@ ParseFailed (it tried and gave up); the message is what the run records.
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import re
 from pathlib import Path
 from typing import Any
@@ -19,11 +21,20 @@ GENIE_OS: dict[str, str] = {
 }
 
 
-def _ttp_template(platform: str, command: str) -> Path:
+@functools.cache
+def installed(module: str) -> bool:
+    """Is an optional parser importable? Asked once: a failed import searches all of sys.path every time."""
     try:
-        import ttp_templates
-    except ImportError:
-        raise NoParser("ttp-templates is not installed (pip install ttp ttp-templates)") from None
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _ttp_template(platform: str, command: str) -> Path:
+    if not installed("ttp_templates"):
+        raise NoParser("ttp-templates is not installed (pip install ttp ttp-templates)")
+    import ttp_templates
+
     name = re.sub(r"[^a-z0-9]+", "_", f"{platform} {command.replace('|', ' pipe ')}".lower()).strip("_")
     path = Path(ttp_templates.__file__).resolve().parent / "platform" / f"{name}.txt"
     if not path.is_file():
@@ -33,10 +44,10 @@ def _ttp_template(platform: str, command: str) -> Path:
 
 def ttp_parse(platform: str, command: str, text: str) -> tuple[str, list[Any]]:
     """(template file name, records) from the ttp-templates collection's template for the command."""
-    try:
-        from ttp import ttp
-    except ImportError:
-        raise NoParser("ttp is not installed (pip install ttp ttp-templates)") from None
+    if not installed("ttp"):
+        raise NoParser("ttp is not installed (pip install ttp ttp-templates)")
+    from ttp import ttp
+
     path = _ttp_template(platform, command)
     try:
         parser = ttp(data=text, template=path.read_text(encoding="utf-8"), log_level="CRITICAL")
@@ -53,11 +64,13 @@ def genie_parse(platform: str, command: str, text: str) -> tuple[str, list[Any]]
     os_name = GENIE_OS.get(platform)
     if os_name is None:
         raise NoParser(f"genie has no os for platform {platform}")
+    if not installed("genie"):
+        raise NoParser("genie is not installed (pip install pyats genie)")
     try:
         from genie.conf.base import Device
         from genie.libs.parser.utils import get_parser
     except ImportError:
-        raise NoParser("genie is not installed (pip install pyats genie)") from None
+        raise NoParser("genie is not installed completely (pip install pyats genie)") from None
     device = Device("collector", os=os_name)
     device.custom.setdefault("abstraction", {})["order"] = ["os"]
     try:

@@ -51,6 +51,8 @@ class RunOptions:
     allow_changes: bool = False
     send_break: bool = False
     credential_sources: CredentialRecord | None = None  # recorded in run.json so resume asks the same way
+    #: parse outputs when the run ends; a fleet defers it until every device has finished collecting
+    parse_outputs: bool = True
     login_gate: LoginGate | None = None  # held around every (re)connect: a fleet's per-jump-host/AAA login limits
 
 
@@ -158,7 +160,8 @@ class Runner:
                         status = "failed-before-start"
         finally:
             status, error = self._close(rd, link, raw, journal, status, error)
-        self._parse(rd)
+        if self.ropts.parse_outputs:
+            self.parse_outputs(rd.path)
         final = journal.state
         user_mode = final.mode == "user" and any(r.status == "error" for r in final.ordered())
         return RunOutcome(rd.path, status, final.ordered(), error, user_mode)
@@ -198,13 +201,13 @@ class Runner:
         self.obs.run_finished(status)
         return status, error
 
-    def _parse(self, rd: RunDir) -> None:
+    def parse_outputs(self, run_dir: Path) -> None:
         """Structured output next to the raw, after every byte is safe; never changes the run's outcome."""
         try:
             choices = {s.index: StepChoice(s.parse, s.parse_max_bytes) for s in self.steps + self.cleanup_steps}
-            report = parse_run(rd.path, platform=self.platform.name, choices=choices)
+            report = parse_run(run_dir, platform=self.platform.name, choices=choices)
         except (Exception, KeyboardInterrupt) as exc:  # a parser must never fail or hide a run
-            self.obs.notice(f"outputs not parsed ({type(exc).__name__}: {exc}); `collector parse {rd.path}` retries")
+            self.obs.notice(f"outputs not parsed ({type(exc).__name__}: {exc}); `collector parse {run_dir}` retries")
             return
         if report.outcomes:
             self.obs.notice(f"parsed {report.parsed} of {len(report.outcomes)} outputs into parsed/ "

@@ -56,8 +56,8 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644, *, fsync: boo
         raise StoreError(f"cannot write {path}: {exc.strerror}") from exc
 
 
-def atomic_write_json(path: Path, obj: Any, mode: int = 0o644) -> None:
-    atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=False) + "\n").encode(), mode)
+def atomic_write_json(path: Path, obj: Any, mode: int = 0o644, *, fsync: bool = True) -> None:
+    atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=False) + "\n").encode(), mode, fsync=fsync)
 
 
 def append_line(path: Path, line: str, fsync: bool = False) -> None:
