@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +22,15 @@ GENIE_OS: dict[str, str] = {
 }
 
 
-@functools.cache
 def installed(module: str) -> bool:
-    """Is an optional parser importable? Asked once: a failed import searches all of sys.path every time."""
+    """Is an optional parser importable? Searched for once: a failed import scans all of sys.path every time."""
+    if module in sys.modules:
+        return sys.modules[module] is not None
+    return _findable(module)
+
+
+@functools.cache
+def _findable(module: str) -> bool:
     try:
         return importlib.util.find_spec(module) is not None
     except (ImportError, ValueError):
