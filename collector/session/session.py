@@ -94,7 +94,8 @@ class Session:
         """Reach a stable prompt (through any login dialog), enable if asked, then run setup commands."""
         if self.send_break:
             self.transport.send_break()  # a console stuck in a dialog or a hung line: BREAK first
-        prompt = self._reach_prompt(timeout)
+        # a shell gets a unique prompt right after: that proves the prompt, so one sighting is enough there
+        prompt = self._reach_prompt(timeout, confirm_twice=not (setup and self.platform.unique_prompt))
         self._at(prompt)
         if self.mode == "config" and self.platform.config_exit_command:
             self.run(self.platform.config_exit_command, NullSink(), idle_timeout=SETUP_IDLE)
@@ -112,7 +113,7 @@ class Session:
         self.prompt = prompt
         self.mode = self.platform.mode_of(prompt)
 
-    def _reach_prompt(self, timeout: float) -> str:
+    def _reach_prompt(self, timeout: float, *, confirm_twice: bool = True) -> str:
         dialog = login_dialog(self.platform, self.creds, lambda: self.return_char)
         candidate: list[bytes] = []
 
@@ -121,7 +122,7 @@ class Session:
             if found is None:
                 return None
             line = found.text.encode()
-            if candidate and candidate[-1] == line:
+            if not confirm_twice or (candidate and candidate[-1] == line):
                 return found.text
             # confirm: a prompt seen twice in a row is a prompt, not a banner line
             candidate.append(line)
