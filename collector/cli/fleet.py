@@ -52,6 +52,8 @@ class FleetArgs:
     bundle: bool = False
     bundle_dir: Path | None = None
     as_json: bool = False
+    via: str | None = None  # a Redis broker: the devices run on `collector worker`s
+    timeout: float | None = None  # --via: give up on devices not finished by then
 
 
 def run_fleet(a: FleetArgs) -> int:
@@ -85,14 +87,32 @@ def run_fleet(a: FleetArgs) -> int:
                          hint="--limit platform=NAME chooses devices; --platform NAME forces a platform")
     if a.dry_run:
         return print_plan(plan, a.as_json)
-    fallback = fallback_secrets(a.creds, interactive=not a.as_json)
+    if a.via is not None:
+        from .remote import check_remote
+
+        check_remote(a, plan.jobs)
+    fallback = fallback_secrets(a.creds, interactive=not a.as_json) if a.via is None else None
     spec = new_spec(fleet_id=inputs.fleet_id, playbook=loaded.model.name, inventory=str(inventory.source),
                     inventory_kind=inventory.kind, limits=a.limits, filters=a.filters, workers=a.workers,
                     logins_per_host=a.logins_per_host, logins_per_aaa=a.logins_per_aaa,
-                    left_out=[{"device": d.name, "why": why} for d, why in plan.left_out], jobs=plan.jobs)
+                    left_out=[{"device": d.name, "why": why} for d, why in plan.left_out], jobs=plan.jobs,
+                    via=_shown(a.via))
     fleet = FleetDir.create(a.runs_dir, loaded.model.name, spec)
-    return execute(fleet, spec, fallback, a.as_json, bundle_dir=(a.bundle_dir or a.runs_dir.parent / "bundles")
-                   if a.bundle else None)
+    bundle_dir = (a.bundle_dir or a.runs_dir.parent / "bundles") if a.bundle else None
+    if fallback is None:
+        from .remote import execute_remote
+
+        assert a.via is not None
+        return execute_remote(fleet, spec, a.via, a.timeout, a.as_json, bundle_dir)
+    return execute(fleet, spec, fallback, a.as_json, bundle_dir=bundle_dir)
+
+
+def _shown(url: str | None) -> str | None:
+    if url is None:
+        return None
+    from ..workers.broker import shown
+
+    return shown(url)
 
 
 def _jumps(spec: str | None) -> list[str]:
@@ -152,14 +172,20 @@ def execute(fleet: FleetDir, spec: FleetSpec, fallback: Fallback, as_json: bool,
     finally:
         if view is not None:
             view.close()
-    extra: dict[str, Any] = {}
+    return conclude(outcome, as_json, bundle_dir, ctx.secrets.all() + [s for s in (fallback.password,
+                                                                                  fallback.enable) if s])
+
+
+def conclude(outcome: FleetOutcome, as_json: bool, bundle_dir: Path | None, secrets: list[Any],
+             extra: dict[str, Any] | None = None) -> int:
+    """Bundle (when asked), then the table or JSON and the exit code; a bundle failure never hides the verdict."""
+    extra = dict(extra or {})
     bundle_error: CollectorError | None = None
     if bundle_dir is not None:
         from .bundles import bundle_fleet
 
         try:
-            result = bundle_fleet(fleet.path, bundle_dir, quiet=True, extra_secrets=ctx.secrets.all()
-                                  + [s for s in (fallback.password, fallback.enable) if s])
+            result = bundle_fleet(outcome.fleet.path, bundle_dir, quiet=True, extra_secrets=secrets)
             extra["bundle"] = str(result.path)
         except CollectorError as exc:  # the devices' outcome stays the verdict; the bundle can be made again
             bundle_error = exc

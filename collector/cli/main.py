@@ -11,7 +11,7 @@ import sys
 import typer
 
 from ..errors import CollectorError
-from . import bundles, misc, playbooks, run, upload
+from . import bundles, misc, playbooks, run, upload, worker
 
 app = typer.Typer(
     name="collector",
@@ -32,6 +32,7 @@ app.command()(bundles.verify)
 app.command()(upload.upload)
 app.command()(misc.demo)
 app.command()(misc.version)
+app.command()(worker.worker)
 
 
 def _mount() -> None:

@@ -1,0 +1,53 @@
+"""Starting a worker: the Celery worker of collector's app with the threads pool (N device sessions in one
+process), the queues it serves, our runtime (runs directory, heartbeat, graceful stop) and stderr logging.
+
+SIGTERM: warm shutdown (running devices finish; past the stop timeout they are interrupted, clean up, and their
+jobs go back to the queue). A second SIGTERM/SIGINT, or SIGQUIT: cold shutdown (unacked jobs are restored).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .runtime import Runtime, install
+from .settings import Settings
+
+
+@dataclass
+class WorkerOptions:
+    settings: Settings
+    queues: list[str]
+    runs_dir: Path
+    concurrency: int = 4
+    name: str | None = None
+    stop_timeout: float | None = 60.0
+    verbose: int = 0
+
+
+def start(opts: WorkerOptions) -> int:
+    """Run the worker until it is stopped; its exit code."""
+    os.environ.update(opts.settings.to_env())  # a Celery app built later in this process agrees with ours
+    from . import logsetup
+
+    logsetup.setup(opts.verbose)
+    from .app import app
+
+    app.conf.update(opts.settings.celery())
+    rt = Runtime(opts.settings, queues=opts.queues, concurrency=opts.concurrency, runs_dir=opts.runs_dir,
+                 stop_timeout=opts.stop_timeout)
+    if opts.name:
+        rt.name = opts.name
+    install(rt)
+    rt.runs_dir.mkdir(parents=True, exist_ok=True)
+    from . import tasks  # noqa: F401  (registers the device task and the worker signals)
+
+    worker = app.Worker(hostname=rt.name, queues=opts.queues, concurrency=opts.concurrency, pool_cls="threads",
+                        loglevel="DEBUG" if opts.verbose > 1 else "INFO", without_mingle=True, without_gossip=True,
+                        send_events=True, quiet=True, optimization="fair")
+    worker.start()
+    from .heartbeat import ensure
+
+    ensure(rt).stop()
+    return int(worker.exitcode or 0)
