@@ -264,19 +264,53 @@ def resume_fleet(path: Path, given: CredentialFlags, as_json: bool, workers: int
 
 
 def status(
-    fleet_dir: Annotated[Path, typer.Argument(metavar="FLEET_DIR", help="fleet directory")],
+    fleet: Annotated[str, typer.Argument(metavar="FLEET_DIR|FLEET_ID",
+                                         help="fleet directory, or the id of a fleet run with --via")],
+    broker: Annotated[str | None, typer.Option("--broker", "-b", metavar="URL",
+                                               help="a --via fleet's Redis (default: $COLLECTOR_BROKER)")] = None,
     as_json: o.Json = False,
 ) -> None:
-    """Per device of a fleet: finished (how), running or not started; what `collector resume` would run."""
-    from ..fleet.status import fleet_status
-
+    """Per device of a fleet: finished (how), running (on which worker) or queued/not started, and why."""
     try:
-        doc = fleet_status(Path(fleet_dir))
+        doc, remote = _status_doc(fleet, broker)
     except CollectorError as exc:
         fail(exc)
     if as_json:
         print_json(doc)
         return
+    if remote:
+        from ..workers.status import remote_table
+
+        out().print(remote_table(doc))
+        return
     from ..fleet.status import status_table
 
     out().print(status_table(doc))
+
+
+def _status_doc(fleet: str, broker: str | None) -> tuple[dict[str, Any], bool]:
+    """The local fleet directory's status; a --via fleet still running (or given by id): the broker's view."""
+    from ..fleet.fleetdir import FleetDir
+    from ..fleet.status import fleet_status
+
+    path = Path(fleet)
+    url = broker or os.environ.get("COLLECTOR_BROKER")
+    if FleetDir.is_fleet(path):
+        doc = fleet_status(path)
+        spec = FleetDir.open(path).read_spec()
+        if not spec.via or doc["ended"] is not None:
+            return doc, False
+        url = url or (spec.via if "***" not in spec.via else None)
+        if url is None:
+            return doc, False
+        fleet = spec.fleet_id
+    elif path.exists() or "/" in fleet:
+        raise UsageError(f"{fleet} is not a fleet directory (no fleet.json)",
+                         hint="pass the directory `collector run --inventory` printed, or a --via fleet's id")
+    if not url:
+        raise UsageError(f"{fleet!r} is a fleet id: say which broker holds it",
+                         hint="--broker redis://HOST:6379/0 (or set COLLECTOR_BROKER)")
+    from ..workers.broker import check_url
+    from ..workers.status import remote_status
+
+    return remote_status(check_url(url), fleet), True

@@ -54,7 +54,7 @@ def worker(
     concurrency: Annotated[int, typer.Option("--concurrency", "-c", metavar="N",
                                              help="device sessions at once")] = 4,
     name: Annotated[str | None, typer.Option("--name", "-n", metavar="NAME",
-                                             help="worker name (default collector-PID@HOST)")] = None,
+                                             help="worker name, NAME[@HOST] (default collector-PID@HOST)")] = None,
     stop_timeout: Annotated[str, typer.Option("--stop-timeout", metavar="TIME",
                                               help="on SIGTERM: finish devices this long, then hand back")] = "60s",
     visibility_timeout: Annotated[str, typer.Option("--visibility-timeout", metavar="TIME",

@@ -8,6 +8,7 @@ jobs go back to the queue). A second SIGTERM/SIGINT, or SIGQUIT: cold shutdown (
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,8 +38,8 @@ def start(opts: WorkerOptions) -> int:
     app.conf.update(opts.settings.celery())
     rt = Runtime(opts.settings, queues=opts.queues, concurrency=opts.concurrency, runs_dir=opts.runs_dir,
                  stop_timeout=opts.stop_timeout)
-    if opts.name:
-        rt.name = opts.name
+    if opts.name:  # Celery's node name form, NAME@HOST, so `celery inspect` and Flower show the same name
+        rt.name = opts.name if "@" in opts.name else f"{opts.name}@{socket.gethostname()}"
     install(rt)
     rt.runs_dir.mkdir(parents=True, exist_ok=True)
     from . import tasks  # noqa: F401  (registers the device task and the worker signals)
