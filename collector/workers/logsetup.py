@@ -48,6 +48,7 @@ def setup(verbose: int = 0) -> None:
     handler.setFormatter(logging.Formatter(PLAIN if os.environ.get("JOURNAL_STREAM") else STAMPED))
     handler.addFilter(FILTER)
     root.addHandler(handler)
+    logging.captureWarnings(True)  # e.g. Celery's warning about running as root: one log line, not a banner
     root.setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
     logging.getLogger("collector").setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
     for noisy in ("paramiko", "asyncio", "telnetlib3"):

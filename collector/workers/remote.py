@@ -55,7 +55,7 @@ def run_remote(fleet: FleetDir, spec: FleetSpec, board: Board, opts: RemoteOptio
                notice: Callable[[str], None]) -> tuple[FleetOutcome, dict[str, Any]]:
     s = opts.settings
     outage = Outage(s.broker, say=notice)
-    reach(s, outage)
+    reach(s, outage, min(CONNECT_FOR, opts.timeout or CONNECT_FOR))
     journal = fleet.journal()
     journal.write(FleetStarted(fleet_id=spec.fleet_id, devices=len(spec.jobs), workers=0, playbook=spec.playbook))
     app = make_sender(s)

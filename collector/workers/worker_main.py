@@ -27,12 +27,19 @@ class WorkerOptions:
     verbose: int = 0
 
 
+def _logging_is_ours(**_: object) -> None:
+    """Celery's setup_logging hook: logging is configured already (one masked stderr handler)."""
+
+
 def start(opts: WorkerOptions) -> int:
     """Run the worker until it is stopped; its exit code."""
     os.environ.update(opts.settings.to_env())  # a Celery app built later in this process agrees with ours
+    from celery.signals import setup_logging
+
     from . import logsetup
 
     logsetup.setup(opts.verbose)
+    setup_logging.connect(_logging_is_ours, weak=False)  # a receiver: Celery adds no handler of its own
     from .app import app
 
     app.conf.update(opts.settings.celery())
