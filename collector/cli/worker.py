@@ -60,6 +60,7 @@ def worker(
     visibility_timeout: Annotated[str, typer.Option("--visibility-timeout", metavar="TIME",
                                                     help="redeliver a lost worker's devices after")] = "15m",
     heartbeat: Annotated[str, typer.Option("--heartbeat", metavar="TIME", help="heartbeat period")] = "5s",
+    events: Annotated[bool, typer.Option("--events", "-E", help="send Celery task events (Flower)")] = False,
     verbose: o.Verbose = 0,
 ) -> None:
     """Serve device jobs of `collector run --via` from Redis queues (Celery worker, threads pool)."""
@@ -74,7 +75,7 @@ def worker(
         if name is not None and not re.fullmatch(r"[A-Za-z0-9._@-]{1,100}", name):
             raise UsageError(f"--name {name!r}: use letters, digits and . _ @ -")
         settings = Settings(broker=url, visibility_timeout=_seconds("--visibility-timeout", visibility_timeout),
-                            heartbeat=_seconds("--heartbeat", heartbeat))
+                            heartbeat=_seconds("--heartbeat", heartbeat), events=events)
         if settings.visibility_timeout < 3 * settings.heartbeat:
             raise UsageError("--visibility-timeout must be at least 3 heartbeats (a live worker renews it)")
         stop = None if stop_timeout in ("never", "none") else _seconds("--stop-timeout", stop_timeout)

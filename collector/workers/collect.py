@@ -51,6 +51,7 @@ class Collector:
     duplicates: int = 0
     last_id: str = "0-0"
     unserved: set[str] = field(default_factory=set)
+    import_ms: list[float] = field(default_factory=list)  # per device: verify, unpack, place
     _next_check: float = 0.0
 
     @property
@@ -112,7 +113,9 @@ class Collector:
             if isinstance(sealed, dict) and sealed.get("mode") == "redis":
                 fleetstate.forget_transfer(self.r, str(sealed.get("key")))
             return
+        began = time.monotonic()
         result = bring_home(self.r, self.fleet, job, dict(record))
+        self.import_ms.append((time.monotonic() - began) * 1000)
         if isinstance(sealed, dict) and sealed.get("mode") == "redis":
             fleetstate.forget_transfer(self.r, str(sealed.get("key")))
         self.record(result)

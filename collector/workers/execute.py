@@ -43,11 +43,12 @@ def run_task(rt: Runtime, task_id: str, raw: Any) -> dict[str, Any]:
     run = Running(invocation=f"{rt.name}/{task_id}/{os.urandom(4).hex()}", fid=job.fleet_id, device=job.device,
                   delivery_tag=rt.tags.pop(task_id, None))
     rt.add(run)
+    picked = time.time()
     try:
         got = claim(rt, run, job.slug)
         if got.kind != "run":
             return _skipped(rt, p, got)
-        return _run_claimed(rt, run, p)
+        return _run_claimed(rt, run, p, picked)
     finally:
         if run.lease_key:
             key, run.lease_key = run.lease_key, None
@@ -66,17 +67,17 @@ def _skipped(rt: Runtime, p: Payload, got: Claim) -> dict[str, Any]:
     return {"device": p.job.device, "status": "not-started", "worker": rt.name, "dropped": True}
 
 
-def _run_claimed(rt: Runtime, run: Running, p: Payload) -> dict[str, Any]:
+def _run_claimed(rt: Runtime, run: Running, p: Payload, picked: float) -> dict[str, Any]:
     job = p.job
     assert rt.outage is not None
     r = rt.redis
-    retrying(lambda: fleetstate.started(r, job.fleet_id, job.device, rt.name), rt.outage)
     fleet_path = rt.runs_dir / p.fleet_dir
     shared = shares_fleet_dir(fleet_path, job.fleet_id)
     log.info("device %s of fleet %s: started (queue %s%s)", job.device, job.fleet_id, job.queue or "default",
              ", shared runs directory" if shared else "")
     started = time.monotonic()
     result, ctx = _run_job(rt, run, p, fleet_path)
+    ran = time.monotonic()
     if rt.handing_back.is_set() and result.status in ("interrupted", "not-started") and run.lease_key:
         closed = retrying(lambda: fleetstate.is_closed(r, job.fleet_id), rt.outage)
         if not closed:
@@ -87,8 +88,10 @@ def _run_claimed(rt: Runtime, run: Running, p: Payload) -> dict[str, Any]:
     if run.lease_key is None:  # another invocation took the device over: it reports, this one does not
         return {"device": job.device, "status": result.status, "worker": rt.name, "superseded": True}
     sealed = _seal(rt, job, ctx.fleet, result, shared, run.invocation)
+    timing = {"picked_at": picked, "run_ms": round((ran - started) * 1000, 1),
+              "seal_ms": round((time.monotonic() - ran) * 1000, 1), "finished_at": time.time()}
     record = {"result": result.model_dump(mode="json"), "worker": rt.name, "sealed": sealed.to_json() if sealed
-              else None, "duration": round(time.monotonic() - started, 3), "finished_at": time.time()}
+              else None, "timing": timing}
     retrying(lambda: fleetstate.finished(r, job.fleet_id, job.device, record), rt.outage)
     log.info("device %s of fleet %s: %s (%d/%d steps, %d bytes)", job.device, job.fleet_id, result.status,
              result.steps_ok, result.steps, result.bytes)

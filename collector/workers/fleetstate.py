@@ -71,13 +71,6 @@ def jobs(r: redis.Redis, fid: str) -> dict[str, dict[str, Any]]:
     return {_s(k): json.loads(v) for k, v in r.hgetall(keys.jobs(fid)).items()}
 
 
-def started(r: redis.Redis, fid: str, device: str, worker: str) -> None:
-    pipe = r.pipeline()
-    pipe.hset(keys.status(fid), device, json.dumps({"state": "running", "worker": worker, "at": time.time()}))
-    pipe.xadd(keys.events(fid), {"type": "started", "device": device, "data": json.dumps({"worker": worker})})
-    pipe.execute()
-
-
 def finished(r: redis.Redis, fid: str, device: str, record: dict[str, Any]) -> None:
     """One atomic step: the device is done (idempotence), its status, and the event the submitter imports."""
     data = json.dumps(record)
@@ -116,13 +109,14 @@ def read_events(r: redis.Redis, fid: str, after: str, block_ms: int) -> list[Eve
 
 def live_workers(r: redis.Redis) -> dict[str, dict[str, Any]]:
     """name -> heartbeat document of every worker whose heartbeat has not expired."""
-    out: dict[str, dict[str, Any]] = {}
-    for key in r.scan_iter(match=keys.WORKERS_MATCH, count=200):
-        value = r.get(key)
-        if value:
-            doc = json.loads(value)
-            out[str(doc.get("name") or _s(key)[len(keys.worker("")):])] = doc
-    return out
+    names = sorted(_s(n) for n in r.smembers(keys.WORKERS))
+    if not names:
+        return {}
+    values = r.mget([keys.worker(n) for n in names])
+    gone = [n for n, v in zip(names, values, strict=True) if not v]
+    if gone:
+        r.srem(keys.WORKERS, *gone)
+    return {n: json.loads(v) for n, v in zip(names, values, strict=True) if v}
 
 
 def served_queues(workers: Iterable[dict[str, Any]]) -> set[str]:

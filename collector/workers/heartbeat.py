@@ -20,7 +20,10 @@ def beat(rt: Runtime) -> None:
     """One heartbeat (raises a broker connection error when Redis is down)."""
     r = rt.redis
     period = rt.settings.heartbeat
-    r.set(keys.worker(rt.name), json.dumps(rt.heartbeat_doc()), px=int(period * 3000))
+    pipe = r.pipeline()
+    pipe.set(keys.worker(rt.name), json.dumps(rt.heartbeat_doc()), px=int(period * 3000))
+    pipe.sadd(keys.WORKERS, rt.name)
+    pipe.execute()
     runs = rt.snapshot()
     closed = {fid for fid in {run.fid for run in runs} if fleetstate.is_closed(r, fid)}
     for run in runs:

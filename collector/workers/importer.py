@@ -45,7 +45,7 @@ def bring_home(r: redis.Redis, fleet: FleetDir, job: DeviceJob, record: dict[str
 
 def _place(r: redis.Redis, parent: Path, sealed: Sealed) -> Path:
     target = parent / sealed.run_name
-    if sealed.mode == "shared" or target.is_dir():
+    if sealed.mode == "shared":
         if not target.is_dir():
             raise StoreError(f"the shared run directory {target} is not there")
         if tree_digest(target) != sealed.digest:
@@ -53,11 +53,12 @@ def _place(r: redis.Redis, parent: Path, sealed: Sealed) -> Path:
         return target
     if sealed.mode != "redis":
         raise StoreError(f"unknown transfer mode {sealed.mode!r}")
+    if target.is_dir():
+        raise StoreError(f"{target} exists already")
     try:
         return transfer.receive(r, sealed, parent)
     except StoreError:
-        if target.is_dir() and tree_digest(target) != sealed.digest:
-            shutil.rmtree(target, ignore_errors=True)  # never leave a run that failed its check
+        shutil.rmtree(target, ignore_errors=True)  # never leave a run that failed its check half unpacked
         raise
 
 

@@ -73,4 +73,5 @@ def worker(name: str) -> str:
     return f"{PREFIX}worker:{name}"
 
 
-WORKERS_MATCH = f"{PREFIX}worker:*"
+#: set: the names of workers that ever beat (a name whose heartbeat key expired is dropped by the next reader)
+WORKERS = f"{PREFIX}workers"

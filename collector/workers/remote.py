@@ -5,6 +5,7 @@ judge it like a local fleet. Never resolves a secret: the workers do.
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -92,5 +93,6 @@ def run_remote(fleet: FleetDir, spec: FleetSpec, board: Board, opts: RemoteOptio
     journal.close()
     peak = len(set(collector.workers.values()))
     extra = {"fleet_id": spec.fleet_id, "via": shown(s.broker), "duplicates_discarded": collector.duplicates,
-             "workers": sorted(set(collector.workers.values()))}
+             "workers": sorted(set(collector.workers.values())),
+             "import_ms_median": round(statistics.median(collector.import_ms), 1) if collector.import_ms else None}
     return FleetOutcome(fleet, ordered, v, peak), extra

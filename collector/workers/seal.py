@@ -10,6 +10,7 @@ import os
 import tarfile
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 from ..errors import StoreError
 
@@ -44,7 +45,7 @@ def tree_digest(root: Path) -> str:
 
 def pack(run_dir: Path, out: Path) -> None:
     """run_dir as a gzip'd tar whose one top folder is the run directory's name (regular files only)."""
-    with tarfile.open(out, "w:gz", compresslevel=6) as tar:
+    with tarfile.open(out, "w:gz", compresslevel=1) as tar:  # text compresses well even at level 1; CPU is dear
         tar.add(run_dir, arcname=run_dir.name, recursive=False)
         for path in _files(run_dir):
             if path.is_symlink() or not path.is_file():
@@ -59,7 +60,7 @@ def _checked_name(name: str, top: str) -> PurePosixPath:
     return p
 
 
-def unpack(archive: Path, dest_parent: Path) -> Path:
+def unpack(archive: Path | BinaryIO, dest_parent: Path) -> Path:
     """Extract the one run folder of a sealed tar into dest_parent; returns it. Refuses anything but files/dirs."""
     try:
         return _unpack(archive, dest_parent)
@@ -67,8 +68,9 @@ def unpack(archive: Path, dest_parent: Path) -> Path:
         raise StoreError(f"a result transfer could not be unpacked: {type(exc).__name__}: {exc}") from None
 
 
-def _unpack(archive: Path, dest_parent: Path) -> Path:
-    with tarfile.open(archive, "r:gz") as tar:
+def _unpack(archive: Path | BinaryIO, dest_parent: Path) -> Path:
+    source = {"name": archive} if isinstance(archive, Path) else {"fileobj": archive}
+    with tarfile.open(mode="r:gz", **source) as tar:  # type: ignore[call-overload]
         members = tar.getmembers()
         if not members or len(members) > MAX_MEMBERS:
             raise StoreError("a result transfer is empty or has too many members")
@@ -83,5 +85,16 @@ def _unpack(archive: Path, dest_parent: Path) -> Path:
         if target.exists():
             raise StoreError(f"{target} exists already; the transfer was not unpacked over it")
         dest_parent.mkdir(parents=True, exist_ok=True)
-        tar.extractall(dest_parent, members=members, filter="data")
+        for m in members:  # names were checked above: plain relative paths under `top`
+            path = dest_parent / m.name
+            if m.isdir():
+                path.mkdir(parents=True, exist_ok=True)
+                continue
+            path.parent.mkdir(parents=True, exist_ok=True)
+            src = tar.extractfile(m)
+            assert src is not None
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if m.mode & 0o077 == 0 else 0o644)
+            with os.fdopen(fd, "wb") as fh:
+                while chunk := src.read(READ):
+                    fh.write(chunk)
     return target

@@ -30,6 +30,7 @@ class Settings:
     broker: str = DEFAULT_BROKER
     visibility_timeout: float = DEFAULT_VISIBILITY
     heartbeat: float = DEFAULT_HEARTBEAT
+    events: bool = False  # Celery task events (Flower's live view); off by default: they cost per task
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -67,7 +68,8 @@ class Settings:
             "broker_connection_retry": True, "broker_connection_retry_on_startup": True,
             "broker_connection_max_retries": None, "broker_channel_error_retry": True,
             "worker_hijack_root_logger": False, "worker_redirect_stdouts": False,
-            "worker_send_task_events": True, "task_send_sent_event": True, "task_track_started": True,
+            "worker_send_task_events": self.events, "task_send_sent_event": self.events,
+            "task_track_started": False,  # the fleet's status hash says who runs what (one write less per job)
             "result_expires": 86400, "result_extended": False,
             "worker_cancel_long_running_tasks_on_connection_loss": False,
             "task_publish_retry": True,

@@ -27,6 +27,19 @@ class WorkerOptions:
     verbose: int = 0
 
 
+#: what a device run needs, imported before the first job (the first device does not pay for the imports)
+PRELOAD = ("collector.fleet.device_run", "collector.runner.runner", "collector.runner.plan", "collector.playbook",
+           "collector.platforms", "collector.transports.factory", "collector.transports.ssh",
+           "collector.transports.telnet", "collector.workers.execute", "paramiko")
+
+
+def _preload() -> None:
+    import importlib
+
+    for name in PRELOAD:
+        importlib.import_module(name)
+
+
 def _logging_is_ours(**_: object) -> None:
     """Celery's setup_logging hook: logging is configured already (one masked stderr handler)."""
 
@@ -51,9 +64,11 @@ def start(opts: WorkerOptions) -> int:
     rt.runs_dir.mkdir(parents=True, exist_ok=True)
     from . import tasks  # noqa: F401  (registers the device task and the worker signals)
 
+    _preload()
+
     worker = app.Worker(hostname=rt.name, queues=opts.queues, concurrency=opts.concurrency, pool_cls="threads",
                         loglevel="DEBUG" if opts.verbose > 1 else "INFO", without_mingle=True, without_gossip=True,
-                        send_events=True, quiet=True, optimization="fair")
+                        send_events=opts.settings.events, quiet=True, optimization="fair")
     worker.start()
     from .heartbeat import ensure
 
