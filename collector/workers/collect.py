@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from ..fleet.progress import Board
 
 CHECK_EVERY = 2.0
+#: a served queue seen empty this many checks in a row while devices of it never started: their jobs were lost
+#: (a broker restart can drop a message a worker was popping); they are sent again (a duplicate is harmless)
+LOST_AFTER = 3
 NOT_COLLECTED = 24  # RemoteError's exit code
 
 
@@ -51,6 +54,7 @@ class Collector:
     duplicates: int = 0
     last_id: str = "0-0"
     unserved: set[str] = field(default_factory=set)
+    empty_checks: dict[str, int] = field(default_factory=dict)
     import_ms: list[float] = field(default_factory=list)  # per device: verify, unpack, place
     _next_check: float = 0.0
 
@@ -132,23 +136,35 @@ class Collector:
         self.hooks.result(result)
 
     def _check_queues(self) -> None:
-        """Say once per queue that nobody serves it (and once when somebody does again)."""
+        """Say once per queue that nobody serves it (and once when somebody does again); send lost jobs again."""
         try:
             served = fleetstate.served_queues(fleetstate.live_workers(self.r).values())
+            waiting: dict[str, list[DeviceJob]] = {}
+            for job in self.pending():
+                if job.device not in self.workers:
+                    waiting.setdefault(queue_of(job), []).append(job)
+            lengths = {q: int(self.r.llen(q)) for q in waiting if q in served}
         except connection_errors():
             return
-        waiting: dict[str, int] = {}
-        for job in self.pending():
-            if job.device not in self.workers:
-                waiting[queue_of(job)] = waiting.get(queue_of(job), 0) + 1
-        for q, n in sorted(waiting.items()):
+        for q, jobs in sorted(waiting.items()):
             if q not in served and q not in self.unserved:
                 self.unserved.add(q)
-                self.hooks.notice(f"queue {q}: no live worker serves it; {n} device(s) wait (start `collector "
-                                  f"worker --queues {q}`, or give --timeout)")
+                self.hooks.notice(f"queue {q}: no live worker serves it; {len(jobs)} device(s) wait (start "
+                                  f"`collector worker --queues {q}`, or give --timeout)")
         for q in sorted(self.unserved & served):
             self.unserved.discard(q)
             self.hooks.notice(f"queue {q}: a worker serves it now")
+        for q in list(self.empty_checks):
+            if lengths.get(q) != 0:
+                del self.empty_checks[q]
+        for q, n in lengths.items():
+            if n == 0:
+                self.empty_checks[q] = self.empty_checks.get(q, 0) + 1
+                if self.empty_checks[q] >= LOST_AFTER:
+                    self.empty_checks[q] = 0
+                    self.hooks.notice(f"queue {q} is empty but {len(waiting[q])} of its device(s) never started "
+                                      "(jobs lost by the broker?): sending them again")
+                    self.hooks.resend(waiting[q])
 
     def _lost_fleet(self) -> None:
         """The broker came back without this fleet (restarted without persistence): send the rest again."""

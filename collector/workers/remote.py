@@ -63,7 +63,8 @@ def run_remote(fleet: FleetDir, spec: FleetSpec, board: Board, opts: RemoteOptio
     deadline = time.monotonic() + opts.timeout if opts.timeout else None
 
     def resend(jobs: list[DeviceJob]) -> None:
-        register(s, spec, outage)
+        if not fleetstate.exists(client(s.broker), spec.fleet_id):  # the broker lost the fleet itself
+            register(s, spec, outage)
         send(app, payloads(fleet, spec, jobs), outage, deadline)
 
     collector = Collector(client(s.broker), fleet, list(spec.jobs), board, journal, outage,

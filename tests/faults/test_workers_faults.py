@@ -159,8 +159,9 @@ def test_a_step_longer_than_the_visibility_timeout_is_not_redelivered(sshd: Sshd
     assert doc["duplicates_discarded"] == 0
 
 
+@pytest.mark.parametrize("wipe", [False, True], ids=["persistent", "data-lost"])
 def test_redis_restarted_mid_run_nothing_is_lost(sshd: SshdServer, redis_server: RedisServer,  # noqa: F811
-                                                 tmp_path: Path) -> None:
+                                                 tmp_path: Path, wipe: bool) -> None:
     url = redis_server.url
     args = setup(tmp_path, sshd, "restart-q", 6, sleep=2)
     r1 = Worker("r1", url, "restart-q", tmp_path / "r1", tmp_path / "r1.log", extra=["-c", "2"])
@@ -168,12 +169,34 @@ def test_redis_restarted_mid_run_nothing_is_lost(sshd: SshdServer, redis_server:
     with workers(r1, r2, env={"ACCOUNT_PW": sshd.account.password}):
         proc = submit([*args, "--via", url, "--timeout", "240s"])
         wait_until(lambda: running_on(url, fleet_id_of(tmp_path), r1.node), 60, "a device runs")
-        redis_server.restart(down_for=3.0)
+        redis_server.restart(down_for=3.0, wipe=wipe)
         out, err = proc.communicate(timeout=240)
     assert proc.returncode == 0, err
     check_fleet(load_json(out), 6)
     assert f"broker {url} unreachable" in err and f"broker {url} reachable again" in err
     assert "unreachable" in r1.text() or "Cannot connect" in r1.text()
+    if wipe:
+        assert "the broker lost this fleet's state" in err
+
+
+def test_a_job_the_broker_lost_is_sent_again(sshd: SshdServer, redis_server: RedisServer,  # noqa: F811
+                                             tmp_path: Path) -> None:
+    """A message can vanish in a broker restart (popped by a worker whose connection died): the submitter sees its
+    queue empty while a device never started, and sends that job again."""
+    import redis
+
+    url = redis_server.url
+    args = setup(tmp_path, sshd, "lost-q", 3, sleep=0)
+    proc = submit([*args, "--via", url, "--timeout", "120s"])
+    r = redis.Redis.from_url(url)
+    wait_until(lambda: r.llen("lost-q") == 3, 60, "three jobs queued")
+    assert r.rpop("lost-q")  # one job lost before any worker took it
+    with workers(Worker("l1", url, "lost-q", tmp_path / "l1", tmp_path / "l1.log"),
+                 env={"ACCOUNT_PW": sshd.account.password}):
+        out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    check_fleet(load_json(out), 3)
+    assert "queue lost-q is empty but 1 of its device(s) never started (jobs lost by the broker?)" in err
 
 
 def test_a_broker_that_is_not_there_fails_cleanly(tmp_path: Path, sshd: SshdServer) -> None:

@@ -84,9 +84,14 @@ class RedisServer:
             proc.kill()
             proc.wait(timeout=5)
 
-    def restart(self, down_for: float = 0.0) -> None:
-        """Stop, stay down for `down_for` seconds (clients see the outage), start again with the same data."""
+    def restart(self, down_for: float = 0.0, wipe: bool = False) -> None:
+        """Stop, stay down for `down_for` seconds (clients see the outage), start again with the same data (or
+        none: `wipe`, a broker restarted without persistence)."""
         self.stop()
+        if wipe:
+            for path in self.directory.iterdir():
+                if path.name.startswith(("appendonly", "dump")):
+                    shutil.rmtree(path) if path.is_dir() else path.unlink()
         if down_for:
             time.sleep(down_for)  # the outage itself is what is being tested, not a wait for a condition
         self.start()
