@@ -96,6 +96,33 @@ def test_a_worker_killed_mid_device_is_replaced_by_another_of_its_queue(sshd: Ss
     assert sorted(e["device"] for e in events if e["event"] == "device-finished") == sorted(by)
 
 
+def test_with_a_shared_runs_directory_the_other_worker_resumes_the_killed_device(
+        sshd: SshdServer, redis_server: RedisServer, tmp_path: Path) -> None:  # noqa: F811
+    url = redis_server.url
+    args = setup(tmp_path, sshd, "resume-q", 3, sleep=3)
+    shared = tmp_path / "runs"  # the submitter's --runs-dir: both workers write into its fleet directory
+    k1 = Worker("s1", url, "resume-q", shared, tmp_path / "s1.log", extra=["-c", "1"])
+    k2 = Worker("s2", url, "resume-q", shared, tmp_path / "s2.log", extra=["-c", "1"])
+
+    def mid_step() -> list[str]:  # a device of s1 with its first step done (the heartbeat publishes progress)
+        fid = fleet_id_of(tmp_path)
+        return [d for d, st in (statuses(url, fid[0]) if fid else {}).items() if st.get("worker") == k1.node
+                and st.get("state") == "running" and st.get("steps_done", 0) >= 1]
+
+    with workers(k1, k2, env={"ACCOUNT_PW": sshd.account.password}):
+        proc = submit([*args, "--via", url, "--timeout", "120s"])
+        (device,) = wait_until(mid_step, 60, "s1 in the middle of a device")
+        k1.kill()
+        out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    doc = load_json(out)
+    by = check_fleet(doc, 3)  # every step once: the first step was not collected again
+    assert by[device]["worker"] == k2.node
+    run = device_runs(Path(doc["fleet_dir"]))[device]
+    events = [e["event"] for e in read_journal(run / "journal.jsonl")]
+    assert events.count("run-started") == 1 and events.count("run-resumed") == 1  # resumed in place
+
+
 def test_sigterm_finishes_the_running_device_then_stops(sshd: SshdServer, redis_server: RedisServer,  # noqa: F811
                                                         tmp_path: Path) -> None:
     url = redis_server.url
