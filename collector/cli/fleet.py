@@ -260,6 +260,10 @@ def resume_fleet(path: Path, given: CredentialFlags, as_json: bool, workers: int
                                  "options": j.options.model_copy(update={"allow_changes": allow_changes})})
             for j in spec.jobs]
     spec = spec.model_copy(update={"workers": workers or spec.workers, "jobs": jobs})
+    if spec.via is not None:
+        from .remote import resume_remote
+
+        return resume_remote(fleet, spec, as_json)
     return execute(fleet, spec, fallback_secrets(merged, interactive=not as_json), as_json, resumed=True)
 
 

@@ -34,8 +34,21 @@ def check_remote(a: FleetArgs, jobs: list[DeviceJob]) -> None:
     check_queues(jobs)
 
 
+def resume_remote(fleet: FleetDir, spec: FleetSpec, as_json: bool) -> int:
+    """Continue a --via fleet through its broker: $COLLECTOR_BROKER, else the URL fleet.json recorded."""
+    import os
+
+    from ..workers.broker import check_url
+
+    url = os.environ.get("COLLECTOR_BROKER") or (spec.via if spec.via and "***" not in spec.via else None)
+    if not url:
+        raise UsageError("this fleet ran through a broker whose URL holds a password, which is never recorded",
+                         hint="set COLLECTOR_BROKER=redis://:PASSWORD@HOST:6379/0 and resume again")
+    return execute_remote(fleet, spec, check_url(url), None, as_json, None, resumed=True)
+
+
 def execute_remote(fleet: FleetDir, spec: FleetSpec, via: str, timeout: float | None, as_json: bool,
-                   bundle_dir: Path | None) -> int:
+                   bundle_dir: Path | None, resumed: bool = False) -> int:
     from ..fleet.progress import Board
     from ..fleet.view import FleetView
     from ..runner.signals import signals_as_interrupt
@@ -65,7 +78,8 @@ def execute_remote(fleet: FleetDir, spec: FleetSpec, via: str, timeout: float | 
         with signals_as_interrupt():
             outcome, extra = run_remote(fleet, spec, board, RemoteOptions(Settings(broker=via), timeout),
                                         tick=view.tick if view else lambda: None,
-                                        result=view.result if view else lambda r: None, notice=notice)
+                                        result=view.result if view else lambda r: None, notice=notice,
+                                        resumed=resumed)
     finally:
         if view is not None:
             view.close()

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import CollectorError, StoreError
+from ..fleet.device_run import finished
 from ..fleet.fleetdir import FleetDir
 from ..fleet.job import DeviceJob, JobResult
 from ..store.fsutil import atomic_write_bytes
@@ -54,7 +55,9 @@ def _place(r: redis.Redis, parent: Path, sealed: Sealed) -> Path:
     if sealed.mode != "redis":
         raise StoreError(f"unknown transfer mode {sealed.mode!r}")
     if target.is_dir():
-        raise StoreError(f"{target} exists already")
+        if finished(target) is not None:
+            raise StoreError(f"{target} exists already")
+        shutil.rmtree(target)  # the interrupted run of an earlier attempt: the one sent now continues it
     try:
         return transfer.receive(r, sealed, parent)
     except StoreError:

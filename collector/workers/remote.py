@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import RemoteError
-from ..fleet.events import FleetEnded, FleetStarted
+from ..fleet.events import FleetEnded, FleetResumed, FleetStarted
 from ..fleet.fleetdir import FleetDir, FleetSpec
 from ..fleet.job import DeviceJob, JobResult
 from ..fleet.progress import Board
@@ -21,6 +21,7 @@ from ..fleet.session import FleetOutcome
 from . import fleetstate
 from .broker import Outage, client, connection_errors, shown
 from .collect import Collector, Hooks
+from .resume import resume_from
 from .settings import Settings
 from .submit import make_sender, payloads, register, send
 
@@ -53,12 +54,11 @@ def reach(settings: Settings, outage: Outage, within: float = CONNECT_FOR) -> No
 
 def run_remote(fleet: FleetDir, spec: FleetSpec, board: Board, opts: RemoteOptions, *,
                tick: Callable[[], None], result: Callable[[JobResult], None],
-               notice: Callable[[str], None]) -> tuple[FleetOutcome, dict[str, Any]]:
+               notice: Callable[[str], None], resumed: bool = False) -> tuple[FleetOutcome, dict[str, Any]]:
     s = opts.settings
     outage = Outage(s.broker, say=notice)
     reach(s, outage, min(CONNECT_FOR, opts.timeout or CONNECT_FOR))
     journal = fleet.journal()
-    journal.write(FleetStarted(fleet_id=spec.fleet_id, devices=len(spec.jobs), workers=0, playbook=spec.playbook))
     app = make_sender(s)
     deadline = time.monotonic() + opts.timeout if opts.timeout else None
 
@@ -70,9 +70,18 @@ def run_remote(fleet: FleetDir, spec: FleetSpec, board: Board, opts: RemoteOptio
     collector = Collector(client(s.broker), fleet, list(spec.jobs), board, journal, outage,
                           Hooks(tick=tick, result=result, notice=notice, resend=resend), grace=opts.grace)
     why: str | None = None
+    todo = list(spec.jobs)
+    if resumed:
+        todo = resume_from(collector, spec)
+        journal.write(FleetResumed(fleet_id=spec.fleet_id, devices=len(spec.jobs), workers=0,
+                                   playbook=spec.playbook, to_run=[j.device for j in todo]))
+    else:
+        journal.write(FleetStarted(fleet_id=spec.fleet_id, devices=len(spec.jobs), workers=0,
+                                   playbook=spec.playbook))
     try:
-        register(s, spec, outage)
-        send(app, payloads(fleet, spec, spec.jobs), outage, deadline, sent=lambda p: tick())
+        if todo:
+            register(s, spec, outage, todo)
+            send(app, payloads(fleet, spec, todo), outage, deadline, sent=lambda p: tick())
         why = collector.run(deadline)
     except KeyboardInterrupt:
         why = "interrupted"

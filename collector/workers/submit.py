@@ -58,10 +58,11 @@ def make_sender(settings: Settings) -> Celery:
     return make_app(settings)
 
 
-def register(settings: Settings, spec: FleetSpec, outage: Outage) -> None:
+def register(settings: Settings, spec: FleetSpec, outage: Outage, only: list[DeviceJob] | None = None) -> None:
+    """Open the fleet on the broker; its devices (or `only` those, on resume) queued."""
     r = client(settings.broker)
     meta = {"playbook": spec.playbook, "devices": str(len(spec.jobs)), "submitter": socket.gethostname()}
-    jobs = {j.device: {"slug": j.slug, "queue": queue_of(j)} for j in spec.jobs}
+    jobs = {j.device: {"slug": j.slug, "queue": queue_of(j)} for j in (spec.jobs if only is None else only)}
     retrying(lambda: fleetstate.register(r, spec.fleet_id, meta, jobs), outage)
 
 

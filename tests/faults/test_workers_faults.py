@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import signal
 import tarfile
 from pathlib import Path
 
@@ -99,7 +100,7 @@ def test_a_worker_killed_mid_device_is_replaced_by_another_of_its_queue(sshd: Ss
 def test_with_a_shared_runs_directory_the_other_worker_resumes_the_killed_device(
         sshd: SshdServer, redis_server: RedisServer, tmp_path: Path) -> None:  # noqa: F811
     url = redis_server.url
-    args = setup(tmp_path, sshd, "resume-q", 3, sleep=3)
+    args = setup(tmp_path, sshd, "resume-q", 3, sleep=2)
     shared = tmp_path / "runs"  # the submitter's --runs-dir: both workers write into its fleet directory
     k1 = Worker("s1", url, "resume-q", shared, tmp_path / "s1.log", extra=["-c", "1"])
     k2 = Worker("s2", url, "resume-q", shared, tmp_path / "s2.log", extra=["-c", "1"])
@@ -146,7 +147,7 @@ def test_sigterm_past_the_stop_timeout_hands_the_device_back(sshd: SshdServer,
                                                              redis_server: RedisServer,  # noqa: F811
                                                              tmp_path: Path) -> None:
     url = redis_server.url
-    args = setup(tmp_path, sshd, "back-q", 2, sleep=4, cleanup=True)
+    args = setup(tmp_path, sshd, "back-q", 1, sleep=3, cleanup=True)
     t1 = Worker("b1", url, "back-q", tmp_path / "b1", tmp_path / "b1.log", extra=["-c", "1", "--stop-timeout", "1s"])
     t2 = Worker("b2", url, "back-q", tmp_path / "b2", tmp_path / "b2.log", extra=["-c", "1"])
     with workers(t1, env={"ACCOUNT_PW": sshd.account.password}):
@@ -156,7 +157,7 @@ def test_sigterm_past_the_stop_timeout_hands_the_device_back(sshd: SshdServer,
         with workers(t2, env={"ACCOUNT_PW": sshd.account.password}):
             out, err = proc.communicate(timeout=180)
     assert proc.returncode == 0, err
-    by = check_fleet(load_json(out), 2)
+    by = check_fleet(load_json(out), 1)
     assert by[device]["worker"] == t2.node
     assert f"device {device} handed back to queue back-q" in t1.text()
     # on b1 the device was interrupted and cleaned up (its own run directory says so)
@@ -186,20 +187,20 @@ def test_a_step_longer_than_the_visibility_timeout_is_not_redelivered(sshd: Sshd
     assert doc["duplicates_discarded"] == 0
 
 
-@pytest.mark.parametrize("wipe", [False, True], ids=["persistent", "data-lost"])
+@pytest.mark.parametrize("wipe", [False, pytest.param(True, marks=pytest.mark.slow)], ids=["persistent", "data-lost"])
 def test_redis_restarted_mid_run_nothing_is_lost(sshd: SshdServer, redis_server: RedisServer,  # noqa: F811
                                                  tmp_path: Path, wipe: bool) -> None:
     url = redis_server.url
-    args = setup(tmp_path, sshd, "restart-q", 6, sleep=2)
+    args = setup(tmp_path, sshd, "restart-q", 4, sleep=2)
     r1 = Worker("r1", url, "restart-q", tmp_path / "r1", tmp_path / "r1.log", extra=["-c", "2"])
     r2 = Worker("r2", url, "restart-q", tmp_path / "r2", tmp_path / "r2.log", extra=["-c", "2"])
     with workers(r1, r2, env={"ACCOUNT_PW": sshd.account.password}):
         proc = submit([*args, "--via", url, "--timeout", "240s"])
         wait_until(lambda: running_on(url, fleet_id_of(tmp_path), r1.node), 60, "a device runs")
-        redis_server.restart(down_for=3.0, wipe=wipe)
+        redis_server.restart(down_for=2.0, wipe=wipe)
         out, err = proc.communicate(timeout=240)
     assert proc.returncode == 0, err
-    check_fleet(load_json(out), 6)
+    check_fleet(load_json(out), 4)
     assert f"broker {url} unreachable" in err and f"broker {url} reachable again" in err
     assert "unreachable" in r1.text() or "Cannot connect" in r1.text()
     if wipe:
@@ -226,8 +227,84 @@ def test_a_job_the_broker_lost_is_sent_again(sshd: SshdServer, redis_server: Red
     assert "queue lost-q is empty but 1 of its device(s) never started (jobs lost by the broker?)" in err
 
 
+def test_ctrl_c_closes_the_fleet_and_resume_finishes_it_through_the_workers(
+        sshd: SshdServer, redis_server: RedisServer, tmp_path: Path) -> None:  # noqa: F811
+    url = redis_server.url
+    args = setup(tmp_path, sshd, "resume-cc", 4, sleep=2, cleanup=True)
+    w = Worker("c1", url, "resume-cc", tmp_path / "c1", tmp_path / "c1.log", extra=["-c", "2"])
+
+    def mid_step() -> list[str]:
+        fid = fleet_id_of(tmp_path)
+        return [d for d, st in (statuses(url, fid[0]) if fid else {}).items()
+                if st.get("state") == "running" and st.get("steps_done", 0) >= 1]
+
+    with workers(w, env={"ACCOUNT_PW": sshd.account.password}):
+        proc = submit([*args, "--via", url])
+        wait_until(mid_step, 60, "devices in the middle of their run")
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 130, err
+        first = load_json(out)
+        statuses_then = {d["device"]: d["status"] for d in first["devices"]}
+        assert "not-started" in statuses_then.values() and set(statuses_then.values()) - {"ok"}
+        assert "closing the fleet" in err
+        fleet = Path(first["fleet_dir"])
+        done = collector("resume", str(fleet), "--json")  # the broker URL comes from fleet.json
+    assert done.returncode == 0, done.stderr
+    doc = load_json(done.stdout)
+    check_fleet(doc, 4)
+    resumed = next(e for e in read_journal(fleet / "journal.jsonl") if e["event"] == "fleet-resumed")
+    assert sorted(resumed["to_run"]) == sorted(d for d, st in statuses_then.items() if st != "ok")
+
+
 def test_a_broker_that_is_not_there_fails_cleanly(tmp_path: Path, sshd: SshdServer) -> None:
     args = setup(tmp_path, sshd, "none-q", 1, sleep=0)
     done = collector(*args, "--via", f"redis://127.0.0.1:{free_port()}/0", "--timeout", "3s")
     assert done.returncode == 24, done.stderr
     assert "cannot reach the broker redis://127.0.0.1:" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(10))
+def test_kill_sweep_one_worker_killed_at_a_random_moment(redis_server: RedisServer, tmp_path: Path,  # noqa: F811
+                                                         seed: int) -> None:
+    """The kill figure as a test: simulated devices, two workers, one SIGKILLed at a random moment; every device
+    completes, once, every step once with the simulator's bytes (the default run keeps the sshd kill test)."""
+    import random
+    import time
+
+    from collector.sim.events import EventLog
+    from collector.sim.fleet import SimFleet
+    from collector.sim.profile import DeviceProfile
+    from tests.helpers.fleet import SIM_PASSWORD, check_device
+
+    url = redis_server.url
+    commands = ["show version", "show tech-support", "show clock"]
+    rng = random.Random(seed)
+    (tmp_path / "pb.yaml").write_text("name: sweep\nplatform: cisco_ios\ndefaults:\n  idle_timeout: 20s\nsteps:\n"
+                                      + "".join(f"  - command: {c}\n" for c in commands))
+    profile = DeviceProfile.load("cisco_ios", show_tech_bytes=1 << 20)
+    with SimFleet(20, profile, users={"admin": SIM_PASSWORD}, events=EventLog()) as sims:
+        write_csv(tmp_path / "inv.csv", [{"name": n, "target": f"ssh://admin@127.0.0.1:{p}", "platform": "ios",
+                                          "password_env": "SIM_PW", "queue": "sweep"}
+                                         for n, p in zip(sims.names, sims.ports, strict=True)])
+        ws = [Worker(f"x{i}", url, "sweep", tmp_path / f"x{i}", tmp_path / f"x{i}.log", extra=["-c", "3"])
+              for i in range(2)]
+        with workers(*ws):
+            proc = submit(["run", str(tmp_path / "pb.yaml"), "-i", str(tmp_path / "inv.csv"), "--via", url,
+                           "--enable-env", "SIM_EN", "--known-hosts", str(tmp_path / "kh"), "--accept-new-host-key",
+                           "--no-ssh-config", "--runs-dir", str(tmp_path / "runs"), "--json", "--timeout", "180s",
+                           "--bundle", "--bundle-dir", str(tmp_path / "b")])
+            time.sleep(rng.uniform(0.3, 3.0))  # the random moment is the experiment, not a wait for a condition
+            rng.choice(ws).kill()
+            out, err = proc.communicate(timeout=180)
+    assert proc.returncode == 0, err
+    doc = load_json(out)
+    assert [d["status"] for d in doc["devices"]] == ["ok"] * 20
+    runs = device_runs(Path(doc["fleet_dir"]))
+    for name in sims.names:
+        check_device(runs[name.lower()], name, 1 << 20, commands)
+    with tarfile.open(doc["bundle"]) as tar:
+        manifest = json.loads(tar.extractfile(next(m for m in tar if m.name.endswith("manifest.json"))).read())
+    names = [d["device"] for d in manifest["fleet"]["devices"]]
+    assert len(names) == len(set(names)) == 20 and len(manifest["runs"]) == 20

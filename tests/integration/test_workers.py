@@ -116,7 +116,7 @@ def test_a_queue_without_worker_is_reported_and_timeout_ends_the_wait(sims: SimF
     before = set(fleet_ids(url))
     w = Worker("w-lonely", url, "lonely-served", tmp_path / "w", tmp_path / "w.log")
     with workers(w):
-        proc = submit(run_args(tmp_path, inv, url, "--timeout", "12s"))
+        proc = submit(run_args(tmp_path, inv, url, "--timeout", "6s"))
         try:
             fid = wait_until(lambda: (set(fleet_ids(url)) - before or {None}).pop(), 30, "the fleet registered")
             wait_until(lambda: statuses(url, fid).get("R1", {}).get("state") == "done", 60, "R1 done")
@@ -141,7 +141,7 @@ def test_a_queue_without_worker_is_reported_and_timeout_ends_the_wait(sims: SimF
     assert by["R1"]["status"] == "ok"
     for name in ("R2", "R3"):
         assert by[name]["status"] == "not-started" and by[name]["exit_code"] == 24
-        assert by[name]["error"] == "no worker served queue lonely-nobody before --timeout 12s passed"
+        assert by[name]["error"] == "no worker served queue lonely-nobody before --timeout 6s passed"
     # the fleet is closed: a worker that comes later for that queue does not run its jobs
     status = load_json(collector("fleet", "status", doc["fleet_id"], "--broker", url, "--json").stdout)
     assert status["state"] == "closed" and status["closed_why"] == "timeout"
