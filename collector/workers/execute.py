@@ -79,7 +79,7 @@ def _run_claimed(rt: Runtime, run: Running, p: Payload, picked: float) -> dict[s
     result, ctx = _run_job(rt, run, p, fleet_path)
     ran = time.monotonic()
     if rt.handing_back.is_set() and result.status in ("interrupted", "not-started") and run.lease_key:
-        closed = retrying(lambda: fleetstate.is_closed(r, job.fleet_id), rt.outage)
+        closed = retrying(lambda: fleetstate.closed_by_submitter(r, job.fleet_id), rt.outage)
         if not closed:
             retrying(lambda: fleetstate.set_status(r, job.fleet_id, job.device, "queued",
                                                    handed_back_by=rt.name), rt.outage)

@@ -46,9 +46,10 @@ def meta(r: redis.Redis, fid: str) -> dict[str, str]:
     return {_s(k): _s(v) for k, v in r.hgetall(keys.meta(fid)).items()}
 
 
-def is_closed(r: redis.Redis, fid: str) -> bool:
+def closed_by_submitter(r: redis.Redis, fid: str) -> bool:
+    """Explicitly closed (timeout, Ctrl-C, ended). A fleet the broker lost is not: its running devices go on."""
     state = r.hget(keys.meta(fid), "state")
-    return state is None or _s(state) == CLOSED  # a fleet nobody registered (or that expired) runs nothing
+    return state is not None and _s(state) == CLOSED
 
 
 def close(r: redis.Redis, fid: str, why: str, ttl: int = keys.ENDED_TTL) -> None:

@@ -25,7 +25,7 @@ def beat(rt: Runtime) -> None:
     pipe.sadd(keys.WORKERS, rt.name)
     pipe.execute()
     runs = rt.snapshot()
-    closed = {fid for fid in {run.fid for run in runs} if fleetstate.is_closed(r, fid)}
+    closed = {fid for fid in {run.fid for run in runs} if fleetstate.closed_by_submitter(r, fid)}
     for run in runs:
         if run.delivery_tag:
             lease.keep_visible(r, run.delivery_tag)
