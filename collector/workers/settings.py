@@ -54,6 +54,9 @@ class Settings:
             "visibility_timeout": self.visibility_timeout,  # sweeps restore a lost worker's messages after this
             "unacked_restore_interval": restore,
             "unacked_restore_throttle": 1,
+            # the sweep's mutex: kombu keeps it 5 minutes by default, so a worker killed (or a broker restarted)
+            # in the middle of a sweep would hold every redelivery back that long; a sweep takes milliseconds
+            "unacked_mutex_expire": 15,
             "socket_timeout": 15, "socket_connect_timeout": 10, "socket_keepalive": True,
             "health_check_interval": 10,
         }

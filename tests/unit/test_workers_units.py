@@ -146,4 +146,6 @@ def test_settings_round_trip_through_the_environment() -> None:
     conf = s.celery()
     assert conf["task_acks_late"] and conf["task_reject_on_worker_lost"] and conf["worker_prefetch_multiplier"] == 1
     assert conf["broker_transport_options"]["visibility_timeout"] == 30
+    # a worker killed while it holds kombu's restore mutex must not hold redeliveries back for kombu's 5 minutes
+    assert conf["broker_transport_options"]["unacked_mutex_expire"] <= 15
     assert Settings.from_env({"COLLECTOR_VISIBILITY_TIMEOUT": "nonsense"}).visibility_timeout == 900
