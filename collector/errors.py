@@ -63,6 +63,13 @@ class FleetFailed(CollectorError):
     hint = "check the reasons listed per device; `collector resume FLEET_DIR` retries them"
 
 
+class RemoteError(CollectorError):
+    """A distributed fleet (`--via`): the broker cannot be reached, or a device's job was not served in time."""
+
+    exit_code = 24
+    hint = "check the broker URL and that `collector worker`s serve the fleet's queues (`collector fleet status`)"
+
+
 class ConnectError(CollectorError):
     """The target could not be reached (DNS, refused, timeout, no route)."""
 

@@ -52,6 +52,8 @@ class FleetArgs:
     bundle: bool = False
     bundle_dir: Path | None = None
     as_json: bool = False
+    via: str | None = None  # a Redis broker: the devices run on `collector worker`s
+    timeout: float | None = None  # --via: give up on devices not finished by then
 
 
 def run_fleet(a: FleetArgs) -> int:
@@ -85,14 +87,32 @@ def run_fleet(a: FleetArgs) -> int:
                          hint="--limit platform=NAME chooses devices; --platform NAME forces a platform")
     if a.dry_run:
         return print_plan(plan, a.as_json)
-    fallback = fallback_secrets(a.creds, interactive=not a.as_json)
+    if a.via is not None:
+        from .remote import check_remote
+
+        check_remote(a, plan.jobs)
+    fallback = fallback_secrets(a.creds, interactive=not a.as_json) if a.via is None else None
     spec = new_spec(fleet_id=inputs.fleet_id, playbook=loaded.model.name, inventory=str(inventory.source),
                     inventory_kind=inventory.kind, limits=a.limits, filters=a.filters, workers=a.workers,
                     logins_per_host=a.logins_per_host, logins_per_aaa=a.logins_per_aaa,
-                    left_out=[{"device": d.name, "why": why} for d, why in plan.left_out], jobs=plan.jobs)
+                    left_out=[{"device": d.name, "why": why} for d, why in plan.left_out], jobs=plan.jobs,
+                    via=_shown(a.via))
     fleet = FleetDir.create(a.runs_dir, loaded.model.name, spec)
-    return execute(fleet, spec, fallback, a.as_json, bundle_dir=(a.bundle_dir or a.runs_dir.parent / "bundles")
-                   if a.bundle else None)
+    bundle_dir = (a.bundle_dir or a.runs_dir.parent / "bundles") if a.bundle else None
+    if fallback is None:
+        from .remote import execute_remote
+
+        assert a.via is not None
+        return execute_remote(fleet, spec, a.via, a.timeout, a.as_json, bundle_dir)
+    return execute(fleet, spec, fallback, a.as_json, bundle_dir=bundle_dir)
+
+
+def _shown(url: str | None) -> str | None:
+    if url is None:
+        return None
+    from ..workers.broker import shown
+
+    return shown(url)
 
 
 def _jumps(spec: str | None) -> list[str]:
@@ -152,14 +172,20 @@ def execute(fleet: FleetDir, spec: FleetSpec, fallback: Fallback, as_json: bool,
     finally:
         if view is not None:
             view.close()
-    extra: dict[str, Any] = {}
+    return conclude(outcome, as_json, bundle_dir, ctx.secrets.all() + [s for s in (fallback.password,
+                                                                                  fallback.enable) if s])
+
+
+def conclude(outcome: FleetOutcome, as_json: bool, bundle_dir: Path | None, secrets: list[Any],
+             extra: dict[str, Any] | None = None) -> int:
+    """Bundle (when asked), then the table or JSON and the exit code; a bundle failure never hides the verdict."""
+    extra = dict(extra or {})
     bundle_error: CollectorError | None = None
     if bundle_dir is not None:
         from .bundles import bundle_fleet
 
         try:
-            result = bundle_fleet(fleet.path, bundle_dir, quiet=True, extra_secrets=ctx.secrets.all()
-                                  + [s for s in (fallback.password, fallback.enable) if s])
+            result = bundle_fleet(outcome.fleet.path, bundle_dir, quiet=True, extra_secrets=secrets)
             extra["bundle"] = str(result.path)
         except CollectorError as exc:  # the devices' outcome stays the verdict; the bundle can be made again
             bundle_error = exc
@@ -234,26 +260,65 @@ def resume_fleet(path: Path, given: CredentialFlags, as_json: bool, workers: int
                                  "options": j.options.model_copy(update={"allow_changes": allow_changes})})
             for j in spec.jobs]
     spec = spec.model_copy(update={"workers": workers or spec.workers, "jobs": jobs})
+    if spec.via is not None:
+        from .remote import resume_remote
+
+        return resume_remote(fleet, spec, as_json)
     return execute(fleet, spec, fallback_secrets(merged, interactive=not as_json), as_json, resumed=True)
 
 
 def status(
-    fleet_dir: Annotated[Path, typer.Argument(metavar="FLEET_DIR", help="fleet directory")],
+    fleet: Annotated[str, typer.Argument(metavar="FLEET_DIR|FLEET_ID",
+                                         help="fleet directory, or the id of a fleet run with --via")],
+    broker: Annotated[str | None, typer.Option("--broker", "-b", metavar="URL",
+                                               help="a --via fleet's Redis (default: $COLLECTOR_BROKER)")] = None,
     as_json: o.Json = False, verbose: o.Verbose = 0, log_file: o.LogFile = None,
 ) -> None:
-    """Per device of a fleet: finished (how), running or not started; what `collector resume` would run."""
-    from ..fleet.status import fleet_status
+    """Per device of a fleet: finished (how), running (on which worker) or queued/not started, and why."""
     from . import logs
 
     logs.setup(verbose, log_file)
 
     try:
-        doc = fleet_status(Path(fleet_dir))
+        doc, remote = _status_doc(fleet, broker)
     except CollectorError as exc:
         fail(exc)
     if as_json:
         print_json(doc)
         return
+    if remote:
+        from ..workers.status import remote_table
+
+        out().print(remote_table(doc))
+        return
     from ..fleet.status import status_table
 
     out().print(status_table(doc))
+
+
+def _status_doc(fleet: str, broker: str | None) -> tuple[dict[str, Any], bool]:
+    """The local fleet directory's status; a --via fleet still running (or given by id): the broker's view."""
+    from ..fleet.fleetdir import FleetDir
+    from ..fleet.status import fleet_status
+
+    path = Path(fleet)
+    url = broker or os.environ.get("COLLECTOR_BROKER")
+    if FleetDir.is_fleet(path):
+        doc = fleet_status(path)
+        spec = FleetDir.open(path).read_spec()
+        if not spec.via or doc["ended"] is not None:
+            return doc, False
+        url = url or (spec.via if "***" not in spec.via else None)
+        if url is None:
+            return doc, False
+        fleet = spec.fleet_id
+    elif path.exists() or "/" in fleet:
+        raise UsageError(f"{fleet} is not a fleet directory (no fleet.json)",
+                         hint="pass the directory `collector run --inventory` printed, or a --via fleet's id")
+    if not url:
+        raise UsageError(f"{fleet!r} is a fleet id: say which broker holds it",
+                         hint="--broker redis://HOST:6379/0 (or set COLLECTOR_BROKER)")
+    from ..workers.broker import check_url
+    from ..workers.status import remote_status
+
+    return remote_status(check_url(url), fleet), True

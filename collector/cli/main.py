@@ -11,7 +11,7 @@ import sys
 import typer
 
 from ..errors import CollectorError
-from . import bundles, misc, parse, playbooks, run, upload
+from . import bundles, misc, parse, playbooks, run, upload, worker
 
 app = typer.Typer(
     name="collector",
@@ -33,6 +33,7 @@ app.command()(bundles.verify)
 app.command()(upload.upload)
 app.command()(misc.demo)
 app.command()(misc.version)
+app.command()(worker.worker)
 
 
 def _mount() -> None:

@@ -65,6 +65,10 @@ def run(
     bundle: Annotated[bool, typer.Option("--bundle", help="bundle the run when it ends")] = False,
     bundle_dir: Annotated[Path | None, typer.Option("--bundle-dir", metavar="DIR",
                                                     help="where --bundle writes (default: bundles/)")] = None,
+    via: Annotated[str | None, typer.Option("--via", metavar="URL",
+                                            help="run the devices on `collector worker`s (Redis URL)")] = None,
+    timeout: Annotated[str | None, typer.Option("--timeout", metavar="TIME",
+                                                help="--via: give up on devices not finished by then")] = None,
     as_json: o.Json = False, verbose: o.Verbose = 0, log_file: o.LogFile = None,
 ) -> None:
     """Run PLAYBOOK against a target (a run directory), or against an inventory's devices (a fleet directory)."""
@@ -82,8 +86,13 @@ def run(
         policy = _policy(reconnect_attempts, reconnect_for)
         if (target is None) == (inventory is None):
             raise UsageError("give --target URL (one device) or --inventory PATH (many), not both or neither")
-        if inventory is None and (limit or filter_ or workers is not None or dry_run):
-            raise UsageError("--limit, --filter, --workers and --dry-run choose devices of an --inventory")
+        if inventory is None and (limit or filter_ or workers is not None or dry_run or via or timeout):
+            raise UsageError("--limit, --filter, --workers, --dry-run, --via and --timeout work on an --inventory")
+        if via is not None and workers is not None:
+            raise UsageError("--workers bounds a local fleet; with --via each `collector worker --concurrency N` "
+                             "bounds its own sessions")
+        if timeout is not None and via is None:
+            raise UsageError("--timeout applies to --via (a local fleet ends when its devices do)")
         if inventory is not None:
             from .fleet import DEFAULT_WORKERS, FleetArgs, run_fleet
 
@@ -91,7 +100,8 @@ def run(
                 playbook, inventory, creds, connect, list(limit or []), list(filter_ or []),
                 workers or DEFAULT_WORKERS, dry_run, logins_per_host, logins_per_aaa, platform, list(var or []),
                 allow_changes, case, runs_dir, _size(chunk_size, _parse_size()), policy.attempts, policy.within,
-                _duration("--login-timeout", login_timeout, _parse_duration()), bundle, bundle_dir, as_json))
+                _duration("--login-timeout", login_timeout, _parse_duration()), bundle, bundle_dir, as_json, via,
+                _duration("--timeout", timeout, _parse_duration()) if timeout else None))
         else:
             assert target is not None
             code = _run(playbook, target, creds, connect, platform, list(var or []), allow_changes, case, runs_dir,

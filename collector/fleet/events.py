@@ -33,6 +33,7 @@ class DeviceStarted(Event):
     kind = "device-started"
     device: str
     resumed: bool = False
+    worker: str | None = None  # distributed fleets: the `collector worker` that started it
 
 
 @dataclass(kw_only=True)

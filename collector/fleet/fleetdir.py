@@ -44,6 +44,7 @@ class FleetSpec(BaseModel):
     logins_per_host: int = 8
     logins_per_aaa: int = 10
     left_out: list[dict[str, str]] = []  # {"device", "why"}
+    via: str | None = None  # distributed fleets: the broker (URL without its password) the jobs went through
     jobs: list[DeviceJob]
 
 

@@ -72,6 +72,7 @@ class JobResult(_Model):
     steps_ok: int = 0
     bytes: int = 0
     duration: float = 0.0
+    worker: str | None = None  # the `collector worker` that ran it (distributed fleets)
 
     @property
     def ok(self) -> bool:

@@ -1,0 +1,55 @@
+"""Worker logging for systemd and people: one stderr handler on the root logger (Celery's records too), every
+record masked with the secrets the worker resolved and stripped of terminal controls; timestamps unless journald
+already adds them (JOURNAL_STREAM set).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+
+from ..secrets import Masker, Secret
+from ..ui.console import clean
+
+PLAIN = "%(levelname)s %(name)s: %(message)s"
+STAMPED = "%(asctime)s " + PLAIN
+
+
+class MaskFilter(logging.Filter):
+    def __init__(self) -> None:
+        super().__init__()
+        self.masker = Masker()
+        self._lock = threading.Lock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = self.masker.text(clean(record.getMessage()))
+        record.msg, record.args = text, None
+        if record.exc_info:  # a traceback may quote a value: it is formatted here, masked, and kept as text
+            formatter = logging.Formatter()
+            record.msg = f"{text}\n{self.masker.text(formatter.formatException(record.exc_info))}"
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+FILTER = MaskFilter()
+
+
+def mask_secret(secret: Secret | None) -> None:
+    FILTER.masker.add(secret)
+
+
+def setup(verbose: int = 0) -> None:
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(PLAIN if os.environ.get("JOURNAL_STREAM") else STAMPED))
+    handler.addFilter(FILTER)
+    root.addHandler(handler)
+    logging.captureWarnings(True)  # e.g. Celery's warning about running as root: one log line, not a banner
+    root.setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
+    logging.getLogger("collector").setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
+    for noisy in ("paramiko", "asyncio", "telnetlib3"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose > 2 else logging.WARNING)
