@@ -62,6 +62,7 @@ def worker(
     heartbeat: Annotated[str, typer.Option("--heartbeat", metavar="TIME", help="heartbeat period")] = "5s",
     events: Annotated[bool, typer.Option("--events", "-E", help="send Celery task events (Flower)")] = False,
     verbose: o.Verbose = 0,
+    log_file: o.LogFile = None,
 ) -> None:
     """Serve device jobs of `collector run --via` from Redis queues (Celery worker, threads pool)."""
     try:
@@ -80,7 +81,7 @@ def worker(
             raise UsageError("--visibility-timeout must be at least 3 heartbeats (a live worker renews it)")
         stop = None if stop_timeout in ("never", "none") else _seconds("--stop-timeout", stop_timeout)
         code = start(WorkerOptions(settings, queues_of(queues or [DEFAULT_QUEUE]), runs_dir, concurrency, name, stop,
-                                   verbose))
+                                   verbose, log_file))
     except CollectorError as exc:
         fail(exc)
     raise typer.Exit(code)

@@ -9,7 +9,9 @@ import logging
 import os
 import sys
 import threading
+from pathlib import Path
 
+from ..errors import UsageError
 from ..secrets import Masker, Secret
 from ..ui.console import clean
 
@@ -40,14 +42,24 @@ def mask_secret(secret: Secret | None) -> None:
     FILTER.masker.add(secret)
 
 
-def setup(verbose: int = 0) -> None:
+def setup(verbose: int = 0, log_file: Path | None = None) -> None:
+    """One masked stderr handler (and a private file at DEBUG when --log-file is given) on the root logger."""
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
-    handler = logging.StreamHandler(sys.stderr)
+    handler: logging.Handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter(PLAIN if os.environ.get("JOURNAL_STREAM") else STAMPED))
     handler.addFilter(FILTER)
     root.addHandler(handler)
+    if log_file is not None:
+        try:
+            os.close(os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+        except OSError as exc:
+            raise UsageError(f"--log-file {log_file}: {exc.strerror}", hint="choose a writable path") from None
+        handler = logging.FileHandler(log_file, encoding="utf-8")
+        handler.setFormatter(logging.Formatter(STAMPED))
+        handler.addFilter(FILTER)
+        root.addHandler(handler)
     logging.captureWarnings(True)  # e.g. Celery's warning about running as root: one log line, not a banner
     root.setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
     logging.getLogger("collector").setLevel(logging.DEBUG if verbose > 1 else logging.INFO)

@@ -25,6 +25,7 @@ class WorkerOptions:
     name: str | None = None
     stop_timeout: float | None = 60.0
     verbose: int = 0
+    log_file: Path | None = None
 
 
 #: what a device run needs, imported before the first job (the first device does not pay for the imports)
@@ -51,7 +52,7 @@ def start(opts: WorkerOptions) -> int:
 
     from . import logsetup
 
-    logsetup.setup(opts.verbose)
+    logsetup.setup(opts.verbose, opts.log_file)
     setup_logging.connect(_logging_is_ours, weak=False)  # a receiver: Celery adds no handler of its own
     from .app import app
 
