@@ -9,21 +9,14 @@ import time
 from datetime import UTC, datetime
 
 from .roles import SessionRole as SimSession
+from .style import DebugStyle
 
-FLAP_LINE = (
-    "%OSPF-5-ADJCHG: Process 1, Nbr 10.0.12.2 on GigabitEthernet0/0/1 from FULL to DOWN, "
-    "Neighbor Down: Dead timer expired"
-)
-_DEBUG_TEXT = {
-    "ip ospf": "OSPF-1 HELLO Gi0/0/1: Rcv hello from 10.0.12.2 area 0 10.0.12.2",
-    "ip packet": "IP: s=10.0.12.1 (local), d=10.0.12.2 (GigabitEthernet0/0/1), len 100, sending",
-    "ip bgp": "BGP(0): 10.0.12.2 rcvd UPDATE w/ attr: nexthop 10.0.12.2, origin i, metric 0, path 65002",
-}
+FLAP_LINE = DebugStyle().flap_line  # the IOS default
 BACKLOG = 100  # lines that fell due while a command ran are capped at this many
 
 
-def debug_text(name: str, seq_no: int) -> str:
-    for key, text in _DEBUG_TEXT.items():
+def debug_text(texts: dict[str, str], name: str, seq_no: int) -> str:
+    for key, text in texts.items():
         if name.startswith(key):
             return text
     return f"{name.upper()}: event {seq_no}"
@@ -38,6 +31,7 @@ def _line(sess: SimSession, seq_no: int, text: str) -> str:
 def debug_loop(sess: SimSession) -> None:
     """Emit debug lines while debug (and the monitor, if needed) are on, only at an idle empty prompt."""
     p = sess.p
+    style = sess.style.debug or DebugStyle()
     rate = max(p.debug_rate, 0.001)
     with sess.lock:
         while not sess.closed:
@@ -49,10 +43,10 @@ def debug_loop(sess: SimSession) -> None:
             flap_due = p.flap_after is not None and not sess.flap_done and elapsed >= p.flap_after
             if (due > sess.debug_seq or flap_due) and sess.at_prompt and not sess.linebuf:
                 first = max(sess.debug_seq, due - BACKLOG)
-                lines = [_line(sess, s + 1, debug_text(sess.debugs[s % len(sess.debugs)], s))
+                lines = [_line(sess, s + 1, debug_text(style.texts, sess.debugs[s % len(sess.debugs)], s))
                          for s in range(first, due)]
                 if flap_due:
-                    lines.append(_line(sess, due, FLAP_LINE))
+                    lines.append(_line(sess, due, style.flap_line))
                     sess.flap_done = True
                     sess.dev.events.record("flap")
                 sess.debug_seq = due

@@ -12,6 +12,20 @@ from .roles import SessionRole as SimSession
 from .style import Question
 from .terminal import SessionEnd
 
+_HEIGHT = re.compile(r"(\d+)h")
+
+
+def username_options(sess: SimSession, user: str) -> str:
+    """RouterOS login options after `+` in the username: `4098h` sets the page height. The plain user name."""
+    if not sess.p.login.username_options or "+" not in user:
+        return user
+    user, _, options = user.partition("+")
+    height = _HEIGHT.search(options)
+    if height is not None:
+        sess.page_length = int(height.group(1))
+    sess.dev.events.record("login-options", options=options)
+    return user
+
 
 def ask(sess: SimSession, q: Question) -> None:
     """Print a question and read its answer (a key or a line); a wrong answer ends the session."""
@@ -69,7 +83,7 @@ def _authenticate(sess: SimSession) -> bool:
         user = sess.username
         if lg.mode != "password":
             sess.send(lg.username_prompt.format(**fmt).encode())
-            user = sess.read_line(echo=True).strip()
+            user = username_options(sess, sess.read_line(echo=True).strip())
         sess.send(lg.password_prompt.format(**fmt).encode())
         pw = sess.read_line(echo=False)
         sess.send(b"\r\n")

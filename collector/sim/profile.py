@@ -35,6 +35,9 @@ class LoginDialog(BaseModel):
     otp_prompt: str = "OTP: "
     fail_message: str = "% Login invalid"
     press_return_text: str = "Press RETURN to get started!"
+    username_options: bool = Field(
+        default=False, description="RouterOS: `user+ct511w4098h` carries terminal options (h: page height) after +"
+    )
     questions: list[Question] = Field(default=[], description="asked before the username or after the login")
 
 

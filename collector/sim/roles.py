@@ -49,6 +49,7 @@ class SessionRole(Protocol):
     flap_done: bool
     at_prompt: bool
     linebuf: str
+    page_length: int
 
     def send(self, data: bytes) -> None: ...
 

@@ -13,7 +13,7 @@ from . import pipes
 from .channel import ByteChannel
 from .cmdtable import Match
 from .debugstream import FLAP_LINE, debug_loop
-from .dialogs import confirm, enable, login
+from .dialogs import confirm, enable, login, username_options
 from .roles import DeviceRole
 from .style import Paging
 from .terminal import SessionEnd, Terminal, erase_bytes
@@ -49,6 +49,7 @@ class SimSession(Terminal):
         self.closed = False
         self.debug_thread: threading.Thread | None = None
         self.ps1: str | None = None  # linux: a prompt set with PS1=...
+        self.username = username_options(self, username)  # SSH: the user name may carry RouterOS options
 
     def prompt(self) -> str:
         if self.dev.linux:

@@ -71,6 +71,19 @@ class DebugStyle(_Data):
     monitor_off: list[str] = ["terminal no monitor"]
     needs_monitor: bool = Field(default=True, description="debug lines reach the session only after monitor_on")
     line: str = Field(default="{seq:06d}: *{stamp}: {text}", description="one debug line: {seq} {stamp} {text}")
+    texts: dict[str, str] = Field(
+        default={
+            "ip ospf": "OSPF-1 HELLO Gi0/0/1: Rcv hello from 10.0.12.2 area 0 10.0.12.2",
+            "ip packet": "IP: s=10.0.12.1 (local), d=10.0.12.2 (GigabitEthernet0/0/1), len 100, sending",
+            "ip bgp": "BGP(0): 10.0.12.2 rcvd UPDATE w/ attr: nexthop 10.0.12.2, origin i, metric 0, path 65002",
+        },
+        description="debug name prefix -> the text of its lines (others: NAME: event N)",
+    )
+    flap_line: str = Field(
+        default="%OSPF-5-ADJCHG: Process 1, Nbr 10.0.12.2 on GigabitEthernet0/0/1 from FULL to DOWN, "
+        "Neighbor Down: Dead timer expired",
+        description="printed once, flap_after seconds after the first debug (what triggers and until.match see)",
+    )
 
 
 class SettingCommand(_Data):
