@@ -60,16 +60,20 @@ def run_fleet(a: FleetArgs) -> int:
     from ..fleet.fleetdir import FleetDir, new_spec
     from ..fleet.inventory import load_inventory
     from ..fleet.job import JobOptions
-    from ..fleet.plan import PlanInputs, make_plan
+    from ..fleet.plan import Library, PlanInputs, make_plan
     from ..fleet.select import select
-    from ..playbook.library import find_playbook
+    from ..platforms import AUTO
+    from ..playbook.library import find_playbook, is_family
     from ..playbook.variables import parse_var_overrides
+    from ..store.rundir import slugify
     from .load import load_checked_playbook
 
     if a.workers < 1:
         raise UsageError(f"--workers {a.workers}: give at least 1")
     overrides = parse_var_overrides(a.var)
-    loaded = load_checked_playbook(find_playbook(a.playbook), overrides)
+    library = Library(a.playbook, overrides) if is_family(a.playbook) and a.platform in (None, AUTO) else None
+    loaded = None if library else load_checked_playbook(find_playbook(a.playbook, a.platform), overrides)
+    name = loaded.model.name if loaded else slugify(a.playbook, 60)
     inventory = load_inventory(a.inventory)
     chosen = select(inventory.devices, a.limits, a.filters)
     for warning in chosen.warnings:
@@ -79,7 +83,7 @@ def run_fleet(a: FleetArgs) -> int:
                          login_timeout=a.login_timeout)
     inputs = PlanInputs(fleet_id=os.urandom(8).hex(), loaded=loaded, overrides=overrides, platform=a.platform,
                         connect=a.connect.record, jumps=_jumps(a.connect.jump), fallback=a.creds.record,
-                        options=options)
+                        options=options, library=library)
     plan = make_plan(chosen.devices, inputs)
     _say_left_out(plan)
     if not plan.jobs:
@@ -92,12 +96,12 @@ def run_fleet(a: FleetArgs) -> int:
 
         check_remote(a, plan.jobs)
     fallback = fallback_secrets(a.creds, interactive=not a.as_json) if a.via is None else None
-    spec = new_spec(fleet_id=inputs.fleet_id, playbook=loaded.model.name, inventory=str(inventory.source),
+    spec = new_spec(fleet_id=inputs.fleet_id, playbook=name, inventory=str(inventory.source),
                     inventory_kind=inventory.kind, limits=a.limits, filters=a.filters, workers=a.workers,
                     logins_per_host=a.logins_per_host, logins_per_aaa=a.logins_per_aaa,
                     left_out=[{"device": d.name, "why": why} for d, why in plan.left_out], jobs=plan.jobs,
                     via=_shown(a.via))
-    fleet = FleetDir.create(a.runs_dir, loaded.model.name, spec)
+    fleet = FleetDir.create(a.runs_dir, name, spec)
     bundle_dir = (a.bundle_dir or a.runs_dir.parent / "bundles") if a.bundle else None
     if fallback is None:
         from .remote import execute_remote
@@ -156,8 +160,8 @@ def execute(fleet: FleetDir, spec: FleetSpec, fallback: Fallback, as_json: bool,
 
     ctx = JobContext(fleet, Limits(spec.logins_per_host, spec.logins_per_aaa), fallback=fallback,
                      known_masks=[logs.mask])
-    loaded = ctx.playbooks.load(spec.jobs[0])
-    cleanup = {s.index for s in plan_steps(loaded.model) if s.kind == "cleanup"}
+    cleanup = {s.index for job in {j.playbook.path: j for j in spec.jobs if j.playbook.sha256}.values()
+               for s in plan_steps(ctx.playbooks.load(job).model) if s.kind == "cleanup"}
     board = Board.of([j.device for j in spec.jobs])
     view = None if as_json else FleetView(board, err(), str(fleet.path))
     hooks = Hooks()

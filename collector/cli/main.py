@@ -11,7 +11,7 @@ import sys
 import typer
 
 from ..errors import CollectorError
-from . import bundles, misc, parse, playbooks, run, upload, worker
+from . import bundles, misc, parse, playbooks, playbooks_lib, run, upload, worker
 
 app = typer.Typer(
     name="collector",
@@ -27,6 +27,7 @@ app.command()(run.resume)
 app.command()(playbooks.validate)
 app.command()(playbooks.schema)
 app.command()(playbooks.platforms)
+app.command("playbooks")(playbooks_lib.playbooks)
 app.command()(parse.parse)
 app.command()(bundles.bundle)
 app.command()(bundles.verify)

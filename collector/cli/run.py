@@ -140,19 +140,13 @@ def _duration(flag: str, text: str, parse: Any) -> float:
 def _run(playbook: str, target_url: str, creds: CredentialFlags, connect: ConnectFlags, platform_name: str | None,
          var: list[str], allow_changes: bool, case: str | None, runs_dir: Path, chunk_size: str, policy: Any,
          login_timeout: str, bundle_dir: Path | None, bundle: bool, as_json: bool) -> int:
-    from ..playbook import check_playbook
-    from ..playbook.library import find_playbook
     from ..playbook.variables import parse_var_overrides
-    from ..runner.plan import plan_steps, playbook_info
     from ..runner.runner import RunOptions
     from ..target import parse_target
     from ..units import parse_duration, parse_size
-    from .load import load_checked_playbook, platform_for
 
     overrides = parse_var_overrides(var)
-    loaded = load_checked_playbook(find_playbook(playbook), overrides)
-    platform = platform_for(platform_name or loaded.model.platform)
-    check_playbook(loaded, platform, allow_changes)
+    steps, info, platform, retarget = _plan(playbook, platform_name, overrides, allow_changes)
     target = parse_target(target_url)
     credentials = creds.build(target.user, interactive=not as_json)
     logs.mask(credentials.masker)
@@ -161,8 +155,7 @@ def _run(playbook: str, target_url: str, creds: CredentialFlags, connect: Connec
                        login_timeout=_duration("--login-timeout", login_timeout, parse_duration), case=case,
                        allow_changes=allow_changes, send_break=connect.record.send_break,
                        credential_sources=creds.record)
-    outcome = _start(plan_steps(loaded.model), platform, target, opts, ropts, playbook_info(loaded, overrides),
-                     as_json, resume_dir=None)
+    outcome = _start(steps, platform, target, opts, ropts, info, as_json, resume_dir=None, retarget=retarget)
     extra: dict[str, Any] = {}
     if bundle and outcome.steps:
         from .bundles import build
@@ -174,6 +167,25 @@ def _run(playbook: str, target_url: str, creds: CredentialFlags, connect: Connec
     return print_outcome(outcome, as_json, extra, enable_hint=not enable_given)
 
 
+def _plan(name: str, platform_name: str | None, overrides: dict[str, str], allow_changes: bool) -> tuple[Any, ...]:
+    """(steps, playbook record, platform, retarget): with `--platform auto` the steps come after detection."""
+    from ..platforms import AUTO
+    from ..playbook import check_playbook
+    from ..playbook.library import find_playbook, is_family
+    from ..runner.autoplan import LibraryRetarget, PlaybookRetarget, placeholder
+    from ..runner.plan import plan_steps, playbook_info
+    from .load import load_checked_playbook, platform_for
+
+    if platform_name == AUTO and is_family(name):  # tac/high-cpu: the detected platform's version
+        return [], placeholder(name), platform_for(AUTO), LibraryRetarget(name, overrides, allow_changes)
+    loaded = load_checked_playbook(find_playbook(name, platform_name), overrides)
+    platform = platform_for(platform_name or loaded.model.platform)
+    if platform.name == AUTO:
+        return [], playbook_info(loaded, overrides), platform, PlaybookRetarget(loaded, overrides, allow_changes)
+    check_playbook(loaded, platform, allow_changes)
+    return plan_steps(loaded.model), playbook_info(loaded, overrides), platform, None
+
+
 def _size(text: str, parse: Any) -> int:
     try:
         return int(parse(text))
@@ -182,7 +194,7 @@ def _size(text: str, parse: Any) -> int:
 
 
 def _start(steps: Any, platform: Any, target: Target, opts: Any, ropts: RunOptions, playbook: Any, as_json: bool,
-           resume_dir: Path | None) -> Any:
+           resume_dir: Path | None, retarget: Any = None) -> Any:
     from ..runner.history import expected_sizes
     from ..runner.observer import RunObserver
     from ..runner.runner import Runner
@@ -192,7 +204,7 @@ def _start(steps: Any, platform: Any, target: Target, opts: Any, ropts: RunOptio
     shown: RunObserver = RunObserver() if as_json else RichObserver(
         err(), expected_sizes(ropts.runs_dir, target.slug(), playbook.name))
     runner = Runner(steps, platform, target, opts, ropts, Observers([shown, LoggingObserver()]),
-                    playbook_info=playbook)
+                    playbook_info=playbook, retarget=retarget)
     return runner.resume(resume_dir) if resume_dir is not None else runner.start()
 
 

@@ -39,8 +39,10 @@ class PromptMatcher:
     prompt, and it ends a command even when output without a final newline precedes it on the same line.
     """
 
-    def __init__(self, pattern: str, paging_patterns: list[str] | None = None) -> None:
+    def __init__(self, pattern: str, paging_patterns: list[str] | None = None, host_pattern: str | None = None) -> None:
         self.pattern = re.compile(pattern.encode())
+        #: a regex with a group `host`: the stable part of a prompt (EXOS counts commands in its prompt)
+        self.host_pattern = re.compile(host_pattern.encode()) if host_pattern else None
         pats = [p for p in (paging_patterns or []) if p]
         self.paging = re.compile(b"(?:" + b"|".join(p.encode() for p in pats) + b")") if pats else None
         self.learned: bytes | None = None
@@ -49,8 +51,14 @@ class PromptMatcher:
 
     def learn(self, prompt: bytes) -> None:
         self.learned = prompt
+        self.hostname = self._host(prompt)
+
+    def _host(self, prompt: bytes) -> bytes | None:
+        if self.host_pattern is not None:
+            m = self.host_pattern.search(prompt)
+            return m.group("host") if m else None
         m = _HOSTNAME.match(prompt)
-        self.hostname = m.group(0) if m else None
+        return m.group(0) if m else None
 
     def make_unique(self, prompt: bytes) -> None:
         """From now on only `prompt` (a per-session random text) is a prompt."""
@@ -65,7 +73,11 @@ class PromptMatcher:
             return line == self.unique
         if not self.pattern.fullmatch(line) and line != (self.learned or b"\x00"):
             return False
-        return not self.hostname or line.startswith(self.hostname)
+        if not self.hostname:
+            return True
+        if self.host_pattern is not None:  # the host part must be the same; the rest may change
+            return self._host(line) == self.hostname
+        return line.startswith(self.hostname)
 
     def find_at_end(self, buf: bytes | bytearray) -> PromptMatch | None:
         """A prompt occupying the end of the last line of `buf` (the whole line unless the prompt is unique)."""

@@ -105,12 +105,11 @@ def run_job(job: DeviceJob, ctx: JobContext, observer: RunObserver | None = None
 def _run(job: DeviceJob, ctx: JobContext, observer: RunObserver | None, existing: Path | None,
          started: float) -> JobResult:
     from ..runner.connector import ReconnectPolicy
-    from ..runner.plan import plan_steps, playbook_info
     from ..runner.runner import Runner, RunOptions
     from ..target import parse_jumps, parse_target
     from ..transports.base import ConnectOptions
 
-    loaded, platform = ctx.playbooks.checked(job)  # the guard, before anything is contacted
+    steps, platform, info, retarget = _planned(job, ctx)  # the guard, before anything is contacted
     target = parse_target(_with_options(job))
     creds, hops = build(job, ctx.secrets, ctx.fallback, target.user)
     for mask in ctx.known_masks:
@@ -126,12 +125,27 @@ def _run(job: DeviceJob, ctx: JobContext, observer: RunObserver | None, existing
                        login_timeout=o.login_timeout, case=o.case, allow_changes=o.allow_changes,
                        send_break=c.send_break, credential_sources=record(job),
                        login_gate=lambda: ctx.limits.gate(job), parse_outputs=ctx.deferred_parses is None)
-    runner = Runner(plan_steps(loaded.model), platform, target, opts, ropts, observer,
-                    playbook_info=playbook_info(loaded, job.vars))
+    runner = Runner(steps, platform, target, opts, ropts, observer, playbook_info=info, retarget=retarget)
     outcome = runner.resume(existing) if existing is not None else runner.start()
     if ctx.deferred_parses is not None:
         ctx.deferred_parses.append(lambda: runner.parse_outputs(outcome.run_dir))
     return result_of(job, ctx.fleet, outcome.run_dir, outcome.status, outcome.error, time.monotonic() - started)
+
+
+def _planned(job: DeviceJob, ctx: JobContext) -> tuple[Any, ...]:
+    """(steps, platform, playbook record, retarget): a device of platform `auto` gets its steps after detection."""
+    from ..runner.autoplan import LibraryRetarget, PlaybookRetarget, placeholder
+    from ..runner.plan import plan_steps, playbook_info
+
+    allow = job.options.allow_changes
+    if ctx.playbooks.deferred(job):
+        platform = ctx.playbooks.platform(job.platform)
+        if not job.playbook.sha256:  # a library name
+            return [], platform, placeholder(job.playbook.path), LibraryRetarget(job.playbook.path, job.vars, allow)
+        loaded = ctx.playbooks.load(job)
+        return [], platform, playbook_info(loaded, job.vars), PlaybookRetarget(loaded, job.vars, allow)
+    loaded, platform = ctx.playbooks.checked(job)
+    return plan_steps(loaded.model), platform, playbook_info(loaded, job.vars), None
 
 
 def _with_options(job: DeviceJob) -> str:

@@ -7,6 +7,7 @@ its device is contacted.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -31,17 +32,37 @@ class FleetPlan:
 
 
 @dataclass
+class Library:
+    """A library name (`tac/high-cpu`) run on every device as its platform's version of it."""
+
+    name: str
+    overrides: dict[str, str] = field(default_factory=dict)
+
+    def load(self, platform: str) -> LoadedPlaybook:
+        return _load_library(self.name, platform, tuple(sorted(self.overrides.items())))
+
+
+@functools.cache
+def _load_library(name: str, platform: str, overrides: tuple[tuple[str, str], ...]) -> LoadedPlaybook:
+    from ..playbook import load_playbook
+    from ..playbook.library import find_playbook
+
+    return load_playbook(find_playbook(name, platform), dict(overrides))
+
+
+@dataclass
 class PlanInputs:
     """What the command line adds to the inventory: fallbacks, overrides and shared options."""
 
     fleet_id: str
-    loaded: LoadedPlaybook
+    loaded: LoadedPlaybook | None  # None: a library name (`library`), resolved per device platform
     overrides: dict[str, str] = field(default_factory=dict)  # --var
     platform: str | None = None  # --platform: forced on every device
     connect: ConnectRecord = field(default_factory=ConnectRecord)
     jumps: list[str] = field(default_factory=list)  # --jump, for devices the inventory gives none
     fallback: CredentialRecord = field(default_factory=CredentialRecord)
     options: JobOptions = field(default_factory=JobOptions)
+    library: Library | None = None
 
 
 def _slugs(devices: list[Device]) -> dict[str, str]:
@@ -74,27 +95,47 @@ def _connect(device: Device, base: ConnectRecord) -> ConnectRecord:
 
 def platform_for(device: Device, inputs: PlanInputs) -> tuple[str | None, str | None]:
     """(platform, None) or (None, why the device is left out)."""
-    wanted = inputs.loaded.model.platform
     if inputs.platform:
         return inputs.platform, None
     if device.platform_given and device.platform is None:
         return None, f"platform {device.platform_given!r} is not one collector knows (`collector platforms`)"
+    if inputs.loaded is None:  # a library name: each device runs its own platform's version
+        if device.platform is None:
+            return None, "no platform in the inventory (give one, `auto` to detect it, or --platform NAME)"
+        return device.platform, None
+    wanted = inputs.loaded.model.platform
     platform = device.platform or wanted
     if not compatible(platform, wanted):
         return None, f"platform {platform} does not run a {wanted} playbook (--platform NAME forces one)"
     return platform, None
 
 
-def make_plan(devices: list[Device], inputs: PlanInputs) -> FleetPlan:
+def _playbook(platform: str, inputs: PlanInputs) -> tuple[PlaybookRef, set[str]]:
+    """The device's playbook (a library name resolves per platform; `auto` after detection) and its variables."""
+    from ..platforms import AUTO
+
     loaded = inputs.loaded
-    declared = set(loaded.model.vars)
+    if loaded is None:
+        assert inputs.library is not None
+        if platform == AUTO:  # sha256 "": a library name, resolved once the device's platform is detected
+            return PlaybookRef(name=slugify(inputs.library.name, 60), path=inputs.library.name, sha256=""), set()
+        loaded = inputs.library.load(platform)
+    return (PlaybookRef(name=loaded.model.name, path=str(loaded.path.resolve()), sha256=loaded.sha256),
+            set(loaded.model.vars))
+
+
+def make_plan(devices: list[Device], inputs: PlanInputs) -> FleetPlan:
     slugs = _slugs(devices)
     plan = FleetPlan([])
-    pb = PlaybookRef(name=loaded.model.name, path=str(loaded.path.resolve()), sha256=loaded.sha256)
     for d in devices:
         platform, why = platform_for(d, inputs)
         if platform is None:
             plan.left_out.append((d, why or "left out"))
+            continue
+        try:
+            pb, declared = _playbook(platform, inputs)
+        except CollectorError as exc:  # the library has no version of it for this platform
+            plan.left_out.append((d, exc.message))
             continue
         plan.jobs.append(DeviceJob(
             fleet_id=inputs.fleet_id, device=d.name, slug=slugs[d.name], source=d.source, target=d.target,
@@ -115,6 +156,8 @@ def guard_verdicts(jobs: list[DeviceJob], inputs: PlanInputs) -> dict[str, str]:
     cache = PlaybookCache()
     refused: dict[str, str] = {}
     for job in jobs:
+        if cache.deferred(job):
+            continue  # checked after login, for the platform the device turns out to be
         try:
             cache.checked(job)
         except CollectorError as exc:

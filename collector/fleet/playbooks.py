@@ -47,6 +47,13 @@ class PlaybookCache:
                 self._loaded[key] = loaded
             return self._loaded[key]
 
+    @staticmethod
+    def deferred(job: DeviceJob) -> bool:
+        """`platform: auto`: the guard checks the playbook once the device's platform is detected."""
+        from ..platforms import AUTO
+
+        return job.platform == AUTO
+
     def checked(self, job: DeviceJob) -> tuple[LoadedPlaybook, Platform]:
         """The job's playbook and platform, after the read-only guard passed them (GuardRefused otherwise)."""
         from ..playbook import check_playbook

@@ -5,7 +5,6 @@ A platform says how a device talks (prompts, paging, errors, login dialogs) and 
 
 from __future__ import annotations
 
-import difflib
 import functools
 import re
 from collections.abc import Iterable
@@ -13,18 +12,17 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 
-from ..errors import PlaybookError
 from . import debug as _debug
+from . import sources as _sources
 from ._base import Data as _Data
 from ._base import Regex
+from .auto import AUTO, auto_data
 from .debug import DebugChange, DebugSpec
+from .detection import DetectSpec
 from .programs import ProgramSpec
-
-PLATFORM_DIR = Path(__file__).resolve().parent
-_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+from .settings import DeviceSetting
+from .sources import PLATFORM_DIR, PlatformError
 
 
 class EnableSpec(_Data):
@@ -36,6 +34,16 @@ class EnableSpec(_Data):
         default=r"(?i)(% ?access denied|% ?bad secrets?|% ?error in authentication|% ?authentication failed)",
         description="the device refused the secret: fail at once (never retried)",
     )
+    username_prompt: Regex | None = Field(
+        default=None, description="enable also asks a username (ProCurve manager login): answered with the login's"
+    )
+
+
+class Reply(_Data):
+    """A question the device may ask in the middle of a command, and what to send back."""
+
+    pattern: Regex
+    response: str = Field(description="sent as typed (add \\n for Return)")
 
 
 class LoginPatterns(_Data):
@@ -55,13 +63,9 @@ class LoginPatterns(_Data):
         default=r"(?i)terminate autoinstall\?\s*\[yes(/no)?\]\s*:?\s*$", description="answered `yes`"
     )
     rommon: Regex | None = Field(default=None, description="boot loader prompt: the run stops (no CLI there)")
-
-
-class Reply(_Data):
-    """A question the device may ask in the middle of a command, and what to send back."""
-
-    pattern: Regex
-    response: str = Field(description="sent as typed (add \\n for Return)")
+    replies: list[Reply] = Field(
+        default=[], description="other questions before the prompt (accept a banner, decline a password change)"
+    )
 
 
 class LogoutSpec(_Data):
@@ -191,6 +195,10 @@ class Platform(_Data):
     name: str
     description: str = ""
     prompt_pattern: Regex = Field(description="regex (re.M) matching a whole prompt line, any mode")
+    prompt_host: Regex | None = Field(
+        default=None, description="regex with a group `host`: the part of a prompt that names the device, kept by "
+        "every later prompt (EXOS counts commands in its prompt); default: the prompt's leading name"
+    )
     privileged_pattern: Regex | None = Field(
         default=None, description="a prompt in privileged mode; with `enable`, any other prompt is user mode"
     )
@@ -229,6 +237,14 @@ class Platform(_Data):
         default=[], description="commands made of sections that run alone (fetched by parts on slow lines)"
     )
     staging: Staging | None = Field(default=None, description="shells: stage a large output, fetch by offsets")
+    settings: list[DeviceSetting] = Field(
+        default=[], description="device settings changed after login (paging) and restored when the run ends"
+    )
+    username_suffix: str = Field(
+        default="", description="login options appended to the username (RouterOS `+ct511w4098h`: no colours, "
+        "no terminal probing, a page taller than any output)"
+    )
+    detect: DetectSpec | None = Field(default=None, description="how `platform: auto` recognises this platform")
 
     @model_validator(mode="before")
     @classmethod
@@ -293,57 +309,25 @@ class Platform(_Data):
         return any(re.search(p, norm) for p in self.session_state_commands)
 
 
-class PlatformError(PlaybookError):
-    """An unknown platform name or a platform file that does not validate."""
-
-
 def list_platforms() -> list[str]:
-    """Names of the bundled platforms (file stems of collector/platforms/*.yaml)."""
-    return sorted(p.stem for p in PLATFORM_DIR.glob("*.yaml"))
+    """Names of the known platforms: the bundled ones, your own (COLLECTOR_PLATFORMS, <config dir>/platforms), and
+    `auto` (detected after login)."""
+    return sorted([*_sources.platform_files(), AUTO])
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
-    yaml = YAML(typ="safe", pure=True)
-    try:
-        data = yaml.load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, YAMLError) as exc:
-        raise PlatformError(f"{path}: cannot read platform file: {exc}") from None
-    if not isinstance(data, dict):
-        raise PlatformError(f"{path}: a platform file must be a YAML mapping")
-    return data
+def device_platforms() -> list[str]:
+    """The known platforms a device can be (every name but `auto`)."""
+    return sorted(_sources.platform_files())
 
 
-def _resolve(name: str, seen: tuple[str, ...] = ()) -> dict[str, Any]:
-    path = PLATFORM_DIR / f"{name}.yaml"
-    if not _NAME_RE.match(name) or not path.is_file():
-        known = list_platforms()
-        close = difflib.get_close_matches(name, known, n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
-        raise PlatformError(
-            f"unknown platform {name!r}; known platforms: {', '.join(known)}",
-            hint=f"{hint}platform names follow netmiko's (cisco_ios, linux, ...)",
-        )
-    if name in seen:
-        raise PlatformError(f"platform {name!r}: `extends` loops through {' -> '.join(seen + (name,))}")
-    data = _read_yaml(path)
-    parent = data.pop("extends", None)
-    if parent is not None:
-        merged = _resolve(str(parent), seen + (name,))
-        merged.update(data)
-        data = merged
-    return data
+def platform_lineage(name: str) -> list[str]:
+    """The platform's name, then every platform it `extends` (cisco_xe -> [cisco_xe, cisco_ios])."""
+    return [AUTO] if name == AUTO else _sources.resolve(name)[1]
 
 
 def load_platform_file(path: str | Path) -> Platform:
-    """A platform from your own YAML file (same schema; `extends:` may name a bundled platform)."""
-    p = Path(path)
-    data = _read_yaml(p)
-    parent = data.pop("extends", None)
-    if parent is not None:
-        merged = _resolve(str(parent))
-        merged.update(data)
-        data = merged
-    return _validate(data, str(p))
+    """A platform from your own YAML file (same schema; `extends:` may name a known platform)."""
+    return _validate(_sources.resolve_file(Path(path)), str(path))
 
 
 def _validate(data: dict[str, Any], where: str) -> Platform:
@@ -357,18 +341,26 @@ def _validate(data: dict[str, Any], where: str) -> Platform:
 
 @functools.cache
 def load_platform(name: str) -> Platform:
-    """The validated Platform for a bundled name; PlatformError (a PlaybookError) when unknown or invalid.
+    """The validated Platform for a known name; PlatformError (a PlaybookError) when unknown or invalid.
 
-    A platform file may say `extends: other` to start from another platform's top-level keys.
+    A platform file may say `extends: other` to start from another platform's top-level keys. Your own platform
+    files are validated exactly like the bundled ones.
     """
-    platform = _validate(_resolve(name), repr(name))
+    if name == AUTO:  # built from every known platform's prompts, pager prompts and login questions
+        return _validate(auto_data([load_platform(n) for n in device_platforms()]), repr(name))
+    data, _ = _sources.resolve(name)
+    platform = _validate(data, repr(name))
     if platform.name != name:
         raise PlatformError(f"platform file {name}.yaml declares name {platform.name!r}; they must match")
     return platform
 
 
 __all__ = [
+    "AUTO",
+    "PLATFORM_DIR",
     "CompositeCommand",
+    "DetectSpec",
+    "DeviceSetting",
     "EnableSpec",
     "LoginPatterns",
     "LogoutSpec",
@@ -382,6 +374,8 @@ __all__ = [
     "Staging",
     "VerbTable",
     "list_platforms",
+    "device_platforms",
+    "platform_lineage",
     "load_platform",
     "load_platform_file",
 ]

@@ -15,6 +15,7 @@ from .debug_state import DebugTracker
 from .link import Link
 from .observer import RunObserver
 from .plan import PlannedStep
+from .settings_state import SettingsTracker
 from .steps import StepRunner
 
 
@@ -26,11 +27,15 @@ class Cleanup:
     debug: DebugTracker
     steps: list[PlannedStep]
     policy: ReconnectPolicy
+    settings: SettingsTracker | None = None  # device settings the session changed (paging), restored here
 
     def owed(self, runner: StepRunner | None = None) -> bool:
         """Is there anything to clean up? Only when we ever reached the device."""
         staged = runner is not None and runner.dialin.owes_cleanup()  # temporary files of staged outputs
-        return self.link.connected_once and (bool(self.steps) or self.debug.on or staged)
+        return self.link.connected_once and (bool(self.steps) or self.debug.on or staged or self._settings_on())
+
+    def _settings_on(self) -> bool:
+        return self.settings is not None and self.settings.on
 
     def run(self, runner: StepRunner) -> str:
         """'done', 'pending' (debug may still be on), 'failed' (cleanup steps failed, debug is off) or 'none'."""
@@ -52,13 +57,14 @@ class Cleanup:
                 break
             self.journal.write(CleanupCompleted())
             return "done"
-        if not self.debug.on and not runner.dialin.owes_cleanup():  # nothing left on the device: owe nothing
+        if not self.debug.on and not runner.dialin.owes_cleanup() and not self._settings_on():  # nothing is left
             self.journal.write(CleanupFailed(cause=cause))
             self.obs.notice(f"cleanup steps did not all run ({cause}); debug is off")
             return "failed"
         self.journal.write(CleanupPendingEvent(cause=cause))
-        self.obs.notice("CLEANUP PENDING: debug may still be on; run `collector resume` as soon as "
-                        "the device is reachable")
+        left = "a device setting is still changed" if self._settings_on() and not self.debug.on else \
+            "debug may still be on"
+        self.obs.notice(f"CLEANUP PENDING: {left}; run `collector resume` as soon as the device is reachable")
         return "pending"
 
     def _round(self, runner: StepRunner) -> None:
@@ -76,3 +82,5 @@ class Cleanup:
             if rec is not None and rec.done:
                 continue
             runner.run(step, "cleanup")
+        if self.settings is not None and self.settings.on:  # last: the playbook's cleanup ran with paging off
+            self.settings.restore(session, "cleanup")

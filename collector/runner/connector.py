@@ -6,6 +6,7 @@ Authentication, host-key, usage and device-state errors are never retried.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from ..credentials import Credentials
 from ..errors import (
     AuthenticationError,
     CollectorError,
@@ -29,7 +31,7 @@ from ..errors import (
     HostKeyError,
     UsageError,
 )
-from ..platforms import Platform
+from ..platforms import DeviceSetting, Platform
 from ..session.session import Session
 from ..store.chunks import RawStream
 from ..target import Target
@@ -75,6 +77,7 @@ class Connector:
         send_break: bool = False,
         factory: Callable[[Target, ConnectOptions], Transport] = make_transport,
         gate: LoginGate | None = None,
+        before_change: Callable[[DeviceSetting], None] | None = None,
     ) -> None:
         self.target = target
         self.options = options
@@ -87,6 +90,7 @@ class Connector:
         self.send_break = send_break
         self.factory = factory
         self.gate = gate
+        self.before_change = before_change  # journals a device-setting change before the session makes it
         self.connects = 0
 
     def _open_once(self) -> Session:
@@ -94,17 +98,31 @@ class Connector:
             return self._open()
 
     def _open(self) -> Session:
-        transport = self.factory(self.target, self.options)
+        transport = self.factory(self._login_target(), self.options)
         try:
             transport.open()
-            session = Session(transport, self.platform, self.options.credentials, self.raw, progress=self.progress,
-                              send_break=self.send_break)
+            session = Session(transport, self.platform, self._credentials(), self.raw, progress=self.progress,
+                              send_break=self.send_break, before_change=self.before_change)
             session.open(timeout=self.login_timeout)
         except BaseException:
             transport.close()
             raise
         self.connects += 1
         return session
+
+    def _login_target(self) -> Target:
+        """The target as the transport logs in: with the platform's login options after the user (RouterOS)."""
+        suffix = self.platform.username_suffix
+        if not suffix or not self.target.user or self.target.user.endswith(suffix):
+            return self.target
+        return dataclasses.replace(self.target, user=self.target.user + suffix)
+
+    def _credentials(self) -> Credentials:
+        creds = self.options.credentials
+        suffix = self.platform.username_suffix
+        if not suffix or not creds.username or creds.username.endswith(suffix):
+            return creds
+        return dataclasses.replace(creds, username=creds.username + suffix)
 
     def connect(self) -> Session:
         """First connection. Unreachable targets fail at once (the user is watching, and a wrong

@@ -73,6 +73,7 @@ class RunInfo(_Record):
     connect: ConnectRecord = ConnectRecord()
     credentials: CredentialRecord = CredentialRecord()
     platform: str | None = None
+    detection: dict[str, Any] | None = Field(default=None, description="platform: auto: what was found and why")
     playbook: PlaybookRecord = PlaybookRecord()
     case: str | None = None
     allow_changes: bool = Field(default=False, description="--allow-changes was given")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from ..store.chunks import DEFAULT_CHUNK_SIZE, RawStream
 from ..store.events import RunEnded, RunResumed, RunStarted, SessionStateRestored
 from ..store.fsutil import utc_now
 from ..store.journal import Journal
+from ..store.platform_events import PlatformDetected
 from ..store.records import StepRecord
 from ..store.rundir import RunDir
 from ..target import Target
@@ -34,10 +36,13 @@ from .observer import RunObserver
 from .plan import PlannedStep
 from .run_info import ConnectRecord, CredentialRecord, PlaybookRecord, RunInfo
 from .salvage import salvage_partials
+from .settings_state import SettingsTracker
 from .signals import peak_rss_kib, signals_as_interrupt
 from .steps import StepRunner
 
 OK_STATUSES = ("ok", "completed-with-errors")
+#: `platform: auto`: the steps (and their playbook) for the platform found after login, guard-checked (may raise)
+Retarget = Callable[[Platform], tuple[list[PlannedStep], PlaybookRecord]]
 
 
 @dataclass
@@ -74,7 +79,8 @@ class Runner:
 
     def __init__(self, steps: list[PlannedStep], platform: Platform, target: Target, options: ConnectOptions,
                  run_options: RunOptions | None = None, observer: RunObserver | None = None, *,
-                 playbook_info: PlaybookRecord | dict[str, Any] | None = None) -> None:
+                 playbook_info: PlaybookRecord | dict[str, Any] | None = None,
+                 retarget: Retarget | None = None) -> None:
         self.steps = [s for s in steps if s.kind != "cleanup"]
         self.cleanup_steps = [s for s in steps if s.kind == "cleanup"]
         self.platform = platform
@@ -85,6 +91,7 @@ class Runner:
         self.playbook = (playbook_info if isinstance(playbook_info, PlaybookRecord)
                          else PlaybookRecord.model_validate(playbook_info or {}))
         self.masker = options.credentials.masker
+        self.retarget = retarget
 
     # -- public ---------------------------------------------------------------------------
     def start(self) -> RunOutcome:
@@ -118,14 +125,16 @@ class Runner:
         return info.model_dump(mode="json", exclude={"format", "link"})
 
     def _parts(self, rd: RunDir, raw: RawStream, journal: Journal) -> tuple[Link, StepRunner, Cleanup]:
+        settings = SettingsTracker(journal)
         connector = Connector(self.target, self.options, self.platform, raw, policy=self.ropts.policy,
                               progress=self.obs.bytes_read, login_timeout=self.ropts.login_timeout,
-                              send_break=self.ropts.send_break, gate=self.ropts.login_gate)
+                              send_break=self.ropts.send_break, gate=self.ropts.login_gate,
+                              before_change=settings.about_to_change)
         debug = DebugTracker(self.platform, journal)
         link = Link(connector, journal, self.obs, debug, self.target.display(),
                     restore=lambda s: self._restore_session_state(s, journal, debug))
         steps = StepRunner(link, journal, rd, self.obs, debug, self.ropts.allow_changes)
-        cleanup = Cleanup(link, journal, self.obs, debug, self.cleanup_steps, self.ropts.cleanup_policy)
+        cleanup = Cleanup(link, journal, self.obs, debug, self.cleanup_steps, self.ropts.cleanup_policy, settings)
         return link, steps, cleanup
 
     def _execute(self, rd: RunDir, *, resumed: bool) -> RunOutcome:
@@ -168,6 +177,8 @@ class Runner:
 
     def _main(self, link: Link, steps: StepRunner, journal: Journal, rd: RunDir, resumed: bool) -> None:
         session = link.connect()
+        if session.detection is not None:
+            self._adopt(session, link, steps, journal, rd)
         if resumed and (link.debug.on or journal.state.cleanup == "pending"):
             self.obs.notice("cleaning up what the previous run left on (debug off) before continuing")
             link.debug.switch_off(session, "resume")
@@ -181,6 +192,28 @@ class Runner:
                 self._run_capture(step, link, journal, rd)
             else:
                 steps.run(step, step.kind)
+
+    def _adopt(self, session: Session, link: Link, steps: StepRunner, journal: Journal, rd: RunDir) -> None:
+        """`platform: auto`: talk as the platform the session found from now on (reconnects log in as it), journal
+        what was found and why, and take the steps meant for it (guard-checked by `retarget`, before any step)."""
+        found = session.detection
+        assert found is not None
+        self.platform = session.platform
+        link.connector.platform = link.debug.platform = steps.dialin.platform = self.platform
+        journal.write(PlatformDetected(platform=found.platform, reason=found.reason, prompt=found.prompt,
+                                       candidates=found.candidates, tried=found.tried))
+        self.obs.notice(f"platform detected: {found.platform} ({found.reason})")
+        update: dict[str, Any] = {"platform": found.platform,
+                                  "detection": {"platform": found.platform, "reason": found.reason,
+                                                "prompt": found.prompt, "candidates": found.candidates,
+                                                "tried": [t["command"] for t in found.tried]}}
+        if self.retarget is not None:
+            planned, record = self.retarget(self.platform)
+            self.steps[:] = [s for s in planned if s.kind != "cleanup"]
+            self.cleanup_steps[:] = [s for s in planned if s.kind == "cleanup"]
+            self.playbook = record
+            update["playbook"] = record.model_dump(mode="json")
+        rd.update_run_info(self.masker, **update)
 
     def _close(self, rd: RunDir, link: Link, raw: RawStream, journal: Journal, status: str,
                error: CollectorError | None) -> tuple[str, CollectorError | None]:

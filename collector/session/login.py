@@ -43,6 +43,12 @@ def _passphrase(creds: Credentials, ret: Callable[[], bytes]) -> Callable[[Dialo
     return answer
 
 
+def _canned(response: str, ret: Callable[[], bytes]) -> Callable[[DialogContext], bytes]:
+    """A platform's fixed answer; a newline in it is the Return key of this line."""
+    data = response.encode()
+    return lambda ctx: data.replace(b"\n", ret())
+
+
 def login_dialog(platform: Platform, creds: Credentials, ret: Callable[[], bytes]) -> Dialog:
     """Statements for reaching a prompt; the caller ends the dialog when the prompt matcher fires."""
     pats = platform.login
@@ -100,6 +106,8 @@ def login_dialog(platform: Platform, creds: Credentials, ret: Callable[[], bytes
         max_count=3)
     add("initial_config", pats.initial_config_dialog, lambda c: b"no" + ret(), max_count=2)
     add("autoinstall", pats.autoinstall, lambda c: b"yes" + ret(), max_count=2)
+    for n, reply in enumerate(pats.replies):  # accept a banner, decline a password change: platform data
+        add(f"login_reply_{n}", reply.pattern, _canned(reply.response, ret), max_count=2)
     for n, pattern in enumerate(platform.paging_patterns):
         add(f"paging_{n}", pattern, paging, max_count=PAGING_IN_LOGIN)
     return Dialog(table)
@@ -121,7 +129,16 @@ def enable_dialog(spec: EnableSpec, creds: Credentials, ret: Callable[[], bytes]
     def refused(ctx: DialogContext) -> bytes | None:
         raise AuthenticationError("enable secret refused by the device", hint="check the enable secret")
 
-    return Dialog([
+    def username(ctx: DialogContext) -> bytes:
+        if not creds.username:
+            raise AuthenticationError("enable asks for a username and none was given",
+                                      hint="put it in the target URL: ssh://USER@host")
+        return creds.username.encode() + ret()
+
+    table = [
         Statement.of("enable_refused", f"(?:{spec.refused_pattern})[\\s\\S]*", refused),
         Statement.of("enable_password", spec.password_prompt, answer, max_count=2),
-    ])
+    ]
+    if spec.username_prompt:  # ProCurve: enable asks for the manager's username too
+        table.append(Statement.of("enable_username", spec.username_prompt, username, max_count=2))
+    return Dialog(table)

@@ -11,8 +11,9 @@ from ..expect.text import ANSI as _ANSI
 
 # An escape sequence that may still be incomplete at the end of a block.
 _ANSI_PARTIAL = re.compile(rb"\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b]*\x1b?)?\Z")
-# The erase sequence devices send after a pager prompt: backspaces, blanks, backspaces.
-_ERASE = rb"(?:\x08+[ \t]*\x08*|\r[ \t]*\r|\x1b\[K)?"
+# The erase sequence devices send after a pager prompt: backspaces, blanks, backspaces (IOS); or cursor-left,
+# blanks, cursor-left (VRP: ESC[16D); or CR, blanks, CR; or erase-line.
+_ERASE = rb"(?:\x08+[ \t]*\x08*|\x1b\[\d*D[ \t]*\x1b\[\d*D|\r[ \t]*\r|\r?\x1b\[\d?K)?"
 _CARRY_LIMIT = 64
 _LONG_LINE = 8192  # longer "lines" (binary, no LF) are cut at a safe point instead
 

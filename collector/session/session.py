@@ -6,6 +6,7 @@ The only code that reads a transport (through SessionStream); everything above a
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Callable, Iterator
 
 from ..credentials import Credentials
@@ -13,7 +14,7 @@ from ..errors import AuthenticationError, ConnectionLost, DeviceError
 from ..expect.dialog import Dialog, DialogContext, DialogTimeout, Quiet, Statement, TooManyMatches
 from ..expect.prompt import PromptMatch, PromptMatcher, quoted_split, random_prompt
 from ..expect.text import last_line, strip_for_match
-from ..platforms import Platform
+from ..platforms import AUTO, DeviceSetting, Platform, load_platform
 from ..store.chunks import RawStream
 from ..transports.base import ExecRunner, Transport
 from .command import (
@@ -25,6 +26,7 @@ from .command import (
     NullSink,
     OutputSink,
 )
+from .detect import Detection, detect
 from .login import enable_dialog, login_dialog
 from .normalize import Normalizer
 from .stream import SessionStream, Tap
@@ -32,6 +34,17 @@ from .stream import SessionStream, Tap
 SETUP_IDLE = 15.0
 LOGOUT_WAIT = 2.0
 PAGING_MAX = 10_000_000  # pager prompts answered in one command (a 1 GB output pages a lot)
+
+
+class _Head:
+    """Keeps the first 64 KiB of an output (detection and setting queries read small outputs)."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def write(self, data: bytes) -> None:
+        if len(self.data) < 65536:
+            self.data += data[: 65536 - len(self.data)]
 
 
 class Session:
@@ -47,6 +60,7 @@ class Session:
         progress: Callable[[int], None] | None = None,
         wake_after: float = 2.0,
         send_break: bool = False,
+        before_change: Callable[[DeviceSetting], None] | None = None,
     ) -> None:
         self.transport = transport
         self.platform = platform
@@ -54,7 +68,10 @@ class Session:
         self.stream = SessionStream(transport, raw, platform_return=platform.return_char, progress=progress)
         self.wake_after = wake_after
         self.send_break = send_break
-        self.matcher = PromptMatcher(platform.prompt_pattern, platform.paging_patterns)
+        self.matcher = PromptMatcher(platform.prompt_pattern, platform.paging_patterns, platform.prompt_host)
+        self.before_change = before_change  # told before a device setting is changed (the runner journals it)
+        self.detection: Detection | None = None  # platform: auto: what was found after login, and why
+        self.changed: list[str] = []  # device settings this session changed (names)
         self.prompt: str | None = None
         self.mode: str = "other"  # user | privileged | config | other (Platform.mode_of)
         self.prompt_kind = "learned"  # learned | unique (a per-session random prompt on shells)
@@ -97,6 +114,9 @@ class Session:
         # a shell gets a unique prompt right after: that proves the prompt, so one sighting is enough there
         prompt = self._reach_prompt(timeout, confirm_twice=not (setup and self.platform.unique_prompt))
         self._at(prompt)
+        if self.platform.name == AUTO:
+            self.detection = detect(prompt, self._probe)
+            self.adopt(load_platform(self.detection.platform))
         if self.mode == "config" and self.platform.config_exit_command:
             self.run(self.platform.config_exit_command, NullSink(), idle_timeout=SETUP_IDLE)
         want_enable = enable if enable is not None else self.creds.enable is not None
@@ -106,7 +126,34 @@ class Session:
             self._unique_prompt()
             for cmd in self.platform.setup_commands:
                 self.setup_log.append(self.run(cmd, NullSink(), idle_timeout=SETUP_IDLE))
+            for setting in self.platform.settings:
+                self._change(setting)
         return self.prompt or prompt
+
+    def adopt(self, platform: Platform) -> None:
+        """Talk as `platform` from now on (the platform `auto` detected): its prompts, pager, Return key."""
+        self.platform = platform
+        self.matcher = PromptMatcher(platform.prompt_pattern, platform.paging_patterns, platform.prompt_host)
+        self.stream.use_return(platform.return_char)
+        if self.prompt is not None:
+            self._at(self.prompt)
+
+    def _probe(self, command: str) -> tuple[CommandResult, bytes]:
+        sink = _Head()
+        return self.run(command, sink, idle_timeout=SETUP_IDLE), bytes(sink.data)
+
+    def _change(self, setting: DeviceSetting) -> None:
+        """A device setting collector needs changed (paging): read it, change it when needed, after telling the
+        runner (which journals it first and restores it at the end)."""
+        if setting.query is not None and setting.changed_if is not None:
+            _, current = self._probe(setting.query)
+            if not re.search(setting.changed_if, current.decode("utf-8", "replace"), re.M):
+                return
+        if self.before_change is not None:
+            self.before_change(setting)
+        for cmd in setting.apply:
+            self.setup_log.append(self.run(cmd, NullSink(), idle_timeout=SETUP_IDLE))
+        self.changed.append(setting.name)
 
     def _at(self, prompt: str) -> None:
         self.matcher.learn(prompt.encode())

@@ -69,6 +69,10 @@ class SessionStream:
         """The Return key; the transport may know better (Telnet in BINARY mode reads CR LF as two Returns)."""
         return self.transport.return_key or self._platform_return
 
+    def use_return(self, platform_return: str) -> None:
+        """The platform's Return key from now on (after `platform: auto` found the platform)."""
+        self._platform_return = platform_return.encode()
+
     @property
     def offset(self) -> int:
         """Bytes in the raw stream so far (where the next byte read will be stored)."""

@@ -1,6 +1,6 @@
-"""What a simulated device is: hostname, secrets, login dialog, paging, debug rate, transcripts.
+"""What a simulated device is: hostname, secrets, login dialog, CLI style, device settings, transcripts.
 
-Loaded from transcripts/<name>/device.yaml (see transcripts/README.md); every field has a default.
+Loaded from transcripts/<name>/device.yaml (see transcripts/README.md); every field has a default (Cisco IOS).
 """
 
 from __future__ import annotations
@@ -8,9 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..errors import UsageError
+from .style import CliStyle, Question
 
 TRANSCRIPTS_ROOT = Path(__file__).resolve().parents[2] / "transcripts"
 DEFAULT_TRANSCRIPTS = TRANSCRIPTS_ROOT / "cisco_ios"
@@ -33,6 +34,11 @@ class LoginDialog(BaseModel):
     password_prompt: str = "Password: "
     otp_prompt: str = "OTP: "
     fail_message: str = "% Login invalid"
+    press_return_text: str = "Press RETURN to get started!"
+    username_options: bool = Field(
+        default=False, description="RouterOS: `user+ct511w4098h` carries terminal options (h: page height) after +"
+    )
+    questions: list[Question] = Field(default=[], description="asked before the username or after the login")
 
 
 class Generator(BaseModel):
@@ -40,15 +46,16 @@ class Generator(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["showtech", "seq", "yes", "blob"]
+    kind: Literal["showtech", "seq", "yes", "blob", "template"]
     size: int | None = None  # showtech only: overrides profile.show_tech_bytes
+    text: str = ""  # template only: {name} is replaced by the device setting `name`
 
 
 class DeviceProfile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = "cisco_ios"
-    platform: Literal["cisco_ios", "linux"] = "cisco_ios"
+    platform: str = "cisco_ios"
     hostname: str = "R1"
     enable_secret: str | None = "enable123"
     start_privileged: bool = False
@@ -64,6 +71,18 @@ class DeviceProfile(BaseModel):
     )
     generators: dict[str, Generator] = Field(default_factory=dict)
     seed: int = 1
+    cli: CliStyle = Field(default_factory=CliStyle)
+    settings: dict[str, str] = Field(default_factory=dict, description="device-wide settings and their values")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shell_defaults(cls, data: Any) -> Any:
+        """A linux profile without a `cli:` section is a POSIX shell (no enable, pager, debug or config mode)."""
+        if isinstance(data, dict) and data.get("platform") == "linux" and "cli" not in data:
+            data = {**data, "cli": {"kind": "shell", "abbreviations": False, "intro": "", "after_login": "",
+                                    "enable": None, "debug": None, "config": None, "exit": ["exit", "logout"],
+                                    "noop": [], "confirms": {}, "paging": {"commands": {}}}}
+        return data
 
     @field_validator("line_ending", mode="before")
     @classmethod

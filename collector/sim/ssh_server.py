@@ -100,13 +100,19 @@ class _Server(paramiko.ServerInterface):
     def check_auth_none(self, username: str) -> int:
         return AUTH_FAILED
 
+    def _user(self, username: str) -> str:
+        """The account name: RouterOS-style profiles take terminal options after `+` (admin+ct511w4098h)."""
+        if self.o.device.profile.login.username_options:
+            return username.partition("+")[0]
+        return username
+
     def check_auth_password(self, username: str, password: str) -> int:
         # With an OTP configured a password alone never suffices: that is what 2FA means.
-        ok = self.o.otp is None and self.o.users.get(username) == password
+        ok = self.o.otp is None and self.o.users.get(self._user(username)) == password
         return self._attempt(username, "password", ok)
 
     def check_auth_publickey(self, username: str, key: paramiko.PKey) -> int:
-        ok = username in self.o.users and any(k.asbytes() == key.asbytes() for k in self.o.authorized_keys)
+        ok = self._user(username) in self.o.users and any(k.asbytes() == key.asbytes() for k in self.o.authorized_keys)
         probe = (username, fingerprint(key))
         if probe in self.seen_keys:  # the signed request after a probe counts once
             return AUTH_SUCCESSFUL if ok else AUTH_FAILED
@@ -114,7 +120,7 @@ class _Server(paramiko.ServerInterface):
         return self._attempt(username, "publickey", ok)
 
     def check_auth_interactive(self, username: str, submethods: str) -> Any:
-        self.kbd_user = username
+        self.kbd_user = self._user(username)
         self.kbd_stage = 1
         prompts: list[tuple[str, bool]] = [("Password: ", False)]
         if self.o.otp is not None and not self.o.otp_separate_round:

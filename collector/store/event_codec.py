@@ -9,7 +9,10 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import dialin_events  # noqa: F401 - registers the dial-in recovery events
+from . import (
+    dialin_events,  # noqa: F401 - registers the dial-in recovery events
+    platform_events,  # noqa: F401 - registers platform detection and device-setting events
+)
 from .events import Event, StepEvent
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from . import dialin_events as dev
 from . import events as ev
+from . import platform_events as pev
 
 
 @dataclass
@@ -123,6 +124,8 @@ class RunState:
     prompt: str | None = None  # the device's prompt when last connected (its hostname for the bundle)
     mode: str | None = None  # user | privileged | config | other, at the last connect
     staged: dict[str, int] = field(default_factory=dict)  # temporary files on the device -> their step
+    settings_changed: dict[str, list[str]] = field(default_factory=dict)  # device settings to restore -> commands
+    platform: str | None = None  # what `platform: auto` detected
 
     def ordered(self, kind: str | None = None) -> list[StepRecord]:
         """Main steps (trigger steps right after their capture), then cleanup steps."""
@@ -289,6 +292,17 @@ def _cleanup_pending(s: RunState, e: ev.CleanupPendingEvent | ev.CleanupFailed) 
     s.cleanup = "pending" if isinstance(e, ev.CleanupPendingEvent) else "failed"
 
 
+def _setting(s: RunState, e: pev.SettingChanged | pev.SettingRestored) -> None:
+    if isinstance(e, pev.SettingChanged):
+        s.settings_changed[e.name] = list(e.restore)
+    else:
+        s.settings_changed.pop(e.name, None)
+
+
+def _detected(s: RunState, e: pev.PlatformDetected) -> None:
+    s.platform = e.platform
+
+
 def _run_ended(s: RunState, e: ev.RunEnded) -> None:
     s.status, s.ended_at = e.status, e.ts
 
@@ -316,6 +330,9 @@ _HANDLERS: dict[type, Callable[[RunState, Any], None]] = {
     ev.CleanupPendingEvent: _cleanup_pending,
     ev.CleanupFailed: _cleanup_pending,
     ev.RunEnded: _run_ended,
+    pev.SettingChanged: _setting,
+    pev.SettingRestored: _setting,
+    pev.PlatformDetected: _detected,
 }
 
 

@@ -45,8 +45,8 @@ def mask_secret(secret: Secret | None) -> None:
 def setup(verbose: int = 0, log_file: Path | None = None) -> None:
     """One masked stderr handler (and a private file at DEBUG when --log-file is given) on the root logger."""
     root = logging.getLogger()
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
+    for old in list(root.handlers):
+        root.removeHandler(old)
     handler: logging.Handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter(PLAIN if os.environ.get("JOURNAL_STREAM") else STAMPED))
     handler.addFilter(FILTER)

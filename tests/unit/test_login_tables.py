@@ -76,7 +76,11 @@ def test_banner_paging_is_answered_with_the_platforms_response(platform: str) ->
     p = load_platform(platform)
     if not p.paging_patterns:
         pytest.skip("no paging on this platform")
-    samples = {"cisco_ios": b" --More-- ", "juniper_junos": b"---(more)---", "linux": b"--More--"}
+    samples = {"cisco_ios": b" --More-- ", "juniper_junos": b"---(more)---", "linux": b"--More--",
+               "cisco_asa": b"<--- More --->", "cisco_wlc": b"--More-- or (q)uit",
+               "extreme_exos": b"Press <SPACE> to continue or <Q> to quit:",
+               "hp_procurve": b"-- MORE --, next page: Space, next line: Enter, quit: Control-C",
+               "huawei": b"  ---- More ----", "mikrotik_routeros": b"-- [Q quit|D dump|down]"}
     text = samples.get(platform, b" --More-- ")
     name, sent = answer(platform, b"long banner\r\n" + text)
     assert name is not None and name.startswith("paging_") and sent == p.paging_response.encode()
@@ -104,7 +108,9 @@ def test_user_mode_is_told_by_platform_data(platform: str) -> None:
     else:
         assert p.mode_of("R1>") == "user" and p.mode_of("R1#") == "privileged"
     if p.config_pattern and p.config_exit_command:
-        config = {"juniper_junos": "ops@R1#"}.get(platform, "R1(config)#")
+        config = {"juniper_junos": "ops@R1#", "paloalto_panos": "ops@R1#", "cisco_xr": "RP/0/RP0/CPU0:R1(config)#",
+                  "cisco_wlc": "(R1) config>", "fortinet": "R1 (console) #", "huawei": "[R1]"}.get(platform,
+                                                                                                 "R1(config)#")
         assert p.mode_of(config) == "config"
 
 

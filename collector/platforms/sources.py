@@ -1,0 +1,115 @@
+"""Where platform files come from: the bundled ones, and your own (COLLECTOR_PLATFORMS, config dir platforms/).
+
+Returns raw mappings with `extends:` resolved; the Platform model (platforms/__init__.py) validates them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from ..errors import PlaybookError
+
+PLATFORM_DIR = Path(__file__).resolve().parent
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+class PlatformError(PlaybookError):
+    """An unknown platform name or a platform file that does not validate."""
+
+
+def user_platform_dirs() -> list[Path]:
+    """Your own platform directories: COLLECTOR_PLATFORMS (os.pathsep-separated), then <config dir>/platforms."""
+    from ..paths import config_dir
+
+    dirs = [Path(p).expanduser() for p in os.environ.get("COLLECTOR_PLATFORMS", "").split(os.pathsep) if p]
+    dirs.append(config_dir() / "platforms")
+    return [d for d in dirs if d.is_dir()]
+
+
+def bundled_names() -> list[str]:
+    return sorted(p.stem for p in PLATFORM_DIR.glob("*.yaml"))
+
+
+def platform_files() -> dict[str, Path]:
+    """Every platform name and its file: bundled first, then yours (the first directory naming one wins).
+
+    A file of yours may not take a bundled name (that would silently change its read-only rules): name it
+    differently and start it with `extends: <bundled name>`.
+    """
+    files = {p.stem: p for p in sorted(PLATFORM_DIR.glob("*.yaml"))}
+    bundled = set(files)
+    for directory in user_platform_dirs():
+        for path in sorted(directory.glob("*.yaml")):
+            name = path.stem
+            if name in bundled:
+                raise PlatformError(
+                    f"{path}: a platform of your own may not reuse the bundled name {name!r}",
+                    hint=f"rename the file (e.g. my_{name}.yaml, with `name: my_{name}`) and start it with "
+                    f"`extends: {name}`",
+                )
+            if not NAME_RE.match(name):
+                raise PlatformError(f"{path}: a platform file name must be lower-case letters, digits and _",
+                                    hint="e.g. acme_os.yaml")
+            files.setdefault(name, path)
+    return files
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    yaml = YAML(typ="safe", pure=True)
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, YAMLError) as exc:
+        raise PlatformError(f"{path}: cannot read platform file: {exc}") from None
+    if not isinstance(data, dict):
+        raise PlatformError(f"{path}: a platform file must be a YAML mapping")
+    return data
+
+
+def unknown(name: str, known: list[str]) -> PlatformError:
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return PlatformError(
+        f"unknown platform {name!r}; known platforms: {', '.join(known)}",
+        hint=f"{hint}platform names follow netmiko's (cisco_ios, linux, ...)",
+    )
+
+
+def resolve(name: str, seen: tuple[str, ...] = ()) -> tuple[dict[str, Any], list[str]]:
+    """The platform's keys with `extends` applied (a child's keys replace its parent's whole), and its lineage
+    (the name, then every platform it extends)."""
+    files = platform_files()
+    path = files.get(name)
+    if not NAME_RE.match(name) or path is None:
+        raise unknown(name, sorted(files))
+    if name in seen:
+        raise PlatformError(f"platform {name!r}: `extends` loops through {' -> '.join(seen + (name,))}")
+    data = read_yaml(path)
+    parent = data.pop("extends", None)
+    lineage = [name]
+    if parent is not None:
+        merged, parents = resolve(str(parent), seen + (name,))
+        merged.update(data)
+        data, lineage = merged, [name, *parents]
+    return data, lineage
+
+
+def resolve_file(path: Path) -> dict[str, Any]:
+    """A platform file given by path: its keys with `extends` (a known platform's name) applied."""
+    data = read_yaml(path)
+    parent = data.pop("extends", None)
+    if parent is not None:
+        merged, _ = resolve(str(parent))
+        merged.update(data)
+        data = merged
+    return data
+
+
+__all__ = ["NAME_RE", "PLATFORM_DIR", "PlatformError", "bundled_names", "platform_files", "read_yaml", "resolve",
+           "resolve_file", "unknown", "user_platform_dirs"]
