@@ -213,8 +213,8 @@ def bench_faults(tmp: Path, n: int = 100, dropped: int = 10) -> dict[str, Any]:
                         env={"SIM_PW": SIM_PW, "SIM_EN": SIM_EN})
         fired = sum(p.faults for p in proxies)
     finally:
-        for p in proxies:
-            p.stop()
+        for fault_proxy in proxies:
+            fault_proxy.stop()
         sim.stop()
     profile = DeviceProfile.load("cisco_ios", show_tech_bytes=1 << 20)
     once = equal = 0

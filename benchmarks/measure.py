@@ -6,12 +6,17 @@ Stats are min/median/max over runs; comparisons are ratios of medians, so the bo
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
+import pty
 import signal
 import statistics
+import struct
 import subprocess
 import sys
+import tempfile
+import termios
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -68,6 +73,11 @@ class Budget:
     target: float
     lower_is_better: bool = False
     unit: str = "×"
+    spec: str = ""  # number format of value and target in the report (default: by unit)
+
+    def fmt(self, value: float) -> str:
+        spec = self.spec or (".2f" if self.unit == "×" else (".0f" if not self.unit else ".1f"))
+        return f"{format(value, spec)}{self.unit}"
 
     @property
     def met(self) -> bool | None:
@@ -145,16 +155,7 @@ def run_child(argv: list[str], timeout: float, *, tool: str = "", case: str = ""
                for n, s in (("out", proc.stdout), ("err", proc.stderr))]
     for t in readers:
         t.start()
-    killed = threading.Event()
-
-    def kill() -> None:
-        killed.set()
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-
-    timer = threading.Timer(timeout, kill)
-    timer.daemon = True
-    timer.start()
+    timer, killed = _kill_group_after(proc, timeout)
     try:
         _pid, status, usage = os.wait4(proc.pid, 0)
     finally:
@@ -187,6 +188,103 @@ def run_child(argv: list[str], timeout: float, *, tool: str = "", case: str = ""
     else:
         sample.ok = True
     return sample
+
+
+@dataclass
+class _Drain:
+    """Reads one output stream to its end: the byte count and the last bytes (for an error line)."""
+
+    fd: int
+    total: int = 0
+    tail: bytes = b""
+
+    def run(self) -> None:
+        while True:
+            try:
+                block = os.read(self.fd, 65536)
+            except OSError:  # a pty master reads EIO once the last writer has closed
+                break
+            if not block:
+                break
+            self.total += len(block)
+            self.tail = (self.tail + block)[-2048:]
+
+
+def _open_terminal(cols: int, rows: int) -> tuple[int, int]:
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    return master, slave
+
+
+def run_whole(argv: list[str], timeout: float, *, terminal: bool = False, tool: str = "", case: str = "",
+              size: tuple[int, int] = (120, 40), env: dict[str, str] | None = None) -> Sample:
+    """Run argv as a user runs it, start to exit, under benchmarks/proc_time.py (a small stdlib launcher that
+    forks, execs and os.wait4s, like /usr/bin/time): wall, CPU of the whole process tree, peak RSS of its largest
+    process. terminal: stdout and stderr are one pty of `size` (columns, rows), as in a terminal; else two pipes.
+    The output is read as it comes and counted, not kept. Sample.result holds exit, out_bytes, user_s, sys_s.
+    env: variables added to this process's environment for the run."""
+    child_env = {**os.environ, **(env or {})}
+    with tempfile.TemporaryDirectory(prefix="bench-time-") as tmp:
+        res = Path(tmp) / "time.json"
+        full = [sys.executable, "-I", "-S", str(REPO / "benchmarks" / "proc_time.py"), str(res), *argv]
+        if terminal:
+            master, slave = _open_terminal(*size)
+            try:
+                proc = subprocess.Popen(full, cwd=REPO, env=child_env, stdin=subprocess.DEVNULL, stdout=slave,
+                                        stderr=slave, process_group=0)
+            finally:
+                os.close(slave)
+            fds = [master]
+        else:
+            proc = subprocess.Popen(full, cwd=REPO, env=child_env, stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, process_group=0)
+            fds = [s.fileno() for s in (proc.stdout, proc.stderr) if s is not None]
+        drains = [_Drain(fd) for fd in fds]
+        readers = [threading.Thread(target=d.run, daemon=True) for d in drains]
+        for r in readers:
+            r.start()
+        timer, killed = _kill_group_after(proc, timeout)
+        try:
+            proc.wait()
+        finally:
+            timer.cancel()
+        with contextlib.suppress(ProcessLookupError):  # nothing the run started may outlive it
+            os.killpg(proc.pid, signal.SIGKILL)
+        for r in readers:
+            r.join(timeout=5)
+        if terminal:
+            os.close(fds[0])
+        for s in (proc.stdout, proc.stderr):
+            if s is not None:
+                s.close()
+        timing = json.loads(res.read_text()) if res.exists() else {}
+    out_bytes = sum(d.total for d in drains)
+    tail = b"".join(d.tail for d in drains).decode(errors="replace").strip().splitlines() or ["no output"]
+    sample = Sample(tool=tool, case=case, ok=False, wall_s=float(timing.get("wall_s", 0.0)),
+                    cpu_s=float(timing.get("cpu_s", 0.0)), maxrss_mb=float(timing.get("maxrss_kb", 0)) / 1024.0,
+                    result={"exit": timing.get("exit"), "out_bytes": out_bytes, "user_s": timing.get("user_s"),
+                            "sys_s": timing.get("sys_s")})
+    if killed.is_set():
+        sample.error = f"killed after {timeout:.0f} s"
+    elif timing.get("exit") != 0:
+        sample.error = f"exit {timing.get('exit', proc.returncode)}: {tail[-1][:200]}"
+    else:
+        sample.ok = True
+    return sample
+
+
+def _kill_group_after(proc: subprocess.Popen[bytes], timeout: float) -> tuple[threading.Timer, threading.Event]:
+    killed = threading.Event()
+
+    def kill() -> None:
+        killed.set()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+    timer = threading.Timer(timeout, kill)
+    timer.daemon = True
+    timer.start()
+    return timer, killed
 
 
 def tool_job(job: dict[str, Any], timeout: float) -> Sample:

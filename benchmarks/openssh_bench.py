@@ -65,7 +65,7 @@ def _collector(tool: str, host: BenchHost, work: Path, command: str) -> tuple[fl
     opts = ConnectOptions(credentials=creds, known_hosts=None if tool.startswith("openssh") else host.known_hosts,
                           system_known_hosts=None, ssh_config=None)
     raw = RawStream(work / "raw", masker=creds.masker)
-    sink = StepFile(work / "step.txt")
+    sink = StepFile(work / "step.txt", masker=creds.masker)
     transport = make_transport(target, opts)
     transport.open()
     session = Session(transport, load_platform("linux"), creds, raw)
