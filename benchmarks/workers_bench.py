@@ -190,7 +190,9 @@ def kill_run(tmp: Path, url: str, inv: Path, pb: Path, i: int, rng: random.Rando
     doc = json.loads(out)
     fleet = Path(doc["fleet_dir"])
     with tarfile.open(doc["bundle"]) as tar:
-        manifest = json.loads(tar.extractfile(next(m for m in tar if m.name.endswith("manifest.json"))).read())
+        member = tar.extractfile(next(m for m in tar if m.name.endswith("manifest.json")))
+        assert member is not None
+        manifest = json.loads(member.read())
     names = [d["device"] for d in manifest["fleet"]["devices"]]
     runs_per_device = [len([p for p in d.iterdir() if p.is_dir()]) for d in (fleet / "devices").iterdir()]
     steps_once = 0
