@@ -6,13 +6,11 @@ Returns raw mappings with `extends:` resolved; the Platform model (platforms/__i
 from __future__ import annotations
 
 import difflib
+import functools
 import os
 import re
 from pathlib import Path
 from typing import Any
-
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 
 from ..errors import PlaybookError
 
@@ -61,11 +59,42 @@ def platform_files() -> dict[str, Path]:
     return files
 
 
+@functools.cache
+def _loader() -> type:
+    """libyaml's safe loader with YAML 1.2 core scalars (as ruamel reads playbooks): `on`, `no`, `1:30` and `0755`
+    stay strings, not YAML 1.1 booleans, sexagesimals or octals."""
+    import yaml
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class Core12Loader(base):  # type: ignore[valid-type,misc]
+        yaml_implicit_resolvers: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+
+    for tag, pattern, first in (
+        ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+        ("int", r"^(?:[-+]?[0-9][0-9_]*|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
+        ("float", r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|"
+                  r"\.(?:nan|NaN|NAN))$", "-+.0123456789"),
+        ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ):
+        Core12Loader.add_implicit_resolver(f"tag:yaml.org,2002:{tag}", re.compile(pattern), list(first))
+    Core12Loader.add_constructor("tag:yaml.org,2002:int", _core_int)
+    return Core12Loader
+
+
+def _core_int(loader: Any, node: Any) -> int:
+    text = str(loader.construct_scalar(node)).replace("_", "")
+    return int(text, 0) if text[:2] in ("0x", "0o") else int(text, 10)
+
+
 def read_yaml(path: Path) -> dict[str, Any]:
-    yaml = YAML(typ="safe", pure=True)
+    """A platform file (the user's own or bundled: trusted, no line numbers needed) through libyaml (7x faster
+    than a pure-Python parse: every run reads its platform)."""
+    import yaml
+
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, YAMLError) as exc:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_loader())  # noqa: S506 (a safe loader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise PlatformError(f"{path}: cannot read platform file: {exc}") from None
     if not isinstance(data, dict):
         raise PlatformError(f"{path}: a platform file must be a YAML mapping")

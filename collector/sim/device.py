@@ -144,7 +144,9 @@ class SimDevice:
         if self.linux or gen is None or gen.kind != "showtech":
             return None
         size = gen.size if gen.size is not None else self.profile.show_tech_bytes
-        fixed = tuple((c, self.transcripts[c]) for c in TECH_SECTIONS if c in self.transcripts)
+        # every section with a recorded output is that output (the command run alone prints the same bytes)
+        titles = TECH_SECTIONS + [title for title, _ in CATALOGUE]
+        fixed = tuple((c, self.transcripts[c]) for c in titles if c in self.transcripts)
         return tech_layout(size, fixed, self.profile.seed)
 
     def output_of(self, command: str) -> Iterator[bytes] | None:

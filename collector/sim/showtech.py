@@ -79,8 +79,12 @@ def _plan(total: int, fixed: tuple[tuple[str, bytes], ...], seed: int) -> list[T
         out.append(TechSection(title, len(body), None, fixed=body))
         left -= need
     k = 0
+    taken = {title for title, _ in fixed}  # a command with a recorded output is never also a generated section
     while left > 0:
         title, theme = filler_title(k)
+        if title in taken:
+            k += 1
+            continue
         head = len(SEPARATOR.format(title=title))
         variant = rng.randrange(VARIANTS)
         size = _line_end(themed_block(theme, seed, variant), rng.randint(*SECTION_SIZES))

@@ -1,0 +1,42 @@
+"""Platform files are read with libyaml for speed, with YAML 1.2 core scalars: every bundled file reads exactly
+as ruamel (the playbook reader) reads it, and YAML 1.1's traps stay strings."""
+
+from __future__ import annotations
+
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+from ruamel.yaml import YAML
+
+from collector.platforms.sources import PLATFORM_DIR, _loader
+
+
+def both(text: str) -> tuple[object, object]:
+    return yaml.load(text, Loader=_loader()), YAML(typ="safe", pure=True).load(text)  # noqa: S506
+
+
+def test_every_bundled_platform_reads_as_ruamel_reads_it() -> None:
+    files = sorted(PLATFORM_DIR.glob("*.yaml"))
+    assert len(files) >= 18
+    for path in files:
+        fast, slow = both(path.read_text())
+        assert fast == slow, path.name
+
+
+def test_yaml_1_1_traps_stay_strings() -> None:
+    fast, _ = both("a: on\nb: no\nc: 1:30\nd: Yes\ne: 0755\nf: 0x1f\ng: ~\nh: 2026-12-06\n")
+    # a date stays text too (nothing in a platform is a date)
+    assert fast == {"a": "on", "b": "no", "c": "1:30", "d": "Yes", "e": 755, "f": 31, "g": None, "h": "2026-12-06"}
+
+
+WORDS = st.sampled_from(["on", "off", "yes", "no", "y", "n", "true", "False", "null", "~", "1:30", "0755", "0x1F",
+                         "0o17", "1e3", ".5", "-.inf", ".NaN", "12", "+3", "1_000", "a b", "#x"])
+
+
+@given(st.lists(WORDS, min_size=1, max_size=8))
+def test_generated_scalars_read_the_same(words: list[str]) -> None:
+    text = "".join(f"k{i}: {w}\n" for i, w in enumerate(words))
+    fast, slow = both(text)
+    if isinstance(slow, dict) and any(isinstance(v, float) and v != v for v in slow.values()):
+        return  # NaN is never equal to itself
+    assert fast == slow
