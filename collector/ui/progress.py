@@ -1,12 +1,13 @@
 """Rich progress for a run (bytes, rate, elapsed per step; line rate and ETA on slow lines) and the summary.
 
 Implements RunObserver; every device or playbook string is printed as data (ui.console.safe), never as markup.
+A step gets a live bar only once it has run for a while: quick steps cost one printed line each.
 A long playbook's summary stays cheap: past SUMMARY_ROWS steps the table lists only what needs attention.
 """
 
 from __future__ import annotations
 
-import time
+import threading
 from typing import TYPE_CHECKING, Any
 
 from ..runner.observer import RunObserver
@@ -15,43 +16,56 @@ from .console import clean, safe
 
 if TYPE_CHECKING:
     from rich.console import Console
-    from rich.progress import TaskID
+    from rich.progress import Progress, TaskID
     from rich.table import Table
 
     from ..runner.linestats import LineProgress
 
 SUMMARY_ROWS = 60
+REVEAL_AFTER = 0.5  # seconds a step runs before its live progress bar appears
 STATUS_STYLE = {"ok": "green", "skipped": "yellow"}
 
 
 class RichObserver(RunObserver):
-    def __init__(self, console: Console, expected: dict[str, int] | None = None) -> None:
-        from rich.progress import (
-            BarColumn,
-            DownloadColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-            TransferSpeedColumn,
-        )
+    """One line per finished step; a live progress bar only for a step still running after REVEAL_AFTER seconds
+    (a 500-step playbook of quick commands pays for 500 plain lines, not 500 redraws of a live display)."""
 
+    def __init__(self, console: Console, expected: dict[str, int] | None = None) -> None:
         self.console = console
         self.expected = expected or {}
-        self.progress = Progress(
-            TextColumn("{task.fields[index]:>3}", style="bold", markup=False),
-            TextColumn("{task.description}", markup=False),
-            BarColumn(bar_width=20),
-            DownloadColumn(),
-            TransferSpeedColumn(),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            console=console,
-            transient=False,
-        )
+        self._progress: Progress | None = None
+        self._lock = threading.Lock()
+        self._live = False
         self.task: TaskID | None = None
-        self.started = False
+        self._step: tuple[int, str, int | None] | None = None  # index, name, expected bytes
+        self._seen = 0  # bytes of the current step before its bar is shown
+        self._timer: threading.Timer | None = None
         self.link = ""
+
+    def _bar(self) -> Progress:
+        if self._progress is None:
+            from rich.progress import (
+                BarColumn,
+                DownloadColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+                TransferSpeedColumn,
+            )
+
+            self._progress = Progress(
+                TextColumn("{task.fields[index]:>3}", style="bold", markup=False),
+                TextColumn("{task.description}", markup=False),
+                BarColumn(bar_width=20),
+                DownloadColumn(),
+                TransferSpeedColumn(),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                console=self.console,
+                transient=True,  # the bar goes when its step ends; the step's line stays
+            )
+        return self._progress
 
     def _say(self, *parts: object) -> None:
         from rich.text import Text
@@ -66,8 +80,6 @@ class RichObserver(RunObserver):
 
     def run_started(self, run_dir: str, target: str, steps: int) -> None:
         self._say(("run ", "bold"), run_dir, ("  target ", "dim"), target, ("  steps ", "dim"), str(steps))
-        self.progress.start()
-        self.started = True
 
     def connected(self, info: dict[str, Any], line_rate: int | None = None) -> None:
         if line_rate:
@@ -75,26 +87,55 @@ class RichObserver(RunObserver):
         self._say(("connected ", "green"), str(info.get("transport", "")), self.link)
 
     def step_started(self, index: int, name: str, expected_bytes: int | None = None) -> None:
-        if self.task is not None:
-            self.progress.remove_task(self.task)
-        total = expected_bytes or self.expected.get(name)
-        self.task = self.progress.add_task(clean(name, keep_newlines=False)[:50], total=total, index=index)
-        self._t0 = time.monotonic()
+        self._hide()
+        with self._lock:
+            self._step = (index, name, expected_bytes or self.expected.get(name))
+            self._seen = 0
+        self._timer = threading.Timer(REVEAL_AFTER, self._reveal)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _reveal(self) -> None:
+        """The current step is slow: show its live bar (from the timer thread, or at once for a slow line)."""
+        with self._lock:
+            if self._step is None or self.task is not None:
+                return
+            index, name, total = self._step
+            bar = self._bar()
+            if not self._live:
+                bar.start()
+                self._live = True
+            self.task = bar.add_task(clean(name, keep_newlines=False)[:50], total=total, index=index,
+                                     completed=self._seen)
+
+    def _hide(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        with self._lock:
+            self._step = None
+            if self.task is not None and self._progress is not None:
+                self._progress.remove_task(self.task)
+                self.task = None
+            if self._live and self._progress is not None:
+                self._progress.stop()
+                self._live = False
 
     def bytes_read(self, n: int) -> None:
-        if self.task is not None:
-            self.progress.advance(self.task, n)
+        if self.task is not None and self._progress is not None:
+            self._progress.advance(self.task, n)
+        else:
+            self._seen += n
 
     def step_finished(self, index: int, name: str, status: str, nbytes: int, duration: float) -> None:
-        if self.task is not None:
-            self.progress.remove_task(self.task)
-            self.task = None
+        self._hide()
         self._say(f"  {index:>3} ", (f"{status:<8}", STATUS_STYLE.get(status, "red")),
                   f" {nbytes:>12,} B {duration:8.2f}s  ", name)
 
     def line_progress(self, progress: LineProgress) -> None:
         """A step fetched by pieces: kept bytes, measured rate, drops so far, ETA from rate and drop interval."""
-        if self.task is None:
+        self._reveal()  # a slow line: the bar at once
+        if self.task is None or self._progress is None:
             return
         p = progress
         eta = "?" if p.eta is None else f"{int(p.eta) // 60}m{int(p.eta) % 60:02d}s"
@@ -102,14 +143,13 @@ class RichObserver(RunObserver):
         pieces = f"{p.pieces_done}/{p.pieces_total}" if p.pieces_total else f"{p.pieces_done}"
         name = clean(p.name, keep_newlines=False)[:32]
         text = f"{name} · pieces {pieces} · {rate} · drops {p.drops} · ETA {eta}"
-        self.progress.update(self.task, description=text, total=p.expected, completed=p.fetched)
+        self._progress.update(self.task, description=text, total=p.expected, completed=p.fetched)
 
     def notice(self, message: str) -> None:
         self._say(("! ", "yellow"), message)
 
     def run_finished(self, status: str) -> None:
-        if self.started:
-            self.progress.stop()
+        self._hide()
 
 
 def _row(r: StepRecord) -> list[Any]:

@@ -185,14 +185,14 @@ def test_the_progress_display_shows_drops_rate_and_eta(recovered: dict) -> None:
 
     from collector.ui.progress import RichObserver
 
-    console = Console(record=True, width=160, force_terminal=False)
+    console = Console(record=True, width=160, force_terminal=True)  # the live bar is drawn on terminals only
     obs = RichObserver(console)
     report = next(p for p in recovered["obs"].progress if p.drops and p.eta)
     report = replace(report, name="show tech [bold]x[/]")
     obs.run_started("runs/x", "modem:///dev/ttyS0", 1)
     obs.step_started(2, "show tech")
     obs.line_progress(report)
-    obs.progress.refresh()
+    obs._bar().refresh()  # a slow line shows its bar at once, before any timer
     obs.run_finished("ok")
     text = console.export_text()
     assert f"drops {report.drops}" in text and "B/s" in text and "ETA " in text and "ETA ?" not in text

@@ -40,3 +40,13 @@ def test_generated_scalars_read_the_same(words: list[str]) -> None:
     if isinstance(slow, dict) and any(isinstance(v, float) and v != v for v in slow.values()):
         return  # NaN is never equal to itself
     assert fast == slow
+
+
+def test_no_platform_description_is_cut_by_a_yaml_comment() -> None:
+    """`FGT # ` in a plain scalar starts a YAML comment: a description must come out whole (balanced quotes and
+    brackets), as `collector platforms` prints it."""
+    from collector.platforms import list_platforms, load_platform
+
+    for name in list_platforms():
+        text = load_platform(name).description
+        assert text.count("`") % 2 == 0 and text.count("(") == text.count(")"), (name, text)

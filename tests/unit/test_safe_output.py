@@ -99,3 +99,41 @@ def test_validate_reports_hostile_keys_and_steps(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["validate", str(pb)])
     assert result.exit_code == 3, result.output
     assert "[/]" in result.output and "Traceback" not in result.output
+
+
+def test_quick_steps_print_one_line_each_and_no_live_bar() -> None:
+    """A playbook of quick commands costs plain lines: no live display is started for a step that ends early."""
+    c, buf = console()
+    obs = RichObserver(c)
+    obs.run_started("runs/x", "ssh://h", 50)
+    for i in range(1, 51):
+        obs.step_started(i, f"echo {i}")
+        obs.bytes_read(3)
+        obs.step_finished(i, f"echo {i}", "ok", 3, 0.001)
+    obs.run_finished("ok")
+    assert obs._progress is None  # never built
+    lines = [x for x in buf.getvalue().splitlines() if " ok " in x]
+    assert len(lines) == 50
+
+
+def test_a_slow_step_shows_its_bar_and_takes_it_away(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    import collector.ui.progress as progress
+
+    monkeypatch.setattr(progress, "REVEAL_AFTER", 0.01)
+    c, buf = console()
+    obs = RichObserver(c)
+    obs.step_started(1, "show tech")
+    obs.bytes_read(1000)
+    shown_bar = threading.Event()
+    deadline = 200
+    while obs.task is None and deadline:  # the timer thread reveals the bar; wait for that condition
+        shown_bar.wait(0.01)
+        deadline -= 1
+    assert obs.task is not None and obs._progress is not None
+    assert obs._progress.tasks[0].completed == 1000  # bytes read before the bar appeared are counted
+    obs.bytes_read(500)
+    assert obs._progress.tasks[0].completed == 1500
+    obs.step_finished(1, "show tech", "ok", 1500, 0.6)
+    assert obs.task is None and not obs._progress.tasks and not obs._progress.live.is_started
