@@ -7,53 +7,22 @@ The live view goes to stderr (plain lines when it is not a terminal); the table 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ..errors import CollectorError, UsageError
-from ..ui.console import err, error_lines, fail, out, print_json, say
+from ..ui.console import err, fail, out, print_json, say
 from . import logs
 from . import options as o
-from .flags import ConnectFlags, CredentialFlags
+from .flags import CredentialFlags
+from .fleet_args import FleetArgs
 
 if TYPE_CHECKING:
     from ..fleet.creds import Fallback
     from ..fleet.fleetdir import FleetDir, FleetSpec
     from ..fleet.plan import FleetPlan
-    from ..fleet.session import FleetOutcome
-
-DEFAULT_WORKERS = min(32, 4 * (os.cpu_count() or 2))
-
-
-@dataclass
-class FleetArgs:
-    playbook: str
-    inventory: Path
-    creds: CredentialFlags
-    connect: ConnectFlags
-    limits: list[str] = field(default_factory=list)
-    filters: list[str] = field(default_factory=list)
-    workers: int = DEFAULT_WORKERS
-    dry_run: bool = False
-    logins_per_host: int = 8
-    logins_per_aaa: int = 10
-    platform: str | None = None
-    var: list[str] = field(default_factory=list)
-    allow_changes: bool = False
-    case: str | None = None
-    runs_dir: Path = Path("runs")
-    chunk_size: int = 1 << 20
-    reconnect_attempts: int = 5
-    reconnect_for: float = 1800.0
-    login_timeout: float = 60.0
-    bundle: bool = False
-    bundle_dir: Path | None = None
-    as_json: bool = False
-    via: str | None = None  # a Redis broker: the devices run on `collector worker`s
-    timeout: float | None = None  # --via: give up on devices not finished by then
 
 
 def run_fleet(a: FleetArgs) -> int:
@@ -176,46 +145,10 @@ def execute(fleet: FleetDir, spec: FleetSpec, fallback: Fallback, as_json: bool,
     finally:
         if view is not None:
             view.close()
+    from .fleet_report import conclude
+
     return conclude(outcome, as_json, bundle_dir, ctx.secrets.all() + [s for s in (fallback.password,
                                                                                   fallback.enable) if s])
-
-
-def conclude(outcome: FleetOutcome, as_json: bool, bundle_dir: Path | None, secrets: list[Any],
-             extra: dict[str, Any] | None = None) -> int:
-    """Bundle (when asked), then the table or JSON and the exit code; a bundle failure never hides the verdict."""
-    extra = dict(extra or {})
-    bundle_error: CollectorError | None = None
-    if bundle_dir is not None:
-        from .bundles import bundle_fleet
-
-        try:
-            result = bundle_fleet(outcome.fleet.path, bundle_dir, quiet=True, extra_secrets=secrets)
-            extra["bundle"] = str(result.path)
-        except CollectorError as exc:  # the devices' outcome stays the verdict; the bundle can be made again
-            bundle_error = exc
-            extra["bundle_error"] = exc.message
-    code = report(outcome, as_json, extra)
-    if bundle_error is not None:
-        error_lines(bundle_error)
-        return code or bundle_error.exit_code
-    return code
-
-
-def report(outcome: FleetOutcome, as_json: bool, extra: dict[str, Any]) -> int:
-    from ..fleet.report import table, to_json
-
-    v = outcome.verdict
-    if as_json:
-        print_json(to_json(outcome.results, v, {"fleet_dir": str(outcome.fleet.path),
-                                                "run_dir": str(outcome.fleet.path), **extra}))
-    else:
-        out().print(table(outcome.results, f"{outcome.fleet.path.name}: {v.status}"))
-        say("fleet directory: ", str(outcome.fleet.path))
-        if extra.get("bundle"):
-            say(("bundle: ", "bold"), extra["bundle"])
-    if v.error is not None:
-        error_lines(v.error)
-    return v.exit_code
 
 
 def print_plan(plan: FleetPlan, as_json: bool) -> int:

@@ -15,7 +15,7 @@ from ..ui.console import err, say
 if TYPE_CHECKING:
     from ..fleet.fleetdir import FleetDir, FleetSpec
     from ..fleet.job import DeviceJob
-    from .fleet import FleetArgs
+    from .fleet_args import FleetArgs
 
 
 def check_remote(a: FleetArgs, jobs: list[DeviceJob]) -> None:
@@ -60,7 +60,7 @@ def execute_remote(fleet: FleetDir, spec: FleetSpec, via: str, timeout: float | 
     from ..workers.remote import RemoteOptions, run_remote
     from ..workers.settings import Settings
     from ..workers.submit import queue_of
-    from .fleet import conclude
+    from .fleet_report import conclude
 
     board = Board.of([j.device for j in spec.jobs])
     view = None if as_json else FleetView(board, err(), str(fleet.path))

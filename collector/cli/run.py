@@ -94,7 +94,8 @@ def run(
         if timeout is not None and via is None:
             raise UsageError("--timeout applies to --via (a local fleet ends when its devices do)")
         if inventory is not None:
-            from .fleet import DEFAULT_WORKERS, FleetArgs, run_fleet
+            from .fleet import run_fleet
+            from .fleet_args import DEFAULT_WORKERS, FleetArgs
 
             code = run_fleet(FleetArgs(
                 playbook, inventory, creds, connect, list(limit or []), list(filter_ or []),
