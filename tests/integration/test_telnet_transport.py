@@ -38,11 +38,11 @@ def read_until(t: TelnetTransport, pred: Callable[[bytes], bool], timeout: float
 
 
 def login_shell(t: TelnetTransport, user: str, password: str) -> None:
-    read_until(t, lambda b: b.rstrip().endswith(b"login:"))
+    read_until(t, lambda b: b.rstrip(b" \t\r\n\x00").endswith(b"login:"))  # telnetd pads with NUL (CR NUL)
     t.write(user.encode() + b"\r")
     read_until(t, lambda b: b"Password:" in b)
     t.write(password.encode() + b"\r")
-    read_until(t, lambda b: b.rstrip().endswith(b"$"))
+    read_until(t, lambda b: b.rstrip(b" \t\r\n\x00").endswith(b"$"))
 
 
 def test_login_echo_and_exit_on_real_telnetd(telnetd: TelnetdServer) -> None:  # noqa: F811
