@@ -33,3 +33,11 @@ def state_dir() -> Path:
     import platformdirs
 
     return _home() or Path(platformdirs.user_state_dir("collector"))
+
+
+def cache_dir() -> Path:
+    """Rebuildable caches, safe to delete: the ntc-templates index as read (~/.cache/collector)."""
+    import platformdirs
+
+    home = _home()
+    return home / "cache" if home else Path(platformdirs.user_cache_dir("collector"))

@@ -8,9 +8,8 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from ruamel.yaml import YAML
-
 from ..platforms import PLATFORM_DIR, Platform, PlatformError, load_platform
+from ..platforms.sources import read_yaml
 
 #: netmiko platform names that ntc-templates spells differently (its index names the OS, not the driver)
 NTC_NAMES: dict[str, str] = {"huawei": "huawei_vrp", "cisco_wlc": "cisco_wlc_ssh"}
@@ -51,8 +50,8 @@ def _extends(name: str) -> str | None:
     if not name.replace("_", "").isalnum() or not path.is_file():
         return None
     try:
-        data = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
-    except Exception:  # a broken file is the platform loader's business; here it only means "no parent"
+        data = read_yaml(path)  # libyaml, as the platform loader reads it
+    except PlatformError:  # a broken file is the platform loader's business; here it only means "no parent"
         return None
     parent = data.get("extends") if isinstance(data, dict) else None
     return str(parent) if parent else None

@@ -7,7 +7,10 @@ prints something else, and a wrong parse is worse than none.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
+import json
 import os
 import re
 from dataclasses import dataclass
@@ -40,20 +43,58 @@ def _package_dir() -> Path:
     return Path(ntc_templates.__file__).resolve().parent / "templates"
 
 
+CACHE_FORMAT = 1
+
+
 @functools.cache
-def _rows(directory: Path) -> tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...]:
-    """(templates, platform regex, command regex) per index row, in file order (the index lists longest first)."""
+def _rows(directory: Path) -> tuple[tuple[str, str, str], ...]:
+    """(templates, platform regex, command regex) per index row, in file order (the index lists longest first).
+
+    Reading the index with textfsm's clitable expands and compiles ~1,000 rows (0.1 s, paid by every run that
+    parses); the rows as text are cached per index file (path, size, mtime) and compiled per platform on use."""
+    index = directory / "index"
+    if not index.is_file():
+        raise NoParser(f"no ntc-templates index in {directory}")
+    st = index.stat()
+    key = {"format": CACHE_FORMAT, "index": str(index.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+    cache = _cache_file(key)
+    if cache is not None:
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+            doc = json.loads(cache.read_text(encoding="utf-8"))
+            if doc["key"] == key:
+                return tuple((str(t), str(p), str(c)) for t, p, c in doc["rows"])
+    rows = _read_index(directory)
+    if cache is not None:
+        with contextlib.suppress(OSError):
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps({"key": key, "rows": rows}), encoding="utf-8")
+            os.replace(tmp, cache)
+    return rows
+
+
+def _cache_file(key: dict[str, object]) -> Path | None:
+    try:
+        from ..paths import cache_dir
+
+        digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+        return cache_dir() / f"ntc-index-{digest}.json"
+    except Exception:  # no home directory to cache in: read the index every time
+        return None
+
+
+def _read_index(directory: Path) -> tuple[tuple[str, str, str], ...]:
     try:
         from textfsm import clitable
     except ImportError:
         raise NoParser("textfsm is not installed (pip install textfsm)") from None
-    if not (directory / "index").is_file():
-        raise NoParser(f"no ntc-templates index in {directory}")
-    table = clitable.CliTable("index", str(directory))  # parses and caches the index, `[[...]]` expanded
+    table = clitable.CliTable("index", str(directory))  # parses the index, `[[...]]` expanded
     out = []
     for row in table.index.compiled:
-        templates = str(table.index.index[row.row]["Template"])
-        out.append((templates, row["Platform"], row["Command"]))
+        platform, command = row["Platform"], row["Command"]
+        if platform is None or command is None:
+            continue
+        out.append((str(table.index.index[row.row]["Template"]), platform.pattern, command.pattern))
     return tuple(out)
 
 
@@ -65,7 +106,7 @@ def _canonical(template: str, platform: str) -> str:
 @functools.cache
 def _platform_rows(directory: Path, ntc: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
     """(templates, command regex) of the index rows for one ntc-templates platform, in index order."""
-    return tuple((t, c) for t, p, c in _rows(directory) if p is not None and c is not None and p.fullmatch(ntc))
+    return tuple((t, re.compile(c)) for t, p, c in _rows(directory) if re.fullmatch(p, ntc))
 
 
 @functools.lru_cache(maxsize=4096)

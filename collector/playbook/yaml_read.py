@@ -12,13 +12,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
-from ruamel.yaml.events import (
-    AliasEvent,
-    CollectionEndEvent,
-    CollectionStartEvent,
-    NodeEvent,
-    ScalarEvent,
-)
+from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, ScalarEvent
 
 MAX_BYTES = 1024 * 1024  # a playbook is a page of commands; 1 MiB is far beyond any real one
 MAX_DEPTH = 64  # nesting, counted after alias expansion (real playbooks stay below 8)
@@ -68,17 +62,19 @@ class _Measure:
                     "aliases (*name) that repeat anchors of anchors grow exponentially; write the values out",
                 )
 
-    def event(self, ev: NodeEvent, line: int) -> None:
-        if isinstance(ev, AliasEvent):
+    def event(self, ev: Any, line: int, kinds: tuple[Any, ...]) -> None:
+        """One node event of either parser (ruamel's or libyaml's event classes, same fields)."""
+        alias, scalar, start = kinds[:3]
+        if isinstance(ev, alias):
             self.aliases += 1
             if self.aliases > MAX_ALIASES:
                 raise YamlLimit(line, f"more than {MAX_ALIASES} aliases", "write the repeated values out")
             nodes, height = self.anchors.get(str(ev.anchor), (1, 1))
             self.add(nodes, height, line)
-        elif isinstance(ev, ScalarEvent):
+        elif isinstance(ev, scalar):
             _check_number(ev, line)
             self._done(ev.anchor, 1, 1, line)
-        elif isinstance(ev, CollectionStartEvent):
+        elif isinstance(ev, start):
             if len(self.stack) + 1 > MAX_DEPTH:
                 raise YamlLimit(line, f"nesting deeper than {MAX_DEPTH} levels", "a playbook needs only a few levels")
             self.stack.append(_Frame(None if ev.anchor is None else str(ev.anchor)))
@@ -93,9 +89,9 @@ class _Measure:
         self.add(nodes, height, line)
 
 
-def _check_number(ev: ScalarEvent, line: int) -> None:
+def _check_number(ev: Any, line: int) -> None:
     tag = str(ev.tag) if ev.tag is not None else ""
-    plain = ev.style is None
+    plain = not ev.style  # ruamel: None, libyaml: ""
     if (plain or tag in _NUMBER_TAGS) and _NUMBER.fullmatch(ev.value or ""):
         digits = sum(ch.isdigit() for ch in ev.value)
         if digits > MAX_NUMBER_DIGITS:
@@ -105,15 +101,36 @@ def _check_number(ev: ScalarEvent, line: int) -> None:
 
 
 def check_bounds(yaml: YAML, text: str) -> None:
-    """Raise YamlLimit (with the line) when the document passes a limit; YAMLError when it does not parse."""
+    """Raise YamlLimit (with the line) when the document passes a limit; YAMLError when it does not parse.
+
+    The event pass runs in libyaml (C) when it is there; a document libyaml cannot parse is measured again by
+    ruamel, whose error (or success) is the one that counts."""
+    try:
+        import yaml as pyyaml
+
+        loader = pyyaml.CSafeLoader
+    except (ImportError, AttributeError):
+        _measure(yaml.parse(text), (AliasEvent, ScalarEvent, CollectionStartEvent, CollectionEndEvent))
+        return
+    from yaml import events as ev
+
+    try:
+        _measure(pyyaml.parse(text, Loader=loader),
+                 (ev.AliasEvent, ev.ScalarEvent, ev.CollectionStartEvent, ev.CollectionEndEvent))
+    except pyyaml.YAMLError:
+        _measure(yaml.parse(text), (AliasEvent, ScalarEvent, CollectionStartEvent, CollectionEndEvent))
+
+
+def _measure(events: Any, kinds: tuple[Any, Any, Any, Any]) -> None:
+    alias, scalar, start, end = kinds
     measure = _Measure()
-    for ev in yaml.parse(text):
+    for ev in events:
         line = ev.start_mark.line + 1 if ev.start_mark is not None else 1
         try:
-            if isinstance(ev, CollectionEndEvent):
+            if isinstance(ev, end):
                 measure.end(line)
-            elif isinstance(ev, NodeEvent):
-                measure.event(ev, line)
+            elif isinstance(ev, alias | scalar | start):
+                measure.event(ev, line, kinds)
         except YamlLimit as exc:
             exc.column = ev.start_mark.column + 1 if ev.start_mark is not None else 1
             raise

@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from collector.playbook import PlaybookInvalid, load_playbook, parse_duration, parse_size, validate_playbook
 from collector.playbook.yaml_read import MAX_ALIASES, MAX_BYTES
@@ -136,3 +138,33 @@ def test_bounds_raise_playbook_invalid_with_exit_3(tmp_path: Path) -> None:
     with pytest.raises(PlaybookInvalid) as info:
         load_playbook(write(tmp_path, laughs()))
     assert info.value.exit_code == 3 and json.dumps(info.value.message)
+
+
+def _verdict(events: object, kinds: tuple[object, object, object, object]) -> str:
+    from collector.playbook.yaml_read import YamlLimit, _measure
+
+    try:
+        _measure(events, kinds)  # type: ignore[arg-type]
+    except YamlLimit as exc:
+        return f"{exc.line}:{exc}"
+    return "ok"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 12), st.integers(1, 80), st.integers(0, 40))
+def test_libyaml_and_ruamel_measure_documents_alike(fan: int, depth: int, digits: int) -> None:
+    """The bounds pass gives the same verdict and line whichever parser produced the events."""
+    import yaml as pyyaml
+    from ruamel.yaml import YAML
+    from ruamel.yaml import events as rev
+    from yaml import events as pev
+
+    nested = "a: " + "[" * depth + "1" + "]" * depth + "\n"
+    laughs = "l0: &l0 [x]\n" + "".join(f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * fan)}]\n" for i in range(1, 8))
+    number = f"n: {'9' * digits or '0'}\n"
+    for text in (nested, laughs, number, nested + laughs + number):
+        kinds_r = (rev.AliasEvent, rev.ScalarEvent, rev.CollectionStartEvent, rev.CollectionEndEvent)
+        kinds_p = (pev.AliasEvent, pev.ScalarEvent, pev.CollectionStartEvent, pev.CollectionEndEvent)
+        slow = _verdict(YAML(typ="rt").parse(text), kinds_r)
+        fast = _verdict(pyyaml.parse(text, Loader=pyyaml.CSafeLoader), kinds_p)
+        assert fast == slow, text[:80]
