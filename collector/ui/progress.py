@@ -68,6 +68,9 @@ class RichObserver(RunObserver):
         return self._progress
 
     def _say(self, *parts: object) -> None:
+        if not self._live and not self.console.record and not self.console.is_jupyter:
+            self.console.file.write(self._plain_line(parts))  # the common case, about 50x cheaper than print()
+            return
         from rich.text import Text
 
         line = Text()
@@ -77,6 +80,24 @@ class RichObserver(RunObserver):
             else:
                 line.append(clean(part))
         self.console.print(line)
+
+    def _plain_line(self, parts: tuple[object, ...]) -> str:
+        """The line as the console would print it, styled with the console's own colour system (none when it
+        has none: a pipe, NO_COLOR), every piece cleaned of terminal controls."""
+        out = []
+        for part in parts:
+            text, style = (clean(part[0]), part[1]) if isinstance(part, tuple) else (clean(part), None)
+            out.append(self._styled(text, style) if style else text)
+        return "".join(out) + "\n"
+
+    def _styled(self, text: str, style: str) -> str:
+        system = self.console.color_system
+        if system is None:
+            return text
+        from rich.console import COLOR_SYSTEMS
+        from rich.style import Style
+
+        return Style.parse(style).render(text, color_system=COLOR_SYSTEMS[system])
 
     def run_started(self, run_dir: str, target: str, steps: int) -> None:
         self._say(("run ", "bold"), run_dir, ("  target ", "dim"), target, ("  steps ", "dim"), str(steps))

@@ -137,3 +137,25 @@ def test_a_slow_step_shows_its_bar_and_takes_it_away(monkeypatch: pytest.MonkeyP
     assert obs._progress.tasks[0].completed == 1500
     obs.step_finished(1, "show tech", "ok", 1500, 0.6)
     assert obs.task is None and not obs._progress.tasks and not obs._progress.live.is_started
+
+
+SGR = re.compile(r"\x1b\[[0-9;]*m")  # our own colours, nothing else
+
+
+@settings(max_examples=150, deadline=None)
+@given(hostile)
+def test_the_fast_line_path_on_a_colour_terminal_prints_any_text_literally(text: str) -> None:
+    """Step lines are written straight to the terminal (no rich print): device text still carries no control
+    sequence; only the console's own SGR colours appear, and only where a status is styled."""
+    buf = io.StringIO()
+    c = Console(file=buf, width=100, force_terminal=True, color_system="truecolor")
+    obs = RichObserver(c)
+    obs.run_started(text, text, 1)
+    obs.step_started(1, text)
+    obs.step_finished(1, text, "error", 10, 0.5)
+    obs.notice(text)
+    obs.run_finished(text)
+    out = SGR.sub("", buf.getvalue())
+    assert not BAD.search(out), repr(out)
+    assert "\x1b[" in buf.getvalue()  # the status was coloured
+    assert ui.clean(text).strip() in out.replace("\n", "") or not ui.clean(text).strip()
