@@ -33,6 +33,16 @@ def candidates_for(prompt: str, platforms: list[Platform]) -> list[Platform]:
     return [p for p in platforms if p.detect is not None and re.fullmatch(p.prompt_pattern, prompt.rstrip(), re.M)]
 
 
+def host_pattern_for(prompt: str, platforms: list[Platform] | None = None) -> str | None:
+    """While detecting: the `prompt_host` of a platform whose prompt shape fits (EXOS counts commands in its
+    prompt, `X440.1 #` then `X440.2 #`: the host part without the counter is what identifies the next prompt)."""
+    known = platforms if platforms is not None else [load_platform(n) for n in device_platforms()]
+    for p in candidates_for(prompt, known):
+        if p.prompt_host and re.search(p.prompt_host, prompt):
+            return p.prompt_host
+    return None
+
+
 def _by_prompt(prompt: str, fits: list[Platform]) -> Platform | None:
     decided = [p for p in fits if p.detect and p.detect.prompt and re.search(p.detect.prompt, prompt, re.M)]
     if not decided:

@@ -26,7 +26,7 @@ from .command import (
     NullSink,
     OutputSink,
 )
-from .detect import Detection, detect
+from .detect import Detection, detect, host_pattern_for
 from .login import enable_dialog, login_dialog
 from .normalize import Normalizer
 from .stream import SessionStream, Tap
@@ -115,6 +115,10 @@ class Session:
         prompt = self._reach_prompt(timeout, confirm_twice=not (setup and self.platform.unique_prompt))
         self._at(prompt)
         if self.platform.name == AUTO:
+            host = host_pattern_for(prompt)
+            if host is not None:  # a prompt with a counter: its next prompt is told by the host part
+                self.matcher = PromptMatcher(self.platform.prompt_pattern, self.platform.paging_patterns, host)
+                self._at(prompt)
             self.detection = detect(prompt, self._probe)
             self.adopt(load_platform(self.detection.platform))
         if self.mode == "config" and self.platform.config_exit_command:

@@ -17,6 +17,7 @@ from collector.platforms import AUTO, load_platform
 from collector.playbook import load_playbook
 from collector.playbook.library import SHIPPED
 from collector.runner.autoplan import LibraryRetarget, PlaybookRetarget, placeholder
+from collector.session.session import SETUP_IDLE
 from tests.helpers.platform_rig import rig, run_steps
 from tests.servers.sim_process import SIM_PASSWORD, start_sim
 
@@ -37,6 +38,9 @@ def test_auto_detects_and_runs_the_platforms_library_playbook(name: str, transpo
         events = journal(outcome.run_dir)
         detected = [e for e in events if e["event"] == "platform-detected"]
         assert len(detected) == 1 and detected[0]["platform"] == name and detected[0]["reason"]
+        started = next(e for e in events if e["event"] == "run-started")
+        # every probe ended at its prompt (EXOS counts commands in its prompt), none by an idle timeout
+        assert detected[0]["mono"] - started["mono"] < SETUP_IDLE
         info = json.loads((outcome.run_dir / "run.json").read_text())
         assert info["platform"] == name and info["detection"]["reason"] == detected[0]["reason"]
         assert info["playbook"]["path"] == str((SHIPPED / name / "tac" / "high-cpu.yaml").resolve())
