@@ -57,6 +57,19 @@ CASES: dict[str, dict[str, object]] = {
     "extreme_exos": {"bad": "show nonsense-xyz", "debug": None,
                      "refused": ["configure vlan Default ipaddress 10.0.0.1/24", "save configuration", "reboot",
                                  "upload configuration 10.0.0.1 x vr VR-Mgmt", "run script x.py", "debug hal"]},
+    "cisco_nxos": {"bad": "show nonsense-xyz", "debug": ["terminal monitor", "debug ip ospf adjacency"],
+                   "refused": ["configure terminal", "commit", "copy running-config startup-config", "reload",
+                               "write erase", "copy running-config bootflash:x.cfg",
+                               "show running-config > bootflash:x.cfg", "run bash ls", "guestshell"]},
+    "juniper_junos": {"bad": "show nonsense-xyz", "debug": None,
+                      "refused": ["configure", "edit", "commit", "set system host-name x", "request system reboot",
+                                  "file copy /config/juniper.conf.gz /var/tmp/x",
+                                  "show configuration | save /var/tmp/x", "start shell", "restart routing",
+                                  "monitor traffic interface et-0/0/0"]},
+    "arista_eos": {"bad": "show nonsense-xyz", "debug": ["terminal monitor", "debug ip ospf"],
+                   "refused": ["configure terminal", "commit", "write memory", "reload",
+                               "copy running-config flash:x.cfg", "show running-config > flash:x.cfg",
+                               "show running-config | tee flash:x.cfg", "bash ls /", "zerotouch cancel"]},
 }
 TRANSPORTS = ["ssh", "telnet"]
 PAGE = 6  # a short page, so every output pages unless paging is off
