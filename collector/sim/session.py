@@ -105,7 +105,8 @@ class SimSession(Terminal):
         if self._setting_command(line):
             return True
         try:
-            line, flt = (line, None) if self.dev.linux else pipes.split(line)
+            flts = self.style.filters
+            line, flt = (line, None) if self.dev.linux else pipes.split(line, dict(flts.words), flts.quoted)
         except pipes.BadFilter:
             self.send(self.text(self.style.errors.bad_filter))
             return False

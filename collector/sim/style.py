@@ -104,6 +104,14 @@ class ConfigStyle(_Data):
     banner: str = "Enter configuration commands, one per line.  End with CNTL/Z.\n"
 
 
+class Filters(_Data):
+    """The output filters after `|`: each word and what it does; Junos quotes its regex (`| match "A|B"`)."""
+
+    words: dict[str, Literal["include", "exclude", "begin"]] = {"include": "include", "exclude": "exclude",
+                                                                "begin": "begin"}
+    quoted: bool = Field(default=False, description="a regex in double quotes loses them")
+
+
 class CliStyle(_Data):
     """Everything about the simulated CLI that differs between platforms."""
 
@@ -115,6 +123,7 @@ class CliStyle(_Data):
     enable: Enable | None = Enable()
     paging: Paging = Paging()
     errors: Errors = Errors()
+    filters: Filters = Filters()
     debug: DebugStyle | None = DebugStyle()
     config: ConfigStyle | None = ConfigStyle()
     exit: list[str] = ["exit", "logout", "quit"]
@@ -135,5 +144,5 @@ class Question(_Data):
     when: Literal["before", "after"] = Field(default="after", description="before the username prompt, or after")
 
 
-__all__ = ["CliStyle", "ConfigStyle", "DebugStyle", "Enable", "Errors", "Paging", "Prompts", "Question",
+__all__ = ["CliStyle", "ConfigStyle", "DebugStyle", "Enable", "Errors", "Filters", "Paging", "Prompts", "Question",
            "SettingCommand"]

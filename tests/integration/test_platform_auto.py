@@ -22,7 +22,8 @@ from tests.helpers.platform_rig import rig, run_steps
 from tests.servers.sim_process import SIM_PASSWORD, start_sim
 
 AUTO_CASES = [("fortinet", "ssh"), ("huawei", "ssh"), ("cisco_asa", "telnet"), ("extreme_exos", "telnet"),
-              ("cisco_wlc", "ssh"), ("mikrotik_routeros", "telnet")]
+              ("cisco_wlc", "ssh"), ("mikrotik_routeros", "telnet"), ("cisco_nxos", "ssh"), ("cisco_nxos", "telnet"),
+              ("juniper_junos", "ssh"), ("juniper_junos", "telnet"), ("arista_eos", "ssh"), ("arista_eos", "telnet")]
 
 
 def journal(run_dir: Path) -> list[dict[str, object]]:

@@ -8,15 +8,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from collector.errors import GuardRefused
 from collector.platforms import Platform, load_platform
 from collector.playbook import check_command, check_playbook, load_playbook
 from collector.runner.runner import RunOutcome
+from collector.sim.device import SimDevice
 from collector.sim.events import EventLog
+from collector.sim.profile import DeviceProfile
+from collector.sim.session import SimSession
 from collector.sim.terminal import erase_bytes
 from tests.helpers.platform_rig import rig, run_steps, show_steps
 
@@ -57,6 +63,19 @@ CASES: dict[str, dict[str, object]] = {
     "extreme_exos": {"bad": "show nonsense-xyz", "debug": None,
                      "refused": ["configure vlan Default ipaddress 10.0.0.1/24", "save configuration", "reboot",
                                  "upload configuration 10.0.0.1 x vr VR-Mgmt", "run script x.py", "debug hal"]},
+    "cisco_nxos": {"bad": "show nonsense-xyz", "debug": ["terminal monitor", "debug ip ospf adjacency"],
+                   "refused": ["configure terminal", "commit", "copy running-config startup-config", "reload",
+                               "write erase", "copy running-config bootflash:x.cfg",
+                               "show running-config > bootflash:x.cfg", "run bash ls", "guestshell"]},
+    "juniper_junos": {"bad": "show nonsense-xyz", "debug": None,
+                      "refused": ["configure", "edit", "commit", "set system host-name x", "request system reboot",
+                                  "file copy /config/juniper.conf.gz /var/tmp/x",
+                                  "show configuration | save /var/tmp/x", "start shell", "restart routing",
+                                  "monitor traffic interface et-0/0/0"]},
+    "arista_eos": {"bad": "show nonsense-xyz", "debug": ["terminal monitor", "debug ip ospf"],
+                   "refused": ["configure terminal", "commit", "write memory", "reload",
+                               "copy running-config flash:x.cfg", "show running-config > flash:x.cfg",
+                               "show running-config | tee flash:x.cfg", "bash ls /", "zerotouch cancel"]},
 }
 TRANSPORTS = ["ssh", "telnet"]
 PAGE = 6  # a short page, so every output pages unless paging is off
@@ -192,3 +211,55 @@ def test_debug_is_switched_off_at_the_end(name: str, transport: str, tmp_path: P
 def test_platforms_without_debug_have_no_debug_section(name: str) -> None:
     platform = load_platform(name)
     assert platform.debug is None and platform.debug_off_commands == []
+
+
+JUNOS_FILTERS = {'show log messages | match "RPD_OSPF_NBR|BGP_"': "match", "show log messages | except rpd": "except",
+                 "show log messages | find BGP_": "find"}
+
+
+def junos_filtered(log: list[bytes], command: str) -> bytes:
+    """What Junos prints for `show log messages | <filter> <regex>` (the regex in double quotes or bare)."""
+    kind, regex = JUNOS_FILTERS.get(command) or "match", command.split(" | ", 1)[1].split(" ", 1)[1].strip('"')
+    hits = [re.search(regex.encode(), line) is not None for line in log]
+    if kind == "find":
+        return b"".join(log[hits.index(True):]) if True in hits else b""
+    return b"".join(line for line, hit in zip(log, hits, strict=True) if hit == (kind == "match"))
+
+
+def test_junos_output_filters_match_except_find(tmp_path: Path) -> None:
+    platform = load_platform("juniper_junos")
+    with rig("juniper_junos", "ssh") as r:
+        outcome = run_steps(show_steps(*JUNOS_FILTERS), platform, r.url, tmp_path)
+        assert outcome.status == "ok", (outcome.status, outcome.error)
+        log = b"".join(r.device.expected_output("show log messages")).splitlines(keepends=True)
+        for command in JUNOS_FILTERS:
+            want = junos_filtered(log, command)
+            assert want and want != b"".join(log)  # the sample filters something out and keeps something
+            assert step_file(outcome, command) == want, command
+
+
+class _Wire:
+    def __init__(self) -> None:
+        self.out = b""
+
+    def sendall(self, data: bytes) -> None:
+        self.out += data
+
+    def recv(self, n: int) -> bytes:
+        return b""
+
+
+_TOKENS = st.sampled_from(["rpd", "RPD_OSPF_NBR", "BGP_", "sshd", "mgd", "UI_LOG", "ADJ", "fpc0", "nothing-here"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(tokens=st.lists(_TOKENS, min_size=1, max_size=4, unique=True), quoted=st.booleans())
+def test_junos_match_keeps_exactly_the_lines_any_alternative_matches(tokens: list[str], quoted: bool) -> None:
+    dev = SimDevice(DeviceProfile.load("juniper_junos"))
+    regex = "|".join(tokens)
+    shown = f'"{regex}"' if quoted or len(tokens) > 1 else regex  # Junos needs quotes around `|`
+    command = f"show log messages | match {shown}"
+    wire = _Wire()
+    assert SimSession(dev, wire, "admin", line_ending=b"\n").execute(command)  # type: ignore[arg-type]
+    log = b"".join(dev.expected_output("show log messages")).splitlines(keepends=True)
+    assert wire.out == junos_filtered(log, command)

@@ -120,3 +120,31 @@ def test_profile_prompts_fit_their_platform_and_auto_for_any_hostname(host: str,
     platform = load_platform(profile.platform)
     assert re.fullmatch(platform.prompt_pattern, prompt), (name, prompt)
     assert re.fullmatch(load_platform(AUTO).prompt_pattern, prompt)
+
+
+@pytest.mark.parametrize("name", PROFILES)
+def test_each_profiles_outputs_name_its_platform_without_a_tie(name: str) -> None:
+    """Any platform whose detection patterns also match this device's outputs ranks below the right one (a tie at
+    the same priority would be decided by list order, not by the device)."""
+    dev = SimDevice(DeviceProfile.load(name))
+    want = load_platform(EXPECTED.get(name, dev.profile.platform))
+    assert want.detect is not None
+    hits: dict[str, int] = {}
+    for other in (load_platform(n) for n in device_platforms()):
+        out = dev.output_of(other.detect.command) if other.detect else None
+        text = b"".join(out).decode("utf-8", "replace") if out is not None else ""
+        if other.detect and any(re.search(p, text, re.M) for p in other.detect.patterns):
+            hits[other.name] = other.detect.priority
+    assert hits.get(want.name) == want.detect.priority, (name, hits)
+    assert all(prio < want.detect.priority for n, prio in hits.items() if n != want.name), (name, hits)
+
+
+@pytest.mark.parametrize(("name", "prompt"), [("cisco_nxos", "N9K-1#"), ("juniper_junos", "admin@mx1>"),
+                                              ("arista_eos", "leaf1>")])
+def test_older_platforms_are_told_by_show_version_not_by_prompt(name: str, prompt: str) -> None:
+    profile = DeviceProfile.load(name)
+    assert prompt_of(profile) == prompt
+    sent: list[str] = []
+    found = detect(prompt, runner(SimDevice(profile), sent))
+    assert found.platform == name and sent[-1] == "show version" and "show version" in found.reason
+    assert len(found.candidates) > 1  # the prompt's shape alone could not tell

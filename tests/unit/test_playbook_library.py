@@ -20,9 +20,9 @@ from collector.playbook.summary import LEAVES, summarise, switches_debug_on
 PLAYBOOKS = sorted(SHIPPED.rglob("*.yaml"))
 PROBLEMS = ["baseline", "high-cpu", "memory", "interface-errors", "crash", "hardware"]
 ROUTING = {"cisco_ios", "cisco_xr", "cisco_asa", "paloalto_panos", "fortinet", "hp_procurve", "aruba_aoscx", "huawei",
-           "dell_os10", "mikrotik_routeros", "extreme_exos", "frr"}
+           "dell_os10", "mikrotik_routeros", "extreme_exos", "frr", "cisco_nxos", "juniper_junos", "arista_eos"}
 NEW = ["cisco_xr", "cisco_asa", "cisco_wlc", "paloalto_panos", "fortinet", "hp_procurve", "aruba_aoscx", "huawei",
-       "dell_os10", "mikrotik_routeros", "extreme_exos"]
+       "dell_os10", "mikrotik_routeros", "extreme_exos", "cisco_nxos", "juniper_junos", "arista_eos"]
 
 
 def rel(path: Path) -> str:
