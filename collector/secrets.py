@@ -17,6 +17,7 @@ from typing import Any
 MASK = "********"
 NAME_MASK = "redacted"  # a secret inside a file name: no '*', which Windows and shells treat specially
 MIN_SECRET = 3  # shorter values would mask half the transcript; they are still never written by us
+_EXTENSION = re.compile(r"\.[A-Za-z]{1,8}$")
 _NOT_IN_NAMES = re.compile(r"[^A-Za-z0-9._-]+")  # the characters a step file name replaces (store.rundir.slugify)
 
 
@@ -150,13 +151,15 @@ class Masker:
         Every such spelling becomes `redacted`; a name whose slug ends (before `.txt`) in the first 3+ characters
         of a secret (a slug cut at its length limit) loses that tail too.
         """
+        ext = _EXTENSION.search(s)  # the extension is collector's, never part of a secret's spelling
+        stem, suffix = (s[: ext.start()], ext.group(0)) if ext and ext.start() > 0 else (s, "")
         for v in self._values:
             for form in {v, _NOT_IN_NAMES.sub("-", v), _NOT_IN_NAMES.sub("-", v).strip("-._")}:
                 if len(form) >= MIN_SECRET:
-                    s = re.sub(re.escape(form), NAME_MASK, s, flags=re.IGNORECASE)
+                    stem = re.sub(re.escape(form), NAME_MASK, stem, flags=re.IGNORECASE)
         for v in self._values:
-            s = _mask_cut_tail(s, _NOT_IN_NAMES.sub("-", v).lower())
-        return s
+            stem = _mask_cut_tail(stem, _NOT_IN_NAMES.sub("-", v).lower())
+        return stem + suffix
 
     def data(self, b: bytes) -> bytes:
         """Same-length masking of bytes (offsets preserved)."""
@@ -239,15 +242,14 @@ class StreamMasker:
         return out
 
 
-def _mask_cut_tail(name: str, form: str) -> str:
-    """`name` with a cut-off beginning of `form` (3+ characters) masked where the slug ends (before `.txt`)."""
-    low = name.lower()
-    end = low.rfind(".txt")
-    end = len(name) if end < 0 else end
-    for k in range(min(len(form) - 1, end), MIN_SECRET - 1, -1):
-        if low.endswith(form[:k], 0, end):
-            return name[: end - k] + NAME_MASK + name[end:]
-    return name
+def _mask_cut_tail(stem: str, form: str) -> str:
+    """A name's `stem` (no extension) with a cut-off beginning of `form` (3+ characters) masked at its end (where a
+    slug cut at its length limit ends)."""
+    low = stem.lower()
+    for k in range(min(len(form) - 1, len(stem)), MIN_SECRET - 1, -1):
+        if low.endswith(form[:k]):
+            return stem[: len(stem) - k] + NAME_MASK
+    return stem
 
 
 def _secret_prefix_tail(buf: bytes, secrets: list[bytes]) -> int:

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from collector.secrets import NAME_MASK, Masker, StreamMasker
@@ -150,6 +150,8 @@ SECRET_CHARS = st.characters(min_codepoint=33, max_codepoint=382, blacklist_char
 @settings(max_examples=400, deadline=None)
 @given(secret=st.text(SECRET_CHARS, min_size=3, max_size=24), before=st.text(max_size=50),
        after=st.text(max_size=50), number=st.integers(1, 999))
+@example(secret="00.", before="", after="", number=1)  # the secret's dot is not the extension's
+@example(secret="pw.txt", before="cat", after="", number=2)
 def test_no_file_name_keeps_a_secret_or_its_cut_beginning(secret: str, before: str, after: str, number: int) -> None:
     form = re.sub(r"[^A-Za-z0-9._-]+", "-", secret).lower()
     command = f"{before} {secret} {after}"
