@@ -27,6 +27,8 @@ DEMO_PASSWORD = "cisco123"
 
 app = typer.Typer(no_args_is_help=True, help="Run simulated devices driven by transcripts/ (transcripts/README.md).")
 
+PROFILE_HELP = "a platform's profile (transcripts/NAME, e.g. juniper_junos) or a directory"
+
 
 def load_profile(profile: str, show_tech_mb: float | None = None) -> DeviceProfile:
     from .profile import DeviceProfile
@@ -82,7 +84,7 @@ def _serve_forever(stop_cb: Any) -> None:
 def ssh(
     host: Annotated[str, typer.Option(help="address to listen on (keep it on loopback)")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port; 0 picks a free one")] = 0,
-    profile: Annotated[str, typer.Option(help="transcript profile: cisco_ios, linux or a directory")] = "cisco_ios",
+    profile: Annotated[str, typer.Option(help=PROFILE_HELP)] = "cisco_ios",
     user: Annotated[str, typer.Option(help="accepted username")] = DEMO_USER,
     password_env: Annotated[
         str | None, typer.Option("--password-env", help="environment variable holding the accepted password")
@@ -149,7 +151,7 @@ def _serve_fleet(count: int, profile: str, host: str, user: str, password: str, 
 def telnet(
     host: Annotated[str, typer.Option(help="address to listen on (keep it on loopback)")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 2323,
-    profile: Annotated[str, typer.Option(help="transcript profile: cisco_ios, linux or a directory")] = "cisco_ios",
+    profile: Annotated[str, typer.Option(help=PROFILE_HELP)] = "cisco_ios",
     events: Annotated[Path | None, typer.Option(help="mirror the event log to this JSONL file")] = None,
 ) -> None:
     """Serve a simulated device over Telnet (in-band login from the profile) until Ctrl-C."""

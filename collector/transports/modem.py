@@ -24,13 +24,13 @@ from ..errors import ConnectionLost, UsageError
 from ..target import Target
 from .base import ConnectOptions, Transport
 from .dial_policy import Action, DialFailed, ModemConfigError, ParsedLine, error_for, is_retryable, parse_line
+from .modem_commands import ModemCommands
 from .modem_profiles import ModemProfile, get_profile
 from .serial import SerialTransport, port_url
 
 log = logging.getLogger(__name__)
 
 NO_CARRIER = b"\r\nNO CARRIER\r\n"
-_TERM = re.compile(rb"\r\n|\r|\n")
 _DIAL_CHARS = re.compile(r"^[0-9*#A-Da-d,;!@WwTtPp+ ()\-./]+$")
 
 
@@ -86,7 +86,7 @@ class ModemTransport(Transport):
         self.info.update(
             modem_profile=self.profile.name, dial_method=method, dial_attempts=0, dial_results=[], dial_waits=[]
         )
-        self._rx = bytearray()  # command-mode bytes not yet consumed
+        self.at = ModemCommands(self.line, self.profile.numeric_connect, self.command_timeout)
         self._connected = False
         self._tail = b""
         self._suspect_since: float | None = None
@@ -169,7 +169,7 @@ class ModemTransport(Transport):
     def hangup(self) -> list[str]:
         """Hang up now: DTR drop, then (if the call or the modem still looks online) +++ and ATH0."""
         methods: list[str] = []
-        self._rx.clear()
+        self.at.rx.clear()
         if self.line.lost:
             self.info["hangup"] = methods
             return methods  # the port itself is gone (pty closed, unplugged): nothing can be sent
@@ -180,15 +180,15 @@ class ModemTransport(Transport):
             self.line.set_dtr(True)
             methods.append("dtr")
             log.info("hang-up: DTR dropped for %.2f s", self.dtr_hold)
-        still_up = (self.line.carrier() is True) or not self._probe_ok()
+        still_up = (self.line.carrier() is True) or not self.at.probe_ok()
         if still_up and "escape" in self.profile.hangup:
             self._escape()
-            self._command(self.profile.hangup_command)
+            self.at.command(self.profile.hangup_command)
             methods.append("escape")
             log.info("hang-up: %s with %.2f s guard, then %s", self.profile.escape, self.guard,
                      self.profile.hangup_command)  # fmt: skip
         elif not dtr:
-            self._command(self.profile.hangup_command)  # no DTR on this line: say it explicitly
+            self.at.command(self.profile.hangup_command)  # no DTR on this line: say it explicitly
             methods.append("ath")
         self._connected = False
         self.info["hangup"] = methods
@@ -196,28 +196,28 @@ class ModemTransport(Transport):
 
     # -- dialing ---------------------------------------------------------------------------------------------------
     def _ensure_command_mode(self) -> None:
-        if self._probe_ok():
+        if self.at.probe_ok():
             return
         log.warning("modem does not answer AT; trying DTR drop, then %s", self.profile.escape)
         if self.line.set_dtr(False):
             self._sleep(self.dtr_hold)
             self.line.set_dtr(True)
-            if self._probe_ok():
+            if self.at.probe_ok():
                 return
         self._escape()
-        self._command(self.profile.hangup_command)
-        if not self._probe_ok():
+        self.at.command(self.profile.hangup_command)
+        if not self.at.probe_ok():
             raise ModemConfigError(
                 f"the modem on {self.info['port']} does not answer AT (tried DTR drop and {self.profile.escape})",
                 result="NO RESPONSE",
             )
 
     def _ok(self, command: str) -> ParsedLine | None:
-        reply = self._command(command)
+        reply = self.at.command(command)
         return reply if reply is not None and reply.action == Action.OK else None
 
     def _init_modem(self) -> None:
-        reset = self._command(self.profile.reset)
+        reset = self.at.command(self.profile.reset)
         if reset is None or reset.action != Action.OK:
             log.warning("%s answered %s; trying %s", self.profile.reset, _text(reset), self.profile.fallback_reset)
             if not self._ok(self.profile.fallback_reset):
@@ -273,15 +273,15 @@ class ModemTransport(Transport):
         attempt = self.info["dial_attempts"]
         command = f"{self.dial_prefix}{self.number}"
         log.info("dial attempt %d: %s", attempt, command)
-        self._rx.clear()
+        self.at.rx.clear()
         self.line.write(command.encode("ascii") + b"\r")
         deadline = time.monotonic() + self.dial_timeout
         facts: dict[str, str] = {}
         while True:
-            text = self._next_line(deadline)
+            text = self.at.next_line(deadline)
             if text is None:
                 self.line.write(b"\r")  # any character aborts a dial in progress
-                self._command("", timeout=min(self.command_timeout, 2.0), send=False, no_carrier_ok=True)
+                self.at.command("", timeout=min(self.command_timeout, 2.0), send=False, no_carrier_ok=True)
                 self.info["dial_results"].append("TIMEOUT")
                 raise DialFailed(f"no result from the modem within {self.dial_timeout:.0f} s", result="TIMEOUT")
             parsed = parse_line(text, self.profile.numeric_connect)
@@ -315,11 +315,11 @@ class ModemTransport(Transport):
         if self._dcd() and not self._wait_carrier(2.0):
             self.hangup()
             raise DialFailed("CONNECT reported but DCD stays low", result="NO CARRIER")
-        leftover = bytes(self._rx)
-        self._rx.clear()
-        if leftover.startswith(b"\n") and self._last_term == b"\r":
+        leftover = bytes(self.at.rx)
+        self.at.rx.clear()
+        if leftover.startswith(b"\n") and self.at.last_term == b"\r":
             leftover = leftover[1:]
-        elif not leftover and self._last_term == b"\r":
+        elif not leftover and self.at.last_term == b"\r":
             self._drop_lf = True
         if leftover:
             self.line.unread(leftover)
@@ -329,70 +329,25 @@ class ModemTransport(Transport):
         carrier was up and is gone again: accept, so that data is delivered before the drop is reported."""
         deadline = time.monotonic() + timeout
         while not self.line.carrier():
-            if NO_CARRIER in self._rx:
+            if NO_CARRIER in self.at.rx:
                 self.line.assume_carrier_was_up()
                 return True
             if time.monotonic() >= deadline:
                 return False
-            self._rx += self.line.read(0.05)
+            self.at.rx += self.line.read(0.05)
         return True
 
     def _dcd(self) -> bool:
         """Trust DCD: the line has modem status lines and the target did not say ?carrier=ignore (DCD not wired)."""
         return self.use_dcd and self.line.has_modem_lines
 
-    # -- command-mode I/O --------------------------------------------------------------------------------------------
-    _last_term = b""
-
-    def _next_line(self, deadline: float) -> str | None:
-        while True:
-            while True:
-                m = _TERM.search(self._rx)
-                if m is None or m.start() > 0:
-                    break
-                del self._rx[: m.end()]
-            if m is not None:
-                text = bytes(self._rx[: m.start()]).decode("latin-1")
-                self._last_term = m.group(0)
-                del self._rx[: m.end()]
-                return text
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return None
-            self._rx += self.line.read(left)
-
-    def _command(
-        self, command: str, timeout: float | None = None, send: bool = True, no_carrier_ok: bool = False
-    ) -> ParsedLine | None:
-        """Send `command` + CR; the final result line, or None when none came in time."""
-        if send:
-            self._rx.clear()
-            self.line.write(command.encode("ascii") + b"\r")
-        deadline = time.monotonic() + (self.command_timeout if timeout is None else timeout)
-        while True:
-            text = self._next_line(deadline)
-            if text is None:
-                return None
-            parsed = parse_line(text, self.profile.numeric_connect)
-            if parsed.kind == "final" and parsed.rule is not None and parsed.rule.action != Action.IGNORE:
-                if parsed.rule.code == "NO CARRIER" and not no_carrier_ok and not command.upper().startswith("ATH"):
-                    continue  # a late report of a call that just ended; wait for this command's result
-                return parsed
-
-    def _probe_ok(self) -> bool:
-        try:
-            reply = self._command("AT", timeout=min(self.command_timeout, 2.0))
-        except ConnectionLost:
-            return False
-        return reply is not None and reply.action == Action.OK
-
     def _escape(self) -> None:
         """`+++` with S12 guard time of silence before and after; the modem answers OK in online-command state."""
         self._sleep(self.guard)
-        self._rx.clear()
+        self.at.rx.clear()
         self.line.write(self.profile.escape.encode("ascii"))
         self._sleep(self.guard)
-        self._command("", timeout=self.command_timeout, send=False)
+        self.at.command("", timeout=self.command_timeout, send=False)
 
     def _hangup_quietly(self) -> None:
         try:
