@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from collector.errors import GuardRefused
-from collector.platforms import load_platform
+from collector.platforms import device_platforms, load_platform
 from collector.playbook import CaptureStep, check_command, check_playbook, load_playbook
 from collector.playbook.guard import PlaybookRefused, changes_allowed, iter_commands
 
@@ -174,16 +174,20 @@ def test_variables_cannot_smuggle_commands(tmp_path: Path, ios) -> None:  # type
         check_playbook(load_playbook(path, {"intf": "Gi0/1 | redirect flash:x"}), ios)
 
 
-SHIPPED = sorted((Path(__file__).resolve().parents[2] / "playbooks").glob("*/*.yaml"))
+PLAYBOOKS = Path(__file__).resolve().parents[2] / "playbooks"
+SHIPPED = sorted(PLAYBOOKS.rglob("*.yaml"))  # the library under <platform>/tac/ too
 
 
-@pytest.mark.parametrize("path", SHIPPED, ids=[p.parent.name + "/" + p.name for p in SHIPPED])
+@pytest.mark.parametrize("path", SHIPPED, ids=[str(p.relative_to(PLAYBOOKS)) for p in SHIPPED])
 def test_shipped_playbooks_pass_the_guard(path: Path) -> None:
     loaded = load_playbook(path)
     check_playbook(loaded, load_platform(loaded.model.platform), allow_changes_cli=False)
 
 
-@pytest.mark.parametrize("name", ["cisco_ios", "cisco_nxos", "arista_eos", "juniper_junos", "frr"])
+CLI_PLATFORMS = [n for n in device_platforms() if n != "linux"]  # every network CLI (linux: the shell rules)
+
+
+@pytest.mark.parametrize("name", CLI_PLATFORMS)
 def test_every_abbreviation_of_a_refused_word_is_refused(name: str) -> None:
     """Exhaustive: any prefix of a refused verb (or pipe) is refused unless it is itself a read-only word."""
     platform = load_platform(name)
