@@ -69,8 +69,9 @@ def run_child(argv: list[str], env: dict[str, str] | None = None) -> dict[str, A
 
 def fleet_argv(pb: Path, inv: Path, tmp: Path, tag: str, *extra: str) -> list[str]:
     return ["run", str(pb), "--inventory", str(inv), "--runs-dir", str(tmp / f"runs-{tag}"), "--json",
-            "--no-ssh-config", "--known-hosts", str(tmp / "kh"), "--accept-new-host-key", "--enable-env", "SIM_EN",
-            *extra]
+            # a known_hosts per run: each phase starts its own simulator (new host keys, ports that may repeat)
+            "--no-ssh-config", "--known-hosts", str(tmp / f"kh-{tag}"), "--accept-new-host-key",
+            "--enable-env", "SIM_EN", *extra]
 
 
 def with_queue(src: Path, dst: Path, queue: str, first: int | None = None) -> Path:
@@ -204,7 +205,9 @@ def kill_run(tmp: Path, url: str, inv: Path, pb: Path, i: int, rng: random.Rando
             "duplicates_in_bundle": len(names) - len(set(names)) + max(0, len(manifest["runs"]) - len(set(names))),
             "runs_per_device_max": max(runs_per_device), "steps_once": steps_once,
             "discarded": doc.get("duplicates_discarded"),
-            "victim_devices": sum(1 for d in doc["devices"] if d.get("worker") == victim.node)}
+            "victim_devices": sum(1 for d in doc["devices"] if d.get("worker") == victim.node),
+            "failed": [f"{d.get('device')}: {d.get('status')} ({d.get('error')})" for d in doc["devices"]
+                       if d.get("status") != "ok"]}
 
 
 def bench_kill(tmp: Path, url: str, runs: int, devices: int) -> list[dict[str, Any]]:
@@ -255,6 +258,9 @@ def report(r: dict[str, Any]) -> str:
     for i, x in enumerate(k):
         lines.append(f"| {i} | {x['killed_at']} | {x['exit']} | {x['ok']}/{x['devices']} | {x['bundle_runs']} | "
                      f"{x['discarded']} |")
+    failed = [f for x in k for f in x.get("failed", [])]
+    if failed:
+        lines += ["", "Devices that did not complete:", "", *(f"- {f}" for f in failed)]
     return "\n".join(lines) + "\n"
 
 
