@@ -129,7 +129,7 @@ def submit(args: list[str], env: dict[str, str] | None = None) -> subprocess.Pop
 
 
 def statuses(url: str, fid: str) -> dict[str, dict[str, Any]]:
-    r = redis.Redis.from_url(url)
+    r: Any = redis.Redis.from_url(url)  # redis-py types every reply as a union
     try:
         return {k.decode(): json.loads(v) for k, v in r.hgetall(f"collector:fleet:{fid}:status").items()}
     finally:
@@ -137,7 +137,7 @@ def statuses(url: str, fid: str) -> dict[str, dict[str, Any]]:
 
 
 def fleet_ids(url: str) -> list[str]:
-    r = redis.Redis.from_url(url)
+    r: Any = redis.Redis.from_url(url)  # redis-py types every reply as a union
     try:
         return sorted({k.decode().split(":")[2] for k in r.scan_iter(match="collector:fleet:*:jobs")})
     finally:
@@ -184,7 +184,7 @@ def _strings(doc: Any) -> Iterator[str]:
 
 def dump_values(url: str) -> dict[str, list[bytes]]:
     """Every key (SCAN) with every value it holds, by its TYPE."""
-    r = redis.Redis.from_url(url)
+    r: Any = redis.Redis.from_url(url)  # redis-py types every reply as a union
     out: dict[str, list[bytes]] = {}
     try:
         for key in r.scan_iter(count=500):
