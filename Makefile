@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TESTSTAMP := $(VENV)/.installed-test
+# two pytest workers (a test file stays on one): most tests wait on servers and timeouts, not on the CPU
+TEST_WORKERS ?= 2
 
 .PHONY: demo test bench lint typecheck clean
 
@@ -26,7 +28,7 @@ demo: $(STAMP)
 test: $(TESTSTAMP)
 	$(BIN)/ruff check collector tests benchmarks
 	$(BIN)/mypy collector
-	$(BIN)/python -m pytest -q --durations=15 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=15 $(PYTEST_ARGS)
 
 bench: $(TESTSTAMP)
 	$(BIN)/pip install -q -e '.[bench]'
