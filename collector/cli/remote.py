@@ -31,11 +31,6 @@ def check_remote(a: FleetArgs, jobs: list[DeviceJob]) -> None:
         raise UsageError(f"--ask-{asked[0].replace(' ', '-')} cannot be used with --via: a worker has no terminal "
                          "to ask on", hint="give a reference the workers resolve, e.g. --password-env VAR set on "
                                            "every worker (or password_env in the inventory)")
-    undecided = [j.device for j in jobs if not j.playbook.sha256]
-    if undecided:  # a library name on a device of platform auto: its playbook is chosen only after detection
-        raise UsageError(f"device {undecided[0]!r} has platform auto and a library playbook: a worker is sent one "
-                         "playbook per device, chosen before it is sent",
-                         hint="name the device's platform in the inventory (platform: cisco_ios) or give --platform")
     check_queues(jobs)
 
 

@@ -105,7 +105,8 @@ def _run_job(rt: Runtime, run: Running, p: Payload, fleet_path: Path) -> tuple[J
     try:
         ctx = rt.context(job.fleet_id, fleet_path, lambda path: build_context(path, p))
         local: DeviceJob = localize(p, rt.runs_dir)
-        cleanup = {s.index for s in plan_steps(ctx.playbooks.load(local).model) if s.kind == "cleanup"}
+        cleanup = ({s.index for s in plan_steps(ctx.playbooks.load(local).model) if s.kind == "cleanup"}
+                   if local.playbook.sha256 else set())  # a library name: its steps are known after detection
     except CollectorError as exc:
         ctx = JobContext(FleetDir(fleet_path))
         return JobResult(device=job.device, status="not-started", exit_code=exc.exit_code,

@@ -30,6 +30,8 @@ def localize(p: Payload, runs_dir: Path) -> DeviceJob:
     if not p.playbook_ok():
         raise UsageError(f"the playbook carried for {p.job.device} does not match its SHA-256",
                          hint="the message was altered on the way; submit the fleet again")
+    if not p.job.playbook.sha256:  # a library name: resolved on this worker after detection (device_run)
+        return p.job
     here = Path(p.job.playbook.path)
     try:
         if here.is_file() and file_sha256(here) == p.job.playbook.sha256:

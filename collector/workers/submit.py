@@ -44,7 +44,9 @@ def payloads(fleet: FleetDir, spec: FleetSpec, jobs: list[DeviceJob]) -> list[Pa
     texts: dict[str, str] = {}
     out = []
     for job in jobs:
-        if job.playbook.path not in texts:
+        if not job.playbook.sha256:  # a library name for a device of platform auto: the worker's own library
+            texts[job.playbook.path] = ""
+        elif job.playbook.path not in texts:
             texts[job.playbook.path] = Path(job.playbook.path).read_bytes().decode()
         out.append(Payload(job=job, playbook_text=texts[job.playbook.path], fleet_dir=fleet.path.name,
                            submitter=socket.gethostname(), logins_per_host=spec.logins_per_host,

@@ -259,3 +259,30 @@ def test_refusals_before_anything_is_sent(sims: SimFleet, redis_module: RedisSer
     refused = collector(*run_args(tmp_path, weird, url))
     assert refused.returncode == 2 and "queue 'q with spaces' of R1" in refused.stderr
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_library_playbook_on_devices_of_platform_auto(sims: SimFleet, redis_module: RedisServer,  # noqa: F811
+                                                        tmp_path: Path) -> None:
+    """Nothing is carried for a library name on a device of platform auto: the worker detects the platform and
+    runs its own library's version of the playbook, recorded with its SHA-256 in the device's run."""
+    url = redis_module.url
+    rows = [{"name": name, "target": f"ssh://admin@127.0.0.1:{port}", "platform": "auto", "password_env": "SIM_PW",
+             "queue": "auto-q"} for name, port in list(zip(sims.names, sims.ports, strict=True))[:2]]
+    inv = write_csv(tmp_path / "inv.csv", rows)
+    w = Worker("w-auto", url, "auto-q", tmp_path / "w-auto", tmp_path / "w-auto.log")
+    with workers(w):
+        done = collector("run", "tac/memory", "-i", str(inv), "--via", url, "--enable-env", "SIM_EN",
+                         "--known-hosts", str(tmp_path / "kh"), "--accept-new-host-key", "--no-ssh-config",
+                         "--runs-dir", str(tmp_path / "runs"), "--json", "--timeout", "120s")
+    assert done.returncode == 0, done.stderr
+    doc = load_json(done.stdout)
+    assert [d["status"] for d in doc["devices"]] == ["ok", "ok"]
+    for run_dir in device_runs(Path(doc["fleet_dir"])).values():
+        info = json.loads((run_dir / "run.json").read_text())
+        assert info["platform"] == "cisco_xe" and info["detection"]["reason"]  # the ISR profile says IOS XE
+        path = Path(info["playbook"]["path"])
+        assert path.parts[-3:] == ("cisco_ios", "tac", "memory.yaml")  # IOS-XE runs the IOS library
+        assert info["playbook"]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+        steps = [json.loads(x) for x in (run_dir / "journal.jsonl").read_text().splitlines()]
+        assert [e["command"] for e in steps if e["event"] == "step-completed"][:2] == [
+            "show memory statistics", "show processes memory sorted"]

@@ -140,6 +140,20 @@ def test_the_payload_carries_references_and_a_checked_playbook() -> None:
             Payload.model_validate(_payload(fleet_dir=bad))
 
 
+def _library_payload(path: str, text: str = "") -> Payload:
+    doc = _payload(playbook_text=text)
+    doc["job"]["playbook"] = {"name": "tac-high-cpu", "path": path, "sha256": ""}  # type: ignore[index]
+    return Payload.model_validate(doc)
+
+
+@pytest.mark.parametrize("path", ["/etc/passwd", "../tac/high-cpu", "tac/../../etc/passwd", "tac/no-such", ""])
+def test_nothing_carried_is_accepted_only_for_a_library_name(path: str) -> None:
+    """A job without a playbook hash names a playbook of the worker's own library, or it is refused."""
+    assert _library_payload("tac/high-cpu").playbook_ok()
+    assert not _library_payload("tac/high-cpu", text="name: x\n").playbook_ok()  # text without a hash
+    assert not _library_payload(path).playbook_ok()
+
+
 def test_settings_round_trip_through_the_environment() -> None:
     s = Settings(broker="redis://q:6379/1", visibility_timeout=30, heartbeat=2)
     assert Settings.from_env(s.to_env()) == s
