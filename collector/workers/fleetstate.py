@@ -64,6 +64,20 @@ def set_status(r: redis.Redis, fid: str, device: str, state: str, **extra: Any) 
     r.hset(keys.status(fid), device, json.dumps({"state": state, "at": time.time(), **extra}))
 
 
+_RUNNING = """
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+return 1
+"""
+
+
+def set_running(r: redis.Redis, fid: str, device: str, **extra: Any) -> bool:
+    """`running` with progress, unless the device has finished meanwhile (one atomic step: a heartbeat that took
+    its snapshot before the device finished must not turn `done` back into `running`)."""
+    doc = json.dumps({"state": "running", "at": time.time(), **extra})
+    return bool(r.eval(_RUNNING, 2, keys.done(fid), keys.status(fid), device, doc))
+
+
 def statuses(r: redis.Redis, fid: str) -> dict[str, dict[str, Any]]:
     return {_s(k): json.loads(v) for k, v in r.hgetall(keys.status(fid)).items()}
 

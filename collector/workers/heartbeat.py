@@ -36,8 +36,8 @@ def beat(rt: Runtime) -> None:
             run.stop.set()
         p = run.progress
         if run.lease_key and p is not None and not run.stop.is_set():
-            fleetstate.set_status(r, run.fid, run.device, "running", worker=rt.name, step=p.step,
-                                  steps_done=p.steps_done, steps=p.steps_total, bytes=p.bytes)
+            fleetstate.set_running(r, run.fid, run.device, worker=rt.name, step=p.step,
+                                   steps_done=p.steps_done, steps=p.steps_total, bytes=p.bytes)
 
 
 def _keep_lease(rt: Runtime, run: Running) -> None:
