@@ -17,6 +17,7 @@ from ..errors import InventoryError
 from .refs import check_key, ref_key, secret_key
 
 MAX_BYTES = 64 << 20  # an inventory larger than this is refused (bounded memory)
+MAX_NODES = 5_000_000  # values once aliases are expanded (100,000 hosts with 50 values each)
 
 
 def read_text(path: Path) -> str:
@@ -33,10 +34,19 @@ def read_text(path: Path) -> str:
 
 def load(path: Path) -> Any:
     """The round-trip tree of a YAML file (positions kept); InventoryError with file:line when it does not parse."""
+    from ..playbook.yaml_read import YamlLimit, check_bounds
+
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
+    text = read_text(path)
     try:
-        tree = yaml.load(read_text(path))
+        check_bounds(yaml, text, max_nodes=MAX_NODES)  # nesting, aliases ("billion laughs"), numbers: bounded
+    except YamlLimit as exc:
+        raise InventoryError(f"{path}:{exc.line}: {exc}", hint=exc.hint) from None
+    except YAMLError:
+        pass  # the load below reports it with its line
+    try:
+        tree = yaml.load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 0

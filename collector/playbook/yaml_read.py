@@ -47,6 +47,7 @@ class _Measure:
     anchors: dict[str, tuple[int, int]] = field(default_factory=dict)
     stack: list[_Frame] = field(default_factory=list)
     aliases: int = 0
+    max_nodes: int = MAX_NODES
 
     def add(self, nodes: int, height: int, line: int) -> None:
         if len(self.stack) + height > MAX_DEPTH:
@@ -55,10 +56,10 @@ class _Measure:
             top = self.stack[-1]
             top.nodes += nodes
             top.height = max(top.height, height)
-            if top.nodes > MAX_NODES:
+            if top.nodes > self.max_nodes:
                 raise YamlLimit(
                     line,
-                    f"more than {MAX_NODES:,} values once aliases are expanded",
+                    f"more than {self.max_nodes:,} values once aliases are expanded",
                     "aliases (*name) that repeat anchors of anchors grow exponentially; write the values out",
                 )
 
@@ -100,7 +101,7 @@ def _check_number(ev: Any, line: int) -> None:
             )
 
 
-def check_bounds(yaml: YAML, text: str) -> None:
+def check_bounds(yaml: YAML, text: str, max_nodes: int = MAX_NODES) -> None:
     """Raise YamlLimit (with the line) when the document passes a limit; YAMLError when it does not parse.
 
     The event pass runs in libyaml (C) when it is there; a document libyaml cannot parse is measured again by
@@ -110,20 +111,20 @@ def check_bounds(yaml: YAML, text: str) -> None:
 
         loader = pyyaml.CSafeLoader
     except (ImportError, AttributeError):
-        _measure(yaml.parse(text), (AliasEvent, ScalarEvent, CollectionStartEvent, CollectionEndEvent))
+        _measure(yaml.parse(text), (AliasEvent, ScalarEvent, CollectionStartEvent, CollectionEndEvent), max_nodes)
         return
     from yaml import events as ev
 
     try:
         _measure(pyyaml.parse(text, Loader=loader),
-                 (ev.AliasEvent, ev.ScalarEvent, ev.CollectionStartEvent, ev.CollectionEndEvent))
+                 (ev.AliasEvent, ev.ScalarEvent, ev.CollectionStartEvent, ev.CollectionEndEvent), max_nodes)
     except pyyaml.YAMLError:
-        _measure(yaml.parse(text), (AliasEvent, ScalarEvent, CollectionStartEvent, CollectionEndEvent))
+        _measure(yaml.parse(text), (AliasEvent, ScalarEvent, CollectionStartEvent, CollectionEndEvent), max_nodes)
 
 
-def _measure(events: Any, kinds: tuple[Any, Any, Any, Any]) -> None:
+def _measure(events: Any, kinds: tuple[Any, Any, Any, Any], max_nodes: int = MAX_NODES) -> None:
     alias, scalar, start, end = kinds
-    measure = _Measure()
+    measure = _Measure(max_nodes=max_nodes)
     for ev in events:
         line = ev.start_mark.line + 1 if ev.start_mark is not None else 1
         try:

@@ -112,3 +112,23 @@ def test_ansible_group_cycle_and_empty_inventory_are_refused(tmp_path: Path) -> 
     empty.write_text("name,target\n")
     with pytest.raises(InventoryError, match="lists no device"):
         load_inventory(empty)
+
+
+@pytest.mark.parametrize("kind", ["hosts.yaml", "inventory.yml"])
+@pytest.mark.parametrize("fan", [9, 30])
+def test_alias_bombs_and_deep_nesting_in_an_inventory_stop_at_once(tmp_path: Path, kind: str, fan: int) -> None:
+    """An inventory is input like a playbook: aliases that expand exponentially or nesting past the limit end as
+    a file:line error in well under a second, never as a walk over billions of values."""
+    import time
+
+    laughs = "a0: &a0 [x]\n" + "".join(
+        f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * fan)}]\n" for i in range(1, 9))
+    for text in (laughs + "R1:\n  hostname: 192.0.2.1\n  data: *a8\n", "R1:\n  x: " + "[" * 200 + "]" * 200 + "\n"):
+        path = tmp_path / kind
+        path.write_text(text)
+        started = time.monotonic()
+        with pytest.raises(InventoryError) as err:
+            load_inventory(path)
+        assert time.monotonic() - started < 5
+        assert f"{path}:" in err.value.message and ("values" in err.value.message or "nesting" in err.value.message
+                                                   or "aliases" in err.value.message)
