@@ -72,19 +72,25 @@ def result_of(job: DeviceJob, fleet: FleetDir, run_dir: Path, status: str, error
 
 
 def _never_started(run_dir: Path | None) -> bool:
-    """A run directory made just before a crash: run.json written, no journal, nothing collected."""
-    if run_dir is None or (run_dir / "journal.jsonl").exists():
-        return False
+    """A run directory made just before a crash: run.json written, no journal yet (a raw chunk file may have
+    been opened, empty): nothing was recorded, so there is nothing to resume."""
+    return run_dir is not None and not (run_dir / "journal.jsonl").exists()
+
+
+def _holds_data(run_dir: Path) -> bool:
     folders = [run_dir / sub for sub in ("raw", "steps") if (run_dir / sub).is_dir()]
-    return not any(p.is_file() for folder in folders for p in folder.iterdir())
+    return any(p.is_file() and p.stat().st_size > 0 for folder in folders for p in folder.iterdir())
 
 
 def run_job(job: DeviceJob, ctx: JobContext, observer: RunObserver | None = None) -> JobResult:
     started = time.monotonic()
     existing = ctx.fleet.run_dir(job)
-    if _never_started(existing):  # start that device afresh (its directory held nothing but run.json)
+    if _never_started(existing):  # start that device afresh
         assert existing is not None
-        shutil.rmtree(existing, ignore_errors=True)
+        if _holds_data(existing):  # bytes without a journal: never deleted, set aside for a person to look at
+            existing.rename(existing.with_name(existing.name + ".no-journal"))
+        else:
+            shutil.rmtree(existing, ignore_errors=True)
         existing = None
     try:
         if finished(existing) is not None:

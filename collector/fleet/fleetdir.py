@@ -114,7 +114,8 @@ class FleetDir:
         folder = self.device_dir(job)
         if not folder.is_dir():
             return None
-        runs = sorted(p for p in folder.iterdir() if p.is_dir() and (p / "run.json").is_file())
+        runs = sorted(p for p in folder.iterdir()
+                      if p.is_dir() and (p / "run.json").is_file() and not p.name.endswith(".no-journal"))
         return runs[-1] if runs else None
 
     def rel(self, path: Path | None) -> str | None:

@@ -150,15 +150,23 @@ def test_verdict_exit_codes_name_the_failed_devices(results: list[JobResult], in
 
 
 def test_a_run_directory_made_just_before_a_crash_is_started_afresh(tmp_path: Path) -> None:
-    from collector.fleet.device_run import _never_started
+    """Killed after run.json and before the journal's first record (a raw chunk may already be open, empty): no
+    journal means nothing was recorded; such a directory is started afresh, and bytes without a journal are set
+    aside, never deleted, and never taken for the device's run."""
+    from collector.fleet.device_run import _holds_data, _never_started
 
     run = tmp_path / "devices" / "r1" / "20261206T000000Z-r1-p"
     for sub in ("raw", "steps"):
         (run / sub).mkdir(parents=True)
     (run / "run.json").write_text("{}")
-    assert _never_started(run)  # run.json only: nothing was collected, no journal
-    (run / "raw" / "000001.chunk").write_bytes(b"x")
-    assert not _never_started(run)  # something arrived: keep it (resume decides)
-    (run / "raw" / "000001.chunk").unlink()
+    assert _never_started(run) and not _holds_data(run)  # run.json only
+    (run / "raw" / "000000.chunk").write_bytes(b"")  # the chunk file opened, nothing in it (the SIGKILL case)
+    assert _never_started(run) and not _holds_data(run)
+    (run / "raw" / "000000.chunk").write_bytes(b"x")
+    assert _never_started(run) and _holds_data(run)  # set aside by run_job, not deleted
     (run / "journal.jsonl").write_text("")
-    assert not _never_started(run) and not _never_started(None)
+    assert not _never_started(run) and not _never_started(None)  # a journal: resume decides
+    fleet = FleetDir(tmp_path)
+    aside = run.with_name(run.name + ".no-journal")
+    run.rename(aside)
+    assert fleet.run_dir(job("r1")) is None  # a set-aside directory is never the device's run
