@@ -104,6 +104,11 @@ class RunDir:
     @classmethod
     def open(cls, path: Path) -> RunDir:
         rd = cls(Path(path))
+        if rd.run_json.exists() and not rd.journal_path.exists():
+            raise StoreError(
+                f"{path}: the run stopped before it recorded anything (run.json, no journal.jsonl); nothing to resume",
+                hint="start it again with `collector run` (the same options; run.json shows them)",
+            )
         if not rd.run_json.exists() or not rd.journal_path.exists():
             raise StoreError(
                 f"{path} is not a collector run directory (no run.json / journal.jsonl)",
