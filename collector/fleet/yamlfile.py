@@ -34,7 +34,7 @@ def read_text(path: Path) -> str:
 
 def load(path: Path) -> Any:
     """The round-trip tree of a YAML file (positions kept); InventoryError with file:line when it does not parse."""
-    from ..playbook.yaml_read import YamlLimit, check_bounds
+    from ..yaml_bounds import YamlLimit, check_bounds
 
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False

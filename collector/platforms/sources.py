@@ -15,6 +15,7 @@ from typing import Any
 from ..errors import PlaybookError
 
 PLATFORM_DIR = Path(__file__).resolve().parent
+MAX_PLATFORM_BYTES = 1 << 20
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 
@@ -91,11 +92,20 @@ def read_yaml(path: Path) -> dict[str, Any]:
     """A platform file (the user's own or bundled: trusted, no line numbers needed) through libyaml (7x faster
     than a pure-Python parse: every run reads its platform)."""
     import yaml
+    from ruamel.yaml.error import YAMLError as RuamelError
+
+    from ..yaml_bounds import YamlLimit, check_bounds
 
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_loader())  # noqa: S506 (a safe loader)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise PlatformError(f"{path}: cannot read platform file: {exc}") from None
+        text = path.read_text(encoding="utf-8")
+        if len(text) > MAX_PLATFORM_BYTES:
+            raise PlatformError(f"{path}: {len(text):,} characters; a platform file is at most 1 MiB")
+        check_bounds(None, text)  # nesting, aliases, values: bounded before anything is built
+        data = yaml.load(text, Loader=_loader())  # noqa: S506 (a safe loader)
+    except YamlLimit as exc:
+        raise PlatformError(f"{path}:{exc.line}: {exc}", hint=exc.hint) from None
+    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError, RuamelError) as exc:
+        raise PlatformError(f"{path}: cannot read platform file: {str(exc)[:300]}") from None
     if not isinstance(data, dict):
         raise PlatformError(f"{path}: a platform file must be a YAML mapping")
     return data

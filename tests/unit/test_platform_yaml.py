@@ -3,6 +3,9 @@ as ruamel (the playbook reader) reads it, and YAML 1.1's traps stay strings."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
@@ -50,3 +53,27 @@ def test_no_platform_description_is_cut_by_a_yaml_comment() -> None:
     for name in list_platforms():
         text = load_platform(name).description
         assert text.count("`") % 2 == 0 and text.count("(") == text.count(")"), (name, text)
+
+
+@pytest.mark.parametrize("text", [
+    "name: x\n" + "a0: &a0 [x]\n" + "".join(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 12)}]\n" for i in range(1, 9)),
+    "name: x\nd: " + "[" * 500 + "]" * 500 + "\n",
+    "name: x\nn: " + "9" * 5000 + "\n",
+    "name: [unclosed\n",
+    "name: !!python/object/apply:os.system ['true']\n",
+    "\x1b]0;title\x07: x\n  bad: [\n",
+])
+def test_a_hostile_platform_file_of_your_own_is_one_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                 text: str) -> None:
+    """Your own platform files pass the playbooks' bounds: alias bombs, deep nesting, huge numbers, broken YAML
+    and unsafe tags end as a PlatformError naming the file, at once."""
+    import time
+
+    from collector.platforms.sources import PlatformError, read_yaml
+
+    path = tmp_path / "acme_os.yaml"
+    path.write_text(text)
+    started = time.monotonic()
+    with pytest.raises(PlatformError) as err:
+        read_yaml(path)
+    assert time.monotonic() - started < 5 and str(path) in err.value.message

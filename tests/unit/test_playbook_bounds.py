@@ -141,7 +141,7 @@ def test_bounds_raise_playbook_invalid_with_exit_3(tmp_path: Path) -> None:
 
 
 def _verdict(events: object, kinds: tuple[object, object, object, object]) -> str:
-    from collector.playbook.yaml_read import YamlLimit, _measure
+    from collector.yaml_bounds import YamlLimit, _measure
 
     try:
         _measure(events, kinds)  # type: ignore[arg-type]
