@@ -128,7 +128,10 @@ def test_a_run_made_before_masking_gets_a_warning_and_given_credentials_still_wo
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(secret=st.text(st.characters(min_codepoint=33, max_codepoint=126, blacklist_characters="/"), min_size=4,
-                      max_size=20).filter(lambda s: s.lower() not in "show users clock terminal no monitor"),
+                      max_size=20).filter(lambda s: s.lower() not in "show users clock terminal no monitor"
+                                          # hex digits and time characters only: such text also turns up by
+                                          # chance in hashes and timestamps, which differ from bundle to bundle
+                                          and not re.fullmatch(r"[0-9a-fA-F.:TZ+\-]+", s)),
        where=st.integers(0, 30))
 @example(secret="fals", where=0)  # inside JSON's `false`: the bundle's own text
 def test_generated_secrets_never_survive_a_rebundle(tmp_path_factory: pytest.TempPathFactory, secret: str,
