@@ -14,7 +14,7 @@ from ..errors import ConnectError, ConnectionLost
 from ..target import Target
 from .base import ConnectOptions, Transport
 from .ssh_auth import describe
-from .ssh_channel import ChannelPipe
+from .ssh_channel import ChannelPipe, bounded_close
 from .ssh_config import identity_files_of, resolve_ssh_target
 from .ssh_connect import (  # noqa: F401 - re-exported for callers that build their own connections
     CIPHER_PREFERENCE,
@@ -117,5 +117,5 @@ class SSHTransport(Transport):
         if self._pipe is not None:
             self._pipe.close()
         if self._transport is not None:
-            self._transport.close()
+            bounded_close(self._transport.close, self._transport, "transport")
         self._close_hops()

@@ -5,7 +5,10 @@ Used for the device's pty shell and for a jump host's shell; knows bytes only.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
+from collections.abc import Callable
 
 import paramiko
 
@@ -17,6 +20,25 @@ from .ssh_auth import describe
 READ_SIZE = 64 << 10
 #: a write gives up when the peer's window stays closed this long
 WRITE_STALL_TIMEOUT = 120.0
+CLOSE_WAIT = 5.0  # a polite close that takes longer is cut at the socket
+
+
+def bounded_close(close: Callable[[], None], transport: paramiko.Transport | None, what: str) -> None:
+    """Run paramiko's polite `close` for at most CLOSE_WAIT seconds; past that, close the socket under it.
+
+    An interrupt (Ctrl-C/SIGTERM raised in the main thread) can land inside paramiko's locking and leave its
+    send path waiting forever; closing must never hang a run that is stopping (seen: Channel.close stuck)."""
+    def polite() -> None:
+        with contextlib.suppress(Exception):
+            close()
+
+    worker = threading.Thread(target=polite, name=f"ssh-close-{what}", daemon=True)
+    worker.start()
+    worker.join(CLOSE_WAIT)
+    if worker.is_alive() and transport is not None:
+        with contextlib.suppress(Exception):
+            transport.active = False  # type: ignore[attr-defined]  # paramiko keeps it as a plain attribute
+            transport.sock.close()
 
 
 class ChannelPipe:
@@ -80,4 +102,4 @@ class ChannelPipe:
         return t is not None and t.is_active() and not (chan.eof_received and not chan.recv_ready())
 
     def close(self) -> None:
-        self.chan.close()
+        bounded_close(self.chan.close, self.chan.get_transport(), "channel")
