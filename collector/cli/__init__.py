@@ -16,9 +16,14 @@ def main() -> None:
 
         print(__version__)
         return
+    from .leave import leave
     from .main import main as run_app
 
-    run_app()
+    try:
+        run_app()
+    except SystemExit as exc:
+        leave(exc.code)
+    leave(0)
 
 
 def __getattr__(name: str) -> Any:

@@ -8,8 +8,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from ..platforms import PLATFORM_DIR, Platform, PlatformError, load_platform
-from ..platforms.sources import read_yaml
+from ..platforms import Platform, PlatformError, load_platform, platform_lineage
 
 #: netmiko platform names that ntc-templates spells differently (its index names the OS, not the driver)
 NTC_NAMES: dict[str, str] = {"huawei": "huawei_vrp", "cisco_wlc": "cisco_wlc_ssh"}
@@ -35,26 +34,11 @@ def platform_data(name: str) -> Platform | None:
 @functools.cache
 def ntc_platforms(name: str) -> tuple[str, ...]:
     """The ntc-templates platform names to try for one of ours: itself (or its ntc spelling), then what it extends."""
-    out: list[str] = []
-    seen: set[str] = set()
-    current: str | None = name
-    while current and current not in seen:
-        seen.add(current)
-        out.append(NTC_NAMES.get(current, current))
-        current = _extends(current)
-    return tuple(dict.fromkeys(out))
-
-
-def _extends(name: str) -> str | None:
-    path = PLATFORM_DIR / f"{name}.yaml"
-    if not name.replace("_", "").isalnum() or not path.is_file():
-        return None
     try:
-        data = read_yaml(path)  # libyaml, as the platform loader reads it
-    except PlatformError:  # a broken file is the platform loader's business; here it only means "no parent"
-        return None
-    parent = data.get("extends") if isinstance(data, dict) else None
-    return str(parent) if parent else None
+        lineage = platform_lineage(name)
+    except PlatformError:  # a broken or unknown platform is the platform loader's business: no parents here
+        lineage = [name]
+    return tuple(dict.fromkeys(NTC_NAMES.get(n, n) for n in lineage))
 
 
 def _expand_verb(word: str, platform: Platform) -> str:

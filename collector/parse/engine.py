@@ -83,7 +83,7 @@ def _optional(which: str) -> Callable[[str, str, Output, Sink], tuple[str, str]]
     run = ttp_parse if which == "ttp" else genie_parse
 
     def attempt(platform: str, command: str, output: Output, sink: Sink) -> tuple[str, str]:
-        template, records = run(platform, command, output.text())
+        template, records = run(platform, command, output.text)
         for record in records:
             sink.emit(record)
         return template, command

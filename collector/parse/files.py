@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
-from ..store.fsutil import atomic_write_json
+from ..store.fsutil import atomic_write_bytes, listing_json
 from .outcome import ParseOutcome
 
 PARSED_DIR = "parsed"
@@ -42,9 +42,11 @@ class RecordWriter:
         self._fh: IO[str] | None = None
         self._held: Any = None
         self._has = False
+        self._created = False  # discard only removes a file this writer made (most outputs never parse)
 
     def _open(self) -> IO[str]:
         if self._fh is None:
+            self._created = True
             self._fh = self.tmp.open("w", encoding="ascii")
             self._fh.write(_OPEN)
         return self._fh
@@ -60,8 +62,9 @@ class RecordWriter:
             self._fh.close()
             self._fh = None
         self._held, self._has = None, False
-        with contextlib.suppress(FileNotFoundError):
-            self.tmp.unlink()
+        if self._created:
+            with contextlib.suppress(FileNotFoundError):
+                self.tmp.unlink()
 
     def finish(self, meta: dict[str, Any]) -> None:
         fh = self._open()
@@ -156,7 +159,7 @@ def write_index(run_dir: Path, index: dict[str, Any]) -> None:
     path = run_dir / PARSED_DIR / INDEX_NAME
     path.parent.mkdir(parents=True, exist_ok=True)
     # derived data (`collector parse` makes it again): renamed atomically, not fsync'd
-    atomic_write_json(path, {"format": INDEX_FORMAT, **index}, fsync=False)
+    atomic_write_bytes(path, listing_json({"format": INDEX_FORMAT, **index}).encode(), fsync=False)
 
 
 __all__ = ["INDEX_NAME", "PARSED_DIR", "RecordWriter", "iter_records", "outcomes_by_source", "parsed_name",

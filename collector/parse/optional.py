@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import os
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,27 +39,39 @@ def _findable(module: str) -> bool:
         return False
 
 
-def _ttp_template(platform: str, command: str) -> Path:
+@functools.cache
+def _ttp_platform_dir() -> tuple[Path, frozenset[str]]:
+    """The ttp-templates platform directory and the names in it (listed once: most commands have none)."""
     if not installed("ttp_templates"):
         raise NoParser("ttp-templates is not installed (pip install ttp ttp-templates)")
     import ttp_templates
 
-    name = re.sub(r"[^a-z0-9]+", "_", f"{platform} {command.replace('|', ' pipe ')}".lower()).strip("_")
-    path = Path(ttp_templates.__file__).resolve().parent / "platform" / f"{name}.txt"
-    if not path.is_file():
+    folder = Path(ttp_templates.__file__).resolve().parent / "platform"
+    try:
+        return folder, frozenset(os.listdir(folder))
+    except OSError:
+        return folder, frozenset()
+
+
+def _ttp_template(platform: str, command: str) -> Path:
+    name = re.sub(r"[^a-z0-9]+", "_", f"{platform} {command.replace('|', ' pipe ')}".lower()).strip("_") + ".txt"
+    folder, names = _ttp_platform_dir()
+    if name not in names or not (folder / name).is_file():
         raise NoParser(f"no ttp-templates template for {platform} command {command!r}")
-    return path
+    return folder / name
 
 
-def ttp_parse(platform: str, command: str, text: str) -> tuple[str, list[Any]]:
-    """(template file name, records) from the ttp-templates collection's template for the command."""
+def ttp_parse(platform: str, command: str, text: Callable[[], str]) -> tuple[str, list[Any]]:
+    """(template file name, records) from the ttp-templates collection's template for the command.
+
+    `text` reads the output: only once a template is known to exist (most commands have none)."""
+    path = _ttp_template(platform, command)
     if not installed("ttp"):
         raise NoParser("ttp is not installed (pip install ttp ttp-templates)")
     from ttp import ttp
 
-    path = _ttp_template(platform, command)
     try:
-        parser = ttp(data=text, template=path.read_text(encoding="utf-8"), log_level="CRITICAL")
+        parser = ttp(data=text(), template=path.read_text(encoding="utf-8"), log_level="CRITICAL")
         parser.parse(one=True)
         result = parser.result(structure="flat_list")
     except Exception as exc:  # TTP raises plain exceptions of many kinds; any of them is "did not parse"
@@ -66,7 +80,7 @@ def ttp_parse(platform: str, command: str, text: str) -> tuple[str, list[Any]]:
     return path.name, records
 
 
-def genie_parse(platform: str, command: str, text: str) -> tuple[str, list[Any]]:
+def genie_parse(platform: str, command: str, text: Callable[[], str]) -> tuple[str, list[Any]]:
     """(parser class name, [the parsed structure]) from Genie's parser for the command."""
     os_name = GENIE_OS.get(platform)
     if os_name is None:
@@ -87,7 +101,7 @@ def genie_parse(platform: str, command: str, text: str) -> tuple[str, list[Any]]
     cls = found[0] if isinstance(found, tuple) else found
     name = getattr(cls, "__name__", "genie")
     try:
-        parsed = device.parse(command, output=text)
+        parsed = device.parse(command, output=text())
     except Exception as exc:  # Genie's schema errors and empty-output errors are all "did not parse"
         raise ParseFailed(f"genie {name} failed: {type(exc).__name__}: {str(exc)[:200]}") from None
     return name, [dict(parsed)]

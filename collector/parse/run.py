@@ -15,7 +15,7 @@ from typing import Any
 
 from .. import __version__
 from ..store.fsutil import utc_now
-from ..store.records import StepRecord
+from ..store.records import RunState, StepRecord
 from ..store.rundir import RunDir
 from .engine import DEFAULT_MAX_BYTES, Output, parse_output
 from .files import PARSED_DIR, RecordWriter, outcomes_by_source, parsed_name, write_index
@@ -45,10 +45,11 @@ class ParseReport:
 
 
 def parse_run(run_dir: Path, *, platform: str | None = None, choices: Mapping[int, StepChoice] | None = None,
-              override: StepChoice | None = None) -> ParseReport:
+              override: StepChoice | None = None, state: RunState | None = None) -> ParseReport:
     """(Re)parse a run: `choices` by step number (the playbook's), else what the last parse recorded, else auto.
 
-    `override` replaces every step's choice (`collector parse --parser/--max-size`).
+    `override` replaces every step's choice (`collector parse --parser/--max-size`). `state`: the run's journal
+    as the runner that just wrote it holds it (else it is read from the journal file).
     """
     rd = RunDir.open(run_dir)
     started = time.perf_counter()
@@ -57,7 +58,7 @@ def parse_run(run_dir: Path, *, platform: str | None = None, choices: Mapping[in
     report = ParseReport(rd.path, name)
     previous = outcomes_by_source(rd.path)
     kept: set[str] = set()
-    for rec in rd.state().ordered():
+    for rec in (state or rd.state()).ordered():
         if rec.kind not in PARSED_KINDS or not rec.file:
             continue
         want = override
@@ -127,7 +128,7 @@ def _remove_stale(folder: Path, kept: set[str]) -> None:
     """A step that no longer parses must not keep the file of an earlier parse."""
     if not folder.is_dir():
         return
-    for p in folder.glob("[0-9]*.json"):
+    for p in [*folder.glob("[0-9]*.json"), *folder.glob(".[0-9]*.json.tmp")]:  # .tmp: a parse cut short
         if p.name not in kept:
             with contextlib.suppress(OSError):
                 p.unlink()

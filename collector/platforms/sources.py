@@ -5,6 +5,7 @@ Returns raw mappings with `extends:` resolved; the Platform model (platforms/__i
 
 from __future__ import annotations
 
+import copy
 import difflib
 import functools
 import os
@@ -90,7 +91,17 @@ def _core_int(loader: Any, node: Any) -> int:
 
 def read_yaml(path: Path) -> dict[str, Any]:
     """A platform file (the user's own or bundled: trusted, no line numbers needed) through libyaml (7x faster
-    than a pure-Python parse: every run reads its platform)."""
+    than a pure-Python parse: every run reads its platform). Read once per process while the file is unchanged;
+    the caller gets its own copy to change."""
+    try:
+        st = path.stat()
+    except OSError as exc:
+        raise PlatformError(f"{path}: cannot read platform file: {exc.strerror}") from None
+    return copy.deepcopy(_read_once(path, st.st_mtime_ns, st.st_size))
+
+
+@functools.lru_cache(maxsize=256)
+def _read_once(path: Path, mtime_ns: int, size: int) -> dict[str, Any]:
     import yaml
     from ruamel.yaml.error import YAMLError as RuamelError
 

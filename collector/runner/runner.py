@@ -24,7 +24,7 @@ from ..store.events import RunEnded, RunResumed, RunStarted, SessionStateRestore
 from ..store.fsutil import utc_now
 from ..store.journal import Journal
 from ..store.platform_events import PlatformDetected
-from ..store.records import StepRecord
+from ..store.records import RunState, StepRecord
 from ..store.rundir import RunDir
 from ..target import Target
 from ..transports.base import ConnectOptions
@@ -170,7 +170,7 @@ class Runner:
         finally:
             status, error = self._close(rd, link, raw, journal, status, error)
         if self.ropts.parse_outputs:
-            self.parse_outputs(rd.path)
+            self.parse_outputs(rd.path, journal.state)
         final = journal.state
         user_mode = final.mode == "user" and any(r.status == "error" for r in final.ordered())
         return RunOutcome(rd.path, status, final.ordered(), error, user_mode)
@@ -234,11 +234,11 @@ class Runner:
         self.obs.run_finished(status)
         return status, error
 
-    def parse_outputs(self, run_dir: Path) -> None:
+    def parse_outputs(self, run_dir: Path, state: RunState | None = None) -> None:
         """Structured output next to the raw, after every byte is safe; never changes the run's outcome."""
         try:
             choices = {s.index: StepChoice(s.parse, s.parse_max_bytes) for s in self.steps + self.cleanup_steps}
-            report = parse_run(run_dir, platform=self.platform.name, choices=choices)
+            report = parse_run(run_dir, platform=self.platform.name, choices=choices, state=state)
         except (Exception, KeyboardInterrupt) as exc:  # a parser must never fail or hide a run
             self.obs.notice(f"outputs not parsed ({type(exc).__name__}: {exc}); `collector parse {run_dir}` retries")
             return
