@@ -104,14 +104,13 @@ def check_bounds(yaml: YAML | None, text: str, max_nodes: int = MAX_NODES) -> No
 
     The event pass runs in libyaml (C) when it is there; a document libyaml cannot parse is measured again by
     ruamel, whose error (or success) is the one that counts (`yaml`: the ruamel reader to use, or a safe one)."""
-    if yaml is None:
-        yaml = YAML(typ="safe", pure=True)
+    ruamel_kinds = (AliasEvent, ScalarEvent, CollectionStartEvent, CollectionEndEvent)
     try:
         import yaml as pyyaml
 
         loader = pyyaml.CSafeLoader
     except (ImportError, AttributeError):
-        _measure(yaml.parse(text), (AliasEvent, ScalarEvent, CollectionStartEvent, CollectionEndEvent), max_nodes)
+        _measure((yaml or YAML(typ="safe", pure=True)).parse(text), ruamel_kinds, max_nodes)
         return
     from yaml import events as ev
 
@@ -119,7 +118,7 @@ def check_bounds(yaml: YAML | None, text: str, max_nodes: int = MAX_NODES) -> No
         _measure(pyyaml.parse(text, Loader=loader),
                  (ev.AliasEvent, ev.ScalarEvent, ev.CollectionStartEvent, ev.CollectionEndEvent), max_nodes)
     except pyyaml.YAMLError:
-        _measure(yaml.parse(text), (AliasEvent, ScalarEvent, CollectionStartEvent, CollectionEndEvent), max_nodes)
+        _measure((yaml or YAML(typ="safe", pure=True)).parse(text), ruamel_kinds, max_nodes)
 
 
 def _measure(events: Any, kinds: tuple[Any, Any, Any, Any], max_nodes: int = MAX_NODES) -> None:

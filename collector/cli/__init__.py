@@ -16,9 +16,11 @@ def main() -> None:
 
         print(__version__)
         return
+    from ..transports.invoke_deferred import defer_invoke
     from .leave import leave
     from .main import main as run_app
 
+    defer_invoke()
     try:
         run_app()
     except SystemExit as exc:

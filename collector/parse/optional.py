@@ -42,11 +42,13 @@ def _findable(module: str) -> bool:
 @functools.cache
 def _ttp_platform_dir() -> tuple[Path, frozenset[str]]:
     """The ttp-templates platform directory and the names in it (listed once: most commands have none)."""
-    if not installed("ttp_templates"):
+    try:  # found, not imported: importing the package costs ~10 ms and most commands have no template
+        spec = importlib.util.find_spec("ttp_templates")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.submodule_search_locations:
         raise NoParser("ttp-templates is not installed (pip install ttp ttp-templates)")
-    import ttp_templates
-
-    folder = Path(ttp_templates.__file__).resolve().parent / "platform"
+    folder = Path(next(iter(spec.submodule_search_locations))).resolve() / "platform"
     try:
         return folder, frozenset(os.listdir(folder))
     except OSError:

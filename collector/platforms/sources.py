@@ -62,7 +62,7 @@ def platform_files() -> dict[str, Path]:
 
 
 @functools.cache
-def _loader() -> type:
+def core12_loader() -> type:
     """libyaml's safe loader with YAML 1.2 core scalars (as ruamel reads playbooks): `on`, `no`, `1:30` and `0755`
     stay strings, not YAML 1.1 booleans, sexagesimals or octals."""
     import yaml
@@ -112,7 +112,7 @@ def _read_once(path: Path, mtime_ns: int, size: int) -> dict[str, Any]:
         if len(text) > MAX_PLATFORM_BYTES:
             raise PlatformError(f"{path}: {len(text):,} characters; a platform file is at most 1 MiB")
         check_bounds(None, text)  # nesting, aliases, values: bounded before anything is built
-        data = yaml.load(text, Loader=_loader())  # noqa: S506 (a safe loader)
+        data = yaml.load(text, Loader=core12_loader())  # noqa: S506 (a safe loader)
     except YamlLimit as exc:
         raise PlatformError(f"{path}:{exc.line}: {exc}", hint=exc.hint) from None
     except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError, RuamelError) as exc:
@@ -162,4 +162,4 @@ def resolve_file(path: Path) -> dict[str, Any]:
 
 
 __all__ = ["NAME_RE", "PLATFORM_DIR", "PlatformError", "bundled_names", "platform_files", "read_yaml", "resolve",
-           "resolve_file", "unknown", "user_platform_dirs"]
+           "resolve_file", "unknown", "user_platform_dirs", "core12_loader"]

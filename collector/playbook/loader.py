@@ -1,6 +1,6 @@
 """Load and validate playbook files, reporting every problem as `file:line:col: message` with a hint.
 
-ruamel.yaml round-trip parsing keeps the line and column of every key and list item, so schema errors,
+The reader keeps the line and column of every key and list item (yaml_read.py), so schema errors,
 unknown keys, undefined variables and bad durations all point at the line to fix. Reading is bounded
 (yaml_read.py): size, nesting, alias expansion and number length.
 """
@@ -14,14 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import ValidationError
-from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 
 from ..errors import UsageError
 from . import variables
 from .issues import Loc, PlaybookInvalid, PlaybookIssue, where, yaml_issue
 from .schema import CaptureStep, Playbook, ShowStep
-from .tree import Converter, collect_locations, locate, scalar
+from .tree import Converter, locate, scalar
 from .validation_errors import issues_from_validation
 from .yaml_read import YamlLimit, load_bounded, size_problem
 
@@ -96,7 +95,8 @@ class _Analysis:
 
 
 def _read(path: Path) -> tuple[_Analysis, object]:
-    """The YAML tree of the file, or an analysis holding the one issue that stopped the reading."""
+    """The YAML tree of the file (positions in the analysis), or an analysis holding the one issue that stopped
+    the reading."""
     file = str(path)
     try:
         raw = path.read_bytes()
@@ -113,7 +113,7 @@ def _read(path: Path) -> tuple[_Analysis, object]:
         return _Analysis([PlaybookIssue(file, line, 1, f"not UTF-8 text: {exc.reason}", "save the file as UTF-8")],
                          raw=raw), None
     try:
-        data = load_bounded(text)
+        data, locations = load_bounded(text)
     except YAMLError as exc:
         return _Analysis([yaml_issue(file, exc)], raw=raw), None
     except YamlLimit as exc:
@@ -121,20 +121,19 @@ def _read(path: Path) -> tuple[_Analysis, object]:
     if data is None:
         issue = PlaybookIssue(file, 1, 1, "empty playbook", "a playbook needs at least name, platform and steps")
         return _Analysis([issue], raw=raw), None
-    if not isinstance(data, CommentedMap):
+    if not isinstance(data, dict):
         issue = PlaybookIssue(file, 1, 1, "a playbook must be a YAML mapping (name:, platform:, steps:)",
                               "see `collector schema`")
         return _Analysis([issue], raw=raw), None
-    return _Analysis([], raw=raw), data
+    return _Analysis([], raw=raw, locations=locations), data
 
 
 def _analyse(path: Path, overrides: Mapping[str, str] | None) -> _Analysis:
     result, data = _read(path)
-    if not isinstance(data, CommentedMap):
+    if not isinstance(data, dict):
         return result
     file = str(path)
-    locations: dict[Loc, tuple[int, int]] = {(): (1, 1)}
-    collect_locations(data, (), locations)
+    locations = result.locations
     raw_vars = data.get("vars")
     file_vars = (
         {str(k): scalar(v) for k, v in raw_vars.items() if isinstance(v, str | int | float | bool)}

@@ -5,6 +5,7 @@ A step is journaled before it starts and after it ends; an interrupted attempt k
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..errors import ConnectionLost
@@ -61,11 +62,13 @@ class StepRunner:
     def __post_init__(self) -> None:
         self.dialin = DialIn(self.link, self.journal, self.rundir, self.obs, self.allow_changes, completed)
 
-    def _send(self, session: Session, step: PlannedStep, command: str, sink: OutputSink) -> CommandResult:
+    def _send(self, session: Session, step: PlannedStep, command: str, sink: OutputSink,
+              while_waiting: Callable[[], object] | None = None) -> CommandResult:
         if step.mode == "exec":
             return session.exec(command, sink, idle_timeout=step.idle_timeout, max_time=step.max_time)
         return session.run(command, sink, idle_timeout=step.idle_timeout, max_time=step.max_time,
-                           allow_confirm=step.may_change and self.allow_changes)
+                           allow_confirm=step.may_change and self.allow_changes,
+                           while_waiting=while_waiting)
 
     def _started(self, step: PlannedStep, kind: str, attempt: int, command: str, session: Session,
                  **offset: int | str) -> None:
@@ -114,7 +117,7 @@ class StepRunner:
         sink = StepFile(self.rundir.step_path(step.filename), masker=self.journal.masker)
         self.debug.about_to_send(step.command, step=step.index)
         try:
-            result = self._send(session, step, step.command, sink)
+            result = self._send(session, step, step.command, sink, while_waiting=sink.open)
         except ConnectionLost as exc:
             # CommandInterrupted carries what was delivered; a drop before the first byte has nothing
             delivered = exc.partial.bytes if isinstance(exc, CommandInterrupted) else sink.bytes

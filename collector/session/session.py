@@ -259,13 +259,18 @@ class Session:
         return Dialog(table, window=512)
 
     def run(self, command: str, sink: OutputSink, *, idle_timeout: float, max_time: float | None = None,
-            allow_confirm: bool = False) -> CommandResult:
-        """Send one command and stream its output (no echo, no prompt, normalised) into `sink`."""
+            allow_confirm: bool = False, while_waiting: Callable[[], object] | None = None) -> CommandResult:
+        """Send one command and stream its output (no echo, no prompt, normalised) into `sink`.
+
+        `while_waiting` runs right after the command is sent, while the device works on it (e.g. creating the
+        step file); what it raises ends the command like any other error."""
         reader = CommandReader(command, sink, self.matcher, Normalizer(self.platform.paging_patterns), self.echo,
                                self.offset)
         dialog = self._command_dialog(reader, allow_confirm)
         try:
             self.stream.send_line(command)
+            if while_waiting is not None:
+                while_waiting()
             outcome = dialog.process(self.stream, timeout=max_time, idle_timeout=idle_timeout,
                                      until=reader.until, on_data=reader.on_data)
         except DialogTimeout as exc:

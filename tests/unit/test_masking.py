@@ -133,9 +133,11 @@ def test_step_files_are_masked_across_writes(tmp_path_factory: pytest.TempPathFa
     d = tmp_path_factory.mktemp("steps")
     masker = Masker([carrier(secrets[0])])
     sink = StepFile(d / "001-show-x.txt", masker=masker)
+    sink.open()
     want = reference(text, secrets)
     for piece in split(text, cuts):
         sink.write(piece)
+        assert sink._fh is not None
         sink._fh.flush()
         assert want.startswith(sink.tmp.read_bytes())
     keep = data.draw(st.booleans())
@@ -190,3 +192,23 @@ def test_json_escaped_secret_is_masked_in_text() -> None:
     line = json.dumps({"command": f"echo {secret}"})
     assert json.dumps(secret)[1:-1] in line
     assert json.loads(Masker([secret]).text(line)) == {"command": "echo ********"}
+
+
+def test_a_step_file_is_created_when_asked_or_at_the_first_byte(tmp_path: Path) -> None:
+    """StepFile creates its file on open() (the runner calls it while the device answers) or at the first byte
+    written; an empty output still ends as an empty file, and an attempt cut before anything leaves an empty
+    partial; a file that cannot be created is a StoreError, never a missing partial."""
+    from collector.errors import StoreError
+
+    lazy = StepFile(tmp_path / "001-a.txt", masker=Masker([]))
+    assert not lazy.tmp.exists()
+    lazy.open()
+    assert lazy.tmp.exists()
+    assert lazy.finish().read_bytes() == b""
+    cut = StepFile(tmp_path / "002-b.txt", masker=Masker([]))
+    assert cut.keep_partial(1).read_bytes() == b"" and not cut.tmp.exists()
+    nowhere = StepFile(tmp_path / "missing" / "003-c.txt", masker=Masker([]))
+    with pytest.raises(StoreError):
+        nowhere.write(b"x")
+    with pytest.raises(StoreError):
+        nowhere.keep_partial(1)

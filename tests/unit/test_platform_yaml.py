@@ -11,11 +11,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from collector.platforms.sources import PLATFORM_DIR, _loader
+from collector.platforms.sources import PLATFORM_DIR, core12_loader
 
 
 def both(text: str) -> tuple[object, object]:
-    return yaml.load(text, Loader=_loader()), YAML(typ="safe", pure=True).load(text)  # noqa: S506
+    return yaml.load(text, Loader=core12_loader()), YAML(typ="safe", pure=True).load(text)  # noqa: S506
 
 
 def test_every_bundled_platform_reads_as_ruamel_reads_it() -> None:

@@ -91,8 +91,13 @@ def test_your_own_library_comes_first(tmp_path: Path, monkeypatch: pytest.Monkey
     assert entry.source == "yours"
 
 
-def test_collector_playbooks_lists_the_library(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_collector_playbooks_lists_the_library(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
+    from collector.ui import console
+
     monkeypatch.setitem(os.environ, "COLUMNS", "200")
+    for made in (console.out, console.err):  # a console made by an earlier test in this process keeps its width
+        made.cache_clear()
+        request.addfinalizer(made.cache_clear)
     result = CliRunner().invoke(app, ["playbooks", "--platform", "cisco_asa", "--json"])
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)
