@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
-from ..store.fsutil import atomic_write_bytes, listing_json
+from ..jsonfmt import listing_json
+from ..store.fsutil import atomic_write_bytes
 from .outcome import ParseOutcome
 
 PARSED_DIR = "parsed"

@@ -60,19 +60,6 @@ def atomic_write_json(path: Path, obj: Any, mode: int = 0o644, *, fsync: bool = 
     atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=False) + "\n").encode(), mode, fsync=fsync)
 
 
-def listing_json(doc: dict[str, Any]) -> str:
-    """A mapping as JSON with one top-level key per line and one list item per line (compact within): readable,
-    diffable, and written by the C encoder (`indent=` makes json 10x slower on a 500-entry index)."""
-    parts = []
-    for key, value in doc.items():
-        name = json.dumps(key)
-        if isinstance(value, list) and value:
-            items = ",\n    ".join(json.dumps(v) for v in value)
-            parts.append(f"  {name}: [\n    {items}\n  ]")
-        else:
-            parts.append(f"  {name}: {json.dumps(value)}")
-    return "{\n" + ",\n".join(parts) + "\n}\n"
-
 
 def append_line(path: Path, line: str, fsync: bool = False) -> None:
     """Append one line with a single write() so concurrent readers never see half a record."""

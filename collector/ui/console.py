@@ -13,6 +13,7 @@ import sys
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from ..errors import CollectorError
+from ..jsonfmt import listing_json
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -78,5 +79,6 @@ def fail(exc: CollectorError) -> NoReturn:
 
 def print_json(doc: Any) -> None:
     """One JSON document on stdout (machine output is never styled or wrapped)."""
-    sys.stdout.write(json.dumps(doc, indent=2, default=str) + "\n")
+    text = listing_json(doc, default=str) if isinstance(doc, dict) else json.dumps(doc, indent=2, default=str) + "\n"
+    sys.stdout.write(text)
     sys.stdout.flush()

@@ -162,7 +162,7 @@ def test_resume_from_remote_size_after_cut(
     with pytest.raises(UploadError):
         _up(bundle, sshd, remote_dir, proxy.port, kh, retries=0)
     remote = remote_dir / bundle.name
-    have = remote.stat().st_size
+    have = _settled_size(remote)  # the cut session's sftp-server may still be writing what it received
     assert 0 < have < size
     assert remote.read_bytes() == bundle.read_bytes()[:have]
     res = _up(bundle, sshd, remote_dir, proxy.port, kh, retries=0)
@@ -172,6 +172,19 @@ def test_resume_from_remote_size_after_cut(
     assert have <= res.resumed_from < size
     assert res.bytes_sent == res.bytes_accepted == size - res.resumed_from
     assert _sha(remote) == _sha(bundle)
+
+
+def _settled_size(path: Path, timeout: float = 15.0) -> int:
+    """The file's size once it has stopped changing (the same non-zero size on consecutive looks)."""
+    deadline = time.monotonic() + timeout
+    last = -1
+    while time.monotonic() < deadline:
+        size = path.stat().st_size if path.exists() else 0
+        if size and size == last:
+            return size
+        last = size
+        time.sleep(0.1)
+    return last
 
 
 def _cut_run(sshd: SshdServer, proxy: FaultProxy, bundle: Path, remote_dir: Path, tmp_path: Path, cuts: int) -> None:  # noqa: F811
