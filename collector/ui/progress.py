@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from ..runner.observer import RunObserver
 from ..store.records import StepRecord
 from .console import clean, safe
+from .deadline import Deadline
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -39,7 +40,7 @@ class RichObserver(RunObserver):
         self.task: TaskID | None = None
         self._step: tuple[int, str, int | None] | None = None  # index, name, expected bytes
         self._seen = 0  # bytes of the current step before its bar is shown
-        self._timer: threading.Timer | None = None
+        self._timer: Deadline[int] = Deadline(REVEAL_AFTER, self._reveal_if_current)
         self.link = ""
 
     def _bar(self) -> Progress:
@@ -112,9 +113,13 @@ class RichObserver(RunObserver):
         with self._lock:
             self._step = (index, name, expected_bytes or self.expected.get(name))
             self._seen = 0
-        self._timer = threading.Timer(REVEAL_AFTER, self._reveal)
-        self._timer.daemon = True
-        self._timer.start()
+        self._timer.arm(index)
+
+    def _reveal_if_current(self, index: int) -> None:
+        with self._lock:
+            current = self._step is not None and self._step[0] == index
+        if current:
+            self._reveal()
 
     def _reveal(self) -> None:
         """The current step is slow: show its live bar (from the timer thread, or at once for a slow line)."""
@@ -130,9 +135,7 @@ class RichObserver(RunObserver):
                                      completed=self._seen)
 
     def _hide(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._timer.disarm()
         with self._lock:
             self._step = None
             if self.task is not None and self._progress is not None:
