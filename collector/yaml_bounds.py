@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, ScalarEvent
+if TYPE_CHECKING:
+    from ruamel.yaml import YAML
 
 MAX_DEPTH = 64  # nesting, counted after alias expansion (real playbooks stay below 8)
 MAX_ALIASES = 1_000
@@ -104,13 +104,12 @@ def check_bounds(yaml: YAML | None, text: str, max_nodes: int = MAX_NODES) -> No
 
     The event pass runs in libyaml (C) when it is there; a document libyaml cannot parse is measured again by
     ruamel, whose error (or success) is the one that counts (`yaml`: the ruamel reader to use, or a safe one)."""
-    ruamel_kinds = (AliasEvent, ScalarEvent, CollectionStartEvent, CollectionEndEvent)
     try:
         import yaml as pyyaml
 
         loader = pyyaml.CSafeLoader
     except (ImportError, AttributeError):
-        _measure((yaml or YAML(typ="safe", pure=True)).parse(text), ruamel_kinds, max_nodes)
+        _measure_with_ruamel(yaml, text, max_nodes)
         return
     from yaml import events as ev
 
@@ -118,7 +117,16 @@ def check_bounds(yaml: YAML | None, text: str, max_nodes: int = MAX_NODES) -> No
         _measure(pyyaml.parse(text, Loader=loader),
                  (ev.AliasEvent, ev.ScalarEvent, ev.CollectionStartEvent, ev.CollectionEndEvent), max_nodes)
     except pyyaml.YAMLError:
-        _measure((yaml or YAML(typ="safe", pure=True)).parse(text), ruamel_kinds, max_nodes)
+        _measure_with_ruamel(yaml, text, max_nodes)
+
+
+def _measure_with_ruamel(yaml: YAML | None, text: str, max_nodes: int) -> None:
+    """The pure-Python pass (imported only when libyaml is missing or fails): ruamel's errors are the ones shown."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, ScalarEvent
+
+    kinds = (AliasEvent, ScalarEvent, CollectionStartEvent, CollectionEndEvent)
+    _measure((yaml or YAML(typ="safe", pure=True)).parse(text), kinds, max_nodes)
 
 
 def _measure(events: Any, kinds: tuple[Any, Any, Any, Any], max_nodes: int = MAX_NODES) -> None:

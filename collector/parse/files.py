@@ -39,7 +39,6 @@ class RecordWriter:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.tmp = path.with_name(f".{path.name}.tmp")
-        path.parent.mkdir(parents=True, exist_ok=True)
         self._fh: IO[str] | None = None
         self._held: Any = None
         self._has = False
@@ -48,6 +47,7 @@ class RecordWriter:
     def _open(self) -> IO[str]:
         if self._fh is None:
             self._created = True
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             self._fh = self.tmp.open("w", encoding="ascii")
             self._fh.write(_OPEN)
         return self._fh

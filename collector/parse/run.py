@@ -7,6 +7,7 @@ not a run at all is an error (StoreError).
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -58,6 +59,7 @@ def parse_run(run_dir: Path, *, platform: str | None = None, choices: Mapping[in
     report = ParseReport(rd.path, name)
     previous = outcomes_by_source(rd.path)
     kept: set[str] = set()
+    files = _step_files(rd)
     for rec in (state or rd.state()).ordered():
         if rec.kind not in PARSED_KINDS or not rec.file:
             continue
@@ -67,7 +69,7 @@ def parse_run(run_dir: Path, *, platform: str | None = None, choices: Mapping[in
         if want is None:
             before = previous.get(rec.file)
             want = StepChoice(before.choice, before.max_bytes) if before is not None else StepChoice()
-        outcome = _parse_step(rd, rec, name, want)
+        outcome = _parse_step(rd, rec, name, want, files)
         if outcome.file:
             kept.add(Path(outcome.file).name)
         report.outcomes.append(outcome)
@@ -78,19 +80,27 @@ def parse_run(run_dir: Path, *, platform: str | None = None, choices: Mapping[in
     return report
 
 
-def _step_file(rd: RunDir, file: str) -> Path | None:
+def _step_files(rd: RunDir) -> frozenset[str]:
+    """Names of the regular files directly in steps/ (listed once: a stat per step costs more than the parse)."""
+    try:
+        with os.scandir(rd.steps_dir) as entries:
+            return frozenset(e.name for e in entries if e.is_file(follow_symlinks=False))
+    except OSError:
+        return frozenset()
+
+
+def _step_file(rd: RunDir, file: str, files: frozenset[str]) -> Path | None:
     """The step file a record names, only when it is a regular file directly in steps/ (the journal is data)."""
     rel = PurePosixPath(file)
-    if len(rel.parts) != 2 or rel.parts[0] != "steps" or rel.name in ("", ".", ".."):
+    if len(rel.parts) != 2 or rel.parts[0] != "steps" or rel.name in ("", ".", "..") or rel.name not in files:
         return None
-    path = rd.steps_dir / rel.name
-    return path if path.is_file() and not path.is_symlink() else None
+    return rd.steps_dir / rel.name
 
 
-def _parse_step(rd: RunDir, rec: StepRecord, platform: str, want: StepChoice) -> ParseOutcome:
+def _parse_step(rd: RunDir, rec: StepRecord, platform: str, want: StepChoice, files: frozenset[str]) -> ParseOutcome:
     assert rec.file is not None
     target = rd.path / PARSED_DIR / parsed_name(rec.file)
-    source = _step_file(rd, rec.file)
+    source = _step_file(rd, rec.file, files)
     if rec.status != "ok":
         out = ParseOutcome(choice=want.choice, command=rec.command, platform=platform,
                            reason=f"the step ended {rec.status}: its output is not parsed")

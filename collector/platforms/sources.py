@@ -103,7 +103,6 @@ def read_yaml(path: Path) -> dict[str, Any]:
 @functools.lru_cache(maxsize=256)
 def _read_once(path: Path, mtime_ns: int, size: int) -> dict[str, Any]:
     import yaml
-    from ruamel.yaml.error import YAMLError as RuamelError
 
     from ..yaml_bounds import YamlLimit, check_bounds
 
@@ -115,7 +114,13 @@ def _read_once(path: Path, mtime_ns: int, size: int) -> dict[str, Any]:
         data = yaml.load(text, Loader=core12_loader())  # noqa: S506 (a safe loader)
     except YamlLimit as exc:
         raise PlatformError(f"{path}:{exc.line}: {exc}", hint=exc.hint) from None
-    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError, RuamelError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as exc:
+        raise PlatformError(f"{path}: cannot read platform file: {str(exc)[:300]}") from None
+    except Exception as exc:  # ruamel measured a file libyaml could not parse: its error is the message
+        from ruamel.yaml.error import YAMLError as RuamelError
+
+        if not isinstance(exc, RuamelError):
+            raise
         raise PlatformError(f"{path}: cannot read platform file: {str(exc)[:300]}") from None
     if not isinstance(data, dict):
         raise PlatformError(f"{path}: a platform file must be a YAML mapping")

@@ -6,10 +6,12 @@ Also how a key path is named in messages ("step 2, until.duration") and how a YA
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from ruamel.yaml.error import YAMLError
+from typing import TYPE_CHECKING
 
 from ..errors import PlaybookError
+
+if TYPE_CHECKING:
+    from ruamel.yaml.error import YAMLError
 
 Loc = tuple[str | int, ...]
 SUBSTITUTED_SECTIONS = ("steps", "cleanup")

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import ValidationError
-from ruamel.yaml.error import YAMLError
 
 from ..errors import UsageError
 from . import variables
@@ -114,10 +113,14 @@ def _read(path: Path) -> tuple[_Analysis, object]:
                          raw=raw), None
     try:
         data, locations = load_bounded(text)
-    except YAMLError as exc:
-        return _Analysis([yaml_issue(file, exc)], raw=raw), None
     except YamlLimit as exc:
         return _Analysis([PlaybookIssue(file, exc.line, exc.column, str(exc), exc.hint)], raw=raw), None
+    except Exception as exc:  # ruamel is imported only when it read the file (libyaml could not)
+        from ruamel.yaml.error import YAMLError
+
+        if not isinstance(exc, YAMLError):
+            raise
+        return _Analysis([yaml_issue(file, exc)], raw=raw), None
     if data is None:
         issue = PlaybookIssue(file, 1, 1, "empty playbook", "a playbook needs at least name, platform and steps")
         return _Analysis([issue], raw=raw), None

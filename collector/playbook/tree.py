@@ -8,13 +8,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-
 from . import variables
 from .issues import SUBSTITUTED_SECTIONS, Loc, PlaybookIssue, where
 
 
 def collect_locations(node: Any, loc: Loc, out: dict[Loc, tuple[int, int]]) -> None:
+    """Positions from ruamel's round-trip tree (the reader of what libyaml hands over)."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
     if isinstance(node, CommentedMap):
         for key in node:
             try:

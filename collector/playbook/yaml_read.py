@@ -6,9 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
-
 from ..yaml_bounds import MAX_ALIASES, MAX_DEPTH, MAX_NODES, YamlLimit, check_bounds
 from .issues import Loc
 from .tree import collect_locations
@@ -32,6 +29,9 @@ def load_bounded(text: str) -> tuple[Any, dict[Loc, tuple[int, int]]]:
     fast = load_with_locations(text)
     if fast is not None:
         return fast
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
     yaml = YAML(typ="rt")
     try:
         data = yaml.load(text)
