@@ -16,6 +16,7 @@ import csv
 import hashlib
 import io
 import json
+import resource
 import os
 import random
 import statistics
@@ -44,6 +45,12 @@ def vm_hwm_kib(pid: int | str = "self") -> int:
     return 0
 
 
+def process_cpu() -> float:
+    """CPU seconds of this process so far (every thread; children not included)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 # -- children: one fresh process per tool run ------------------------------------------------------------------
 def child_collector(job: dict[str, Any]) -> dict[str, Any]:
     import importlib
@@ -57,12 +64,13 @@ def child_collector(job: dict[str, Any]) -> dict[str, Any]:
             str(job["workers"]), "--logins-per-host", str(job.get("logins", job["workers"])), "--json",
             "--no-ssh-config", "--known-hosts", job["known_hosts"], *job.get("extra", [])]
     buf = io.StringIO()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), process_cpu()
     with contextlib.redirect_stdout(buf), contextlib.suppress(SystemExit):
         app(argv, standalone_mode=False)
     wall = time.perf_counter() - start
     doc = json.loads(buf.getvalue()) if buf.getvalue().strip().startswith("{") else {}
-    return {"wall": wall, "rss_kib": vm_hwm_kib(), "status": doc.get("status"), "exit": doc.get("exit_code"),
+    return {"wall": wall, "cpu": process_cpu() - cpu, "rss_kib": vm_hwm_kib(), "status": doc.get("status"),
+            "exit": doc.get("exit_code"),
             "counts": doc.get("counts"), "fleet_dir": doc.get("fleet_dir"), "bytes": doc.get("bytes")}
 
 
@@ -74,14 +82,15 @@ def child_nornir(job: dict[str, Any]) -> dict[str, Any]:
         for command in SHORT:
             t.run(task=netmiko_send_command, command_string=command)
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), process_cpu()
     nr = InitNornir(runner={"plugin": "threaded", "options": {"num_workers": job["workers"]}},
                     inventory={"plugin": "SimpleInventory", "options": {"host_file": job["hosts"]}},
                     logging={"enabled": False})
     result = nr.run(task=task)
     nr.close_connections()
     wall = time.perf_counter() - start
-    return {"wall": wall, "rss_kib": vm_hwm_kib(), "failed": len(result.failed_hosts), "hosts": len(result)}
+    return {"wall": wall, "cpu": process_cpu() - cpu, "rss_kib": vm_hwm_kib(), "failed": len(result.failed_hosts),
+            "hosts": len(result)}
 
 
 def run_child(kind: str, job: dict[str, Any], env: dict[str, str] | None = None) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from typing import Any
 from ..errors import CollectorError, GuardRefused, StoreError
 from ..runner.observer import RunObserver
 from ..secrets import Masker
+from ..store.records import StepRecord
 from ..store.rundir import RunDir
 from .creds import Fallback, SecretCache, build, record
 from .fleetdir import FleetDir
@@ -59,11 +60,15 @@ def finished(run_dir: Path | None) -> dict[str, Any] | None:
 
 
 def result_of(job: DeviceJob, fleet: FleetDir, run_dir: Path, status: str, error: CollectorError | None,
-              duration: float) -> JobResult:
-    try:
-        steps = [r for r in RunDir.open(run_dir).state().ordered() if r.kind != "cleanup"]
-    except StoreError:
-        steps = []
+              duration: float, records: list[StepRecord] | None = None) -> JobResult:
+    """The device's result; `records`: its steps as the runner that just ran them holds them (else the journal
+    is read)."""
+    if records is None:
+        try:
+            records = RunDir.open(run_dir).state().ordered()
+        except StoreError:
+            records = []
+    steps = [r for r in records if r.kind != "cleanup"]
     code = error.exit_code if error else (5 if status == "completed-with-errors" else 0)
     return JobResult(device=job.device, status=status, exit_code=code, error=error.message if error else None,
                      hint=error.hint if error else None, run_dir=fleet.rel(run_dir), steps=len(steps),
@@ -134,8 +139,9 @@ def _run(job: DeviceJob, ctx: JobContext, observer: RunObserver | None, existing
     runner = Runner(steps, platform, target, opts, ropts, observer, playbook_info=info, retarget=retarget)
     outcome = runner.resume(existing) if existing is not None else runner.start()
     if ctx.deferred_parses is not None:
-        ctx.deferred_parses.append(lambda: runner.parse_outputs(outcome.run_dir))
-    return result_of(job, ctx.fleet, outcome.run_dir, outcome.status, outcome.error, time.monotonic() - started)
+        ctx.deferred_parses.append(lambda: runner.parse_outputs(outcome.run_dir, outcome.state))
+    return result_of(job, ctx.fleet, outcome.run_dir, outcome.status, outcome.error, time.monotonic() - started,
+                     outcome.steps)
 
 
 def _planned(job: DeviceJob, ctx: JobContext) -> tuple[Any, ...]:

@@ -68,6 +68,7 @@ class RunOutcome:
     steps: list[StepRecord]
     error: CollectorError | None = None
     user_mode: bool = False  # the device stayed in user mode (an enable secret would have helped)
+    state: RunState | None = None  # the journal as folded while it was written (a parse later needs no re-read)
 
     @property
     def ok(self) -> bool:
@@ -173,7 +174,7 @@ class Runner:
             self.parse_outputs(rd.path, journal.state)
         final = journal.state
         user_mode = final.mode == "user" and any(r.status == "error" for r in final.ordered())
-        return RunOutcome(rd.path, status, final.ordered(), error, user_mode)
+        return RunOutcome(rd.path, status, final.ordered(), error, user_mode, final)
 
     def _main(self, link: Link, steps: StepRunner, journal: Journal, rd: RunDir, resumed: bool) -> None:
         session = link.connect()

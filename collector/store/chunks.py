@@ -49,8 +49,15 @@ class _Sealer:
         self.thread: threading.Thread | None = None
         self.error: OSError | None = None
 
-    def submit(self, fd: int, seal: ChunkSeal) -> None:
+    def submit(self, fd: int, seal: ChunkSeal, *, inline: bool = False) -> None:
+        """Queue a seal; `inline`: seal it in this thread now, after every queued one (the run's last chunk:
+        no thread is started and joined just for it)."""
         self._raise()
+        if inline:
+            self.drain()
+            self._seal_one(fd, seal)
+            self._raise()
+            return
         if self.thread is None:
             self.thread = threading.Thread(target=self._work, name="collector-sealer", daemon=True)
             self.thread.start()
@@ -73,16 +80,18 @@ class _Sealer:
             item = self.queue.get()
             if item is None:
                 return
-            fd, seal = item
-            try:
-                os.fsync(fd)
-                append_line(self.index, json.dumps(seal.to_json()), fsync=True)
-            except OSError as exc:
-                self.error = exc
-            except StoreError as exc:
-                self.error = exc.__cause__ if isinstance(exc.__cause__, OSError) else OSError(str(exc))
-            finally:
-                os.close(fd)
+            self._seal_one(*item)
+
+    def _seal_one(self, fd: int, seal: ChunkSeal) -> None:
+        try:
+            os.fsync(fd)
+            append_line(self.index, json.dumps(seal.to_json()), fsync=True)
+        except OSError as exc:
+            self.error = exc
+        except StoreError as exc:
+            self.error = exc.__cause__ if isinstance(exc.__cause__, OSError) else OSError(str(exc))
+        finally:
+            os.close(fd)
 
 
 def chunk_name(n: int) -> str:
@@ -187,8 +196,9 @@ class RawStream:
         if self._chunk_len >= self.chunk_size:
             self.seal()
 
-    def seal(self) -> ChunkSeal | None:
-        """Close the current chunk; fsync and the index record happen on the sealer thread, in order.
+    def seal(self, *, inline: bool = False) -> ChunkSeal | None:
+        """Close the current chunk; fsync and the index record happen on the sealer thread, in order (`inline`:
+        here, after the queued ones).
 
         Until its seal is on disk a chunk counts as unsealed, so a crash in between only means
         `collector resume` recovers it as a torn chunk: nothing read is lost, nothing is trusted early.
@@ -204,14 +214,14 @@ class RawStream:
             sealed_at=utc_now(),
         )
         fd, self._fd = self._fd, -1
-        self._sealer.submit(fd, seal)
         self._chunk += 1
+        self._sealer.submit(fd, seal, inline=inline)
         return seal
 
     def close(self) -> None:
         """Write what the masker held back (the stream ends), seal the last chunk, wait until every seal is durable."""
         self._write(self._mask.flush())
-        self.seal()
+        self.seal(inline=True)
         self._sealer.drain()
         write_masking(self.dir, self.masker)  # secrets learnt during the run (an OTP asked at login)
 
