@@ -16,9 +16,9 @@ import csv
 import hashlib
 import io
 import json
-import resource
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -55,7 +55,7 @@ def process_cpu() -> float:
 def child_collector(job: dict[str, Any]) -> dict[str, Any]:
     import importlib
 
-    from collector.cli.main import app
+    from collector.cli.main import app_for
 
     for name in PRELOAD:  # imported before the clock starts, as nornir's and netmiko's are
         importlib.import_module(name)
@@ -66,7 +66,7 @@ def child_collector(job: dict[str, Any]) -> dict[str, Any]:
     buf = io.StringIO()
     start, cpu = time.perf_counter(), process_cpu()
     with contextlib.redirect_stdout(buf), contextlib.suppress(SystemExit):
-        app(argv, standalone_mode=False)
+        app_for(["collector", *argv])(argv, standalone_mode=False)  # as the `collector` command builds it
     wall = time.perf_counter() - start
     doc = json.loads(buf.getvalue()) if buf.getvalue().strip().startswith("{") else {}
     return {"wall": wall, "cpu": process_cpu() - cpu, "rss_kib": vm_hwm_kib(), "status": doc.get("status"),

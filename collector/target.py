@@ -74,12 +74,15 @@ class Target:
         return self.options.get(name, default)
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+
+
 def _malformed(url: str, why: str, hint: str = "write it as ssh://user@host[:port]") -> UsageError:
     return UsageError(f"malformed target URL {url!r}: {why}", hint=hint)
 
 
 def _split(url: str, default_scheme: str) -> tuple[str, SplitResult]:
-    if any(ord(c) < 32 or ord(c) == 127 for c in url):
+    if _CONTROL.search(url):
         raise _malformed(url, "it contains control characters")
     head = url.split(":", 1)[0].lower()
     if "://" not in url:

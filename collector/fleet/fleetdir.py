@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..errors import StoreError
+from ..jsonfmt import listing_json
 from ..store.fsutil import atomic_write_bytes, utc_now, utc_stamp
 from ..store.rundir import slugify
 from .job import DeviceJob
@@ -97,7 +98,7 @@ class FleetDir:
         return fd
 
     def write_spec(self, spec: FleetSpec) -> None:
-        data = json.dumps(spec.model_dump(mode="json"), indent=2) + "\n"
+        data = listing_json(spec.model_dump(mode="json"))  # a job per line, by the C encoder (1,000 devices)
         atomic_write_bytes(self.spec_path, data.encode())
 
     def read_spec(self) -> FleetSpec:

