@@ -11,6 +11,7 @@ false is skipped. After a statement acts, the tail is cleared so the same text n
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Callable
@@ -60,6 +61,13 @@ class DialogContext:
     notes: dict[str, object] = field(default_factory=dict)
 
 
+@functools.lru_cache(maxsize=1024)
+def _anchored(pattern: str) -> re.Pattern[bytes]:
+    """A statement's regex, compiled once per process (a session builds its command dialog per command)."""
+    pattern = pattern.replace("(?i)", "")  # always case-insensitive; an inner global flag would be an error
+    return re.compile(f"(?:{pattern})\\s*\\Z".encode(), re.IGNORECASE | re.MULTILINE)
+
+
 @dataclass(frozen=True)
 class Statement:
     """When `pattern` matches at the end of the tail, run `action`; the dialog ends unless `loop_continue`."""
@@ -77,10 +85,7 @@ class Statement:
            max_count: int = 10, priority: int = 0,
            applies: Callable[[DialogContext], bool] | None = None) -> Statement:
         """A statement from a text regex, matched case-insensitively and multi-line, anchored at the end."""
-        pattern = pattern.replace("(?i)", "")  # always case-insensitive; an inner global flag would be an error
-        anchored = f"(?:{pattern})\\s*\\Z"
-        return cls(name, re.compile(anchored.encode(), re.IGNORECASE | re.MULTILINE), action, loop_continue,
-                   max_count, priority, applies)
+        return cls(name, _anchored(pattern), action, loop_continue, max_count, priority, applies)
 
 
 @dataclass

@@ -83,8 +83,12 @@ def _never_started(run_dir: Path | None) -> bool:
 
 
 def _holds_data(run_dir: Path) -> bool:
-    folders = [run_dir / sub for sub in ("raw", "steps") if (run_dir / sub).is_dir()]
-    return any(p.is_file() and p.stat().st_size > 0 for folder in folders for p in folder.iterdir())
+    """Bytes from the device: a non-empty raw chunk or step file (raw/ also holds records about the run, such as
+    the masking fingerprints written when the raw stream opens: they are not data)."""
+    raw = run_dir / "raw"
+    chunks = [p for p in raw.iterdir() if ".chunk" in p.name] if raw.is_dir() else []
+    steps = list((run_dir / "steps").iterdir()) if (run_dir / "steps").is_dir() else []
+    return any(p.is_file() and p.stat().st_size > 0 for p in chunks + steps)
 
 
 def run_job(job: DeviceJob, ctx: JobContext, observer: RunObserver | None = None) -> JobResult:

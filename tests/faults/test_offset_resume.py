@@ -60,10 +60,12 @@ def test_cut_mid_output_continues_from_the_offset(sshd: SshdServer, tmp_path: Pa
         assert hashlib.sha256(data).hexdigest() == hashlib.sha256(source.read_bytes()).hexdigest() == rec.sha256
         events = list(read_journal(outcome.run_dir / "journal.jsonl"))
         done = [e for e in events if e["event"] == "step-completed"][-1]
-        assert done["resumed_from"] > 500_000  # continued, not re-run from zero
+        # continued from what the cut attempt kept (how much of the 1.2 MB on the wire that is depends on how far
+        # collector had read when the connection was cut: a loaded machine reads less), not re-run from zero
+        (partial,) = (outcome.run_dir / "steps").glob("*.partial.*")
+        assert done["resumed_from"] == partial.stat().st_size > 0
         started = [e for e in events if e["event"] == "step-started"]
         assert started[-1]["command"].startswith("tail -c +") and started[-1]["resume"] == "offset"
-        assert len(list((outcome.run_dir / "steps").glob("*.partial.*"))) == 1
     finally:
         source.unlink()
 

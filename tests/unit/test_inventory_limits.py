@@ -161,6 +161,8 @@ def test_a_run_directory_made_just_before_a_crash_is_started_afresh(tmp_path: Pa
     (run / "run.json").write_text("{}")
     assert _never_started(run) and not _holds_data(run)  # run.json only
     (run / "raw" / "000000.chunk").write_bytes(b"")  # the chunk file opened, nothing in it (the SIGKILL case)
+    (run / "raw" / "masking.json").write_text('{"format": 1}')  # written when the raw stream opens: not data
+    (run / "raw" / "index.jsonl").write_text("")
     assert _never_started(run) and not _holds_data(run)
     (run / "raw" / "000000.chunk").write_bytes(b"x")
     assert _never_started(run) and _holds_data(run)  # set aside by run_job, not deleted
