@@ -173,15 +173,18 @@ def _plan(name: str, platform_name: str | None, overrides: dict[str, str], allow
     from ..platforms import AUTO
     from ..playbook import check_playbook
     from ..playbook.library import find_playbook, is_family
-    from ..runner.autoplan import LibraryRetarget, PlaybookRetarget, placeholder
     from ..runner.plan import plan_steps, playbook_info
     from .load import load_checked_playbook, platform_for
 
     if platform_name == AUTO and is_family(name):  # tac/high-cpu: the detected platform's version
+        from ..runner.autoplan import LibraryRetarget, placeholder
+
         return [], placeholder(name), platform_for(AUTO), LibraryRetarget(name, overrides, allow_changes)
     loaded = load_checked_playbook(find_playbook(name, platform_name), overrides)
     platform = platform_for(platform_name or loaded.model.platform)
     if platform.name == AUTO:
+        from ..runner.autoplan import PlaybookRetarget
+
         return [], playbook_info(loaded, overrides), platform, PlaybookRetarget(loaded, overrides, allow_changes)
     check_playbook(loaded, platform, allow_changes)
     return plan_steps(loaded.model), playbook_info(loaded, overrides), platform, None

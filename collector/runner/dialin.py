@@ -8,6 +8,7 @@ longer than any call still completes; nothing finished in one call is fetched ag
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from ..platforms import Platform
 from ..session.session import Session
@@ -15,12 +16,12 @@ from ..store.journal import Journal
 from ..store.records import StepRecord
 from ..store.rundir import RunDir
 from .budget import RedialBudget, budget_for
-from .composite import SectionFetcher
 from .link import Link
 from .observer import RunObserver
-from .pieces import CompletedFn, PieceRun
 from .plan import PlannedStep
-from .staging import StagedFetcher, remove_staged
+
+if TYPE_CHECKING:
+    from .pieces import CompletedFn
 
 # causes of an interrupted attempt that are no drop: an exception's name (Ctrl-C, SIGTERM), a crash, a declined plan
 _NOT_A_DROP = re.compile(r"^(\w+|collector process died|not fetched by parts.*|not staged.*|the staged file .*)$")
@@ -74,6 +75,10 @@ class DialIn:
 
     def run(self, step: PlannedStep, kind: str, attempt: int) -> bool:
         """True when the step is recorded complete; False when declined (the caller runs it whole)."""
+        from .composite import SectionFetcher  # the fetchers load only for a step fetched by pieces
+        from .pieces import PieceRun
+        from .staging import StagedFetcher
+
         ctx = PieceRun(self.link, self.journal, self.rundir, self.obs, step, kind, attempt, self.completed)
         strategy = self._strategy(step, kind)
         spec = self.platform.composite_for(step.command)
@@ -95,4 +100,6 @@ class DialIn:
     def cleanup(self, session: Session) -> None:
         """Remove staged files left behind (a drop, Ctrl-C, a spent budget): part of the cleanup guarantee."""
         if self.platform.staging is not None and self.journal.state.staged:
+            from .staging import remove_staged
+
             remove_staged(session, self.platform.staging, self.journal, dict(self.journal.state.staged))

@@ -35,7 +35,6 @@ from .link import Link
 from .observer import RunObserver
 from .plan import PlannedStep
 from .run_info import ConnectRecord, CredentialRecord, PlaybookRecord, RunInfo
-from .salvage import salvage_partials
 from .settings_state import SettingsTracker
 from .signals import peak_rss_kib, signals_as_interrupt
 from .steps import StepRunner
@@ -105,6 +104,8 @@ class Runner:
         rd.ensure_reserve()
         if self.ropts.credential_sources is not None:  # a later resume asks the way this one did
             rd.update_run_info(self.masker, credentials=self.ropts.credential_sources.model_dump(mode="json"))
+        from .salvage import salvage_partials
+
         salvage_partials(rd, rd.state(), self.masker)
         return self._execute(rd, resumed=True)
 

@@ -15,7 +15,6 @@ from ..store.events import OffsetResumeFailed, StepCompleted, StepInterrupted, S
 from ..store.journal import Journal
 from ..store.rundir import RunDir
 from ..store.stepfile import StepFile
-from . import offset_resume
 from .debug_state import DebugTracker
 from .dialin import DialIn
 from .link import Link
@@ -148,6 +147,8 @@ class StepRunner:
         "done" when complete, "retry" when this attempt dropped too, "fallback" when the overlap did not match
         (a full re-run follows as the next attempt), "rerun" when there was nothing to continue from.
         """
+        from . import offset_resume  # only a step resumed by its offset command needs it
+
         assert step.offset_command
         masker = self.journal.masker
         partials = sorted(self.rundir.steps_dir.glob(f"{masker.name(step.filename)}.partial.*"),
