@@ -8,7 +8,7 @@ from __future__ import annotations
 import errno
 import json
 import os
-import tempfile
+import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,16 +37,21 @@ def utc_stamp() -> str:
 
 
 def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644, *, fsync: bool = True) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write `path` whole or not at all: a temporary file in the same folder, created with `mode` (less what the
+    umask takes, as for every file collector creates), renamed over it. The folder is made only when missing: a
+    fleet writes thousands of these, and every metadata call costs."""
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        try:
+            fd, tmp = _create_temp(path, mode)
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = _create_temp(path, mode)
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
                 fh.flush()
                 if fsync:
                     os.fsync(fh.fileno())
-            os.chmod(tmp, mode)
             os.replace(tmp, path)
         except BaseException:
             if os.path.exists(tmp):
@@ -54,6 +59,17 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644, *, fsync: boo
             raise
     except OSError as exc:
         raise StoreError(f"cannot write {path}: {exc.strerror}") from exc
+
+
+def _create_temp(path: Path, mode: int) -> tuple[int, str]:
+    """A new file `.<name>.<random>` beside `path`, opened for writing with `mode` (O_EXCL: never an old one)."""
+    for _ in range(100):
+        tmp = os.path.join(path.parent, f".{path.name}.{secrets.token_hex(4)}")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary name", str(path))
 
 
 def atomic_write_json(path: Path, obj: Any, mode: int = 0o644, *, fsync: bool = True) -> None:
