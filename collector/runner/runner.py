@@ -19,6 +19,7 @@ from ..parse.run import StepChoice, parse_run
 from ..platforms import Platform
 from ..session.command import NullSink
 from ..session.session import Session
+from ..store.ahead import FilesAhead, remove_stale
 from ..store.chunks import DEFAULT_CHUNK_SIZE, RawStream
 from ..store.events import RunEnded, RunResumed, RunStarted, SessionStateRestored
 from ..store.fsutil import utc_now
@@ -26,6 +27,7 @@ from ..store.journal import Journal
 from ..store.platform_events import PlatformDetected
 from ..store.records import RunState, StepRecord
 from ..store.rundir import RunDir
+from ..store.stepfile import StepFile
 from ..target import Target
 from ..transports.base import ConnectOptions
 from .cleanup import Cleanup
@@ -106,6 +108,7 @@ class Runner:
             rd.update_run_info(self.masker, credentials=self.ropts.credential_sources.model_dump(mode="json"))
         from .salvage import salvage_partials
 
+        remove_stale(rd.steps_dir)  # files prepared ahead for steps a killed run never reached
         salvage_partials(rd, rd.state(), self.masker)
         return self._execute(rd, resumed=True)
 
@@ -186,14 +189,21 @@ class Runner:
             link.debug.switch_off(session, "resume")
         if resumed:
             self._restore_session_state(session, journal, link.debug)  # e.g. terminal monitor
-        for step in self.steps:
-            rec = journal.state.record(step.index, step.kind)
-            if rec is not None and rec.done:
-                continue
-            if step.kind == "capture":
-                self._run_capture(step, link, journal, rd)
-            else:
-                steps.run(step, step.kind)
+        todo = [s for s in self.steps if not ((r := journal.state.record(s.index, s.kind)) is not None and r.done)]
+        steps.ahead = FilesAhead(StepFile.temp_path(rd.step_path(s.filename), journal.masker)
+                                 for s in todo if s.kind == "show").start()
+        try:
+            for step in todo:
+                rec = journal.state.record(step.index, step.kind)
+                if rec is not None and rec.done:
+                    continue
+                if step.kind == "capture":
+                    self._run_capture(step, link, journal, rd)
+                else:
+                    steps.run(step, step.kind)
+        finally:
+            steps.ahead.close()
+            steps.ahead = None
 
     def _adopt(self, session: Session, link: Link, steps: StepRunner, journal: Journal, rd: RunDir) -> None:
         """`platform: auto`: talk as the platform the session found from now on (reconnects log in as it), journal

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from ..errors import ConnectionLost
 from ..session.command import CommandInterrupted, CommandResult, OutputSink
 from ..session.session import Session
+from ..store.ahead import FilesAhead
 from ..store.events import OffsetResumeFailed, StepCompleted, StepInterrupted, StepSkipped, StepStarted
 from ..store.journal import Journal
 from ..store.rundir import RunDir
@@ -57,6 +58,7 @@ class StepRunner:
     debug: DebugTracker
     allow_changes: bool  # the CLI flag
     dialin: DialIn = field(init=False)  # steps fetched by pieces on slow or unstable lines; the redial budget
+    ahead: FilesAhead | None = None  # the next step files, created while a command runs (the runner owns it)
 
     def __post_init__(self) -> None:
         self.dialin = DialIn(self.link, self.journal, self.rundir, self.obs, self.allow_changes, completed)
@@ -113,7 +115,7 @@ class StepRunner:
     def _attempt(self, step: PlannedStep, kind: str, attempt: int, session: Session) -> bool:
         """One attempt; True when the step is recorded as done, False after a drop (the link reconnected)."""
         self._started(step, kind, attempt, step.command, session)
-        sink = StepFile(self.rundir.step_path(step.filename), masker=self.journal.masker)
+        sink = StepFile(self.rundir.step_path(step.filename), masker=self.journal.masker, ahead=self.ahead)
         self.debug.about_to_send(step.command, step=step.index)
         try:
             result = self._send(session, step, step.command, sink, while_waiting=sink.open)

@@ -13,6 +13,7 @@ from typing import BinaryIO
 
 from ..errors import StoreError
 from ..secrets import Masker, StreamMasker
+from .ahead import FilesAhead
 
 BUFFER = 64 << 10  # small steps are the common case; large writes bypass the buffer anyway
 
@@ -26,9 +27,10 @@ class StepFile:
     (creating a file costs 0.1-0.3 ms here, a short command's whole round trip).
     """
 
-    def __init__(self, final: Path, *, masker: Masker) -> None:
+    def __init__(self, final: Path, *, masker: Masker, ahead: FilesAhead | None = None) -> None:
         self.final = final.with_name(masker.name(final.name))
         self.tmp = self.final.with_name(self.final.name + ".writing")
+        self.ahead = ahead  # files prepared while earlier commands ran (store/ahead.py)
         self.hash = hashlib.sha256()
         self.bytes = 0
         self._mask = StreamMasker(masker)
@@ -38,10 +40,20 @@ class StepFile:
     def open(self) -> None:
         """Create the file now (StoreError when it cannot be created); later calls do nothing."""
         if self._fh is None and not self._closed:
+            fd = self.ahead.take(self.tmp) if self.ahead is not None else None
+            if fd is not None:
+                self._fh = os.fdopen(fd, "wb", buffering=BUFFER)
+                return
             try:
                 self._fh = open(self.tmp, "wb", buffering=BUFFER)  # noqa: SIM115 - closed in finish/abandon
             except OSError as exc:
                 raise StoreError(f"cannot create {self.tmp}: {exc.strerror}") from exc
+
+    @staticmethod
+    def temp_path(final: Path, masker: Masker) -> Path:
+        """The `.writing` path a StepFile for `final` writes (what FilesAhead prepares)."""
+        named = final.with_name(masker.name(final.name))
+        return named.with_name(named.name + ".writing")
 
     def write(self, data: bytes) -> None:
         self._put(self._mask.feed(data))
