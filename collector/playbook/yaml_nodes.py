@@ -1,8 +1,8 @@
 """The fast way to read a playbook: libyaml (C) composes the node tree, and we take plain data and the line and
 column of every key and list item from it, exactly as the round-trip reader (ruamel, pure Python) gives them.
 
-Anything that reader treats specially (an error, a tag, an anchor or alias, a merge key, a duplicate key, a date)
-returns None: the caller reads the file with ruamel, whose data and error messages are the reference.
+Anything that reader treats specially (an error, a directive, a tag, an anchor or alias, a merge key, a duplicate
+key, a date) returns None: the caller reads the file with ruamel, whose data and error messages are the reference.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from .issues import Loc
 _PLAIN_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null"))
 _MAP, _SEQ = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
 _DATE_LIKE = re.compile(r"\d{4}-")  # ruamel reads `2026-12-06` (and date-times) as dates: let it
+_DIRECTIVE = re.compile(r"^%", re.M)
+_TAG = re.compile(r"(?:^|[\s\[\]{},:?-])!")  # where a tag can start (a `!` inside text only costs the fast path)
 
 
 class _NeedsRoundTrip(Exception):
@@ -25,6 +27,8 @@ def load_with_locations(text: str) -> tuple[Any, dict[Loc, tuple[int, int]]] | N
     """(data, {location: (line, column)}, 1-based) of a bounded playbook text, or None (read it with ruamel).
 
     Call only after yaml_bounds.check_bounds: nesting is bounded there, and an alias here means a fallback."""
+    if _DIRECTIVE.search(text) or _TAG.search(text):
+        return None  # `%YAML 1.1` changes how scalars read; an explicit tag (`!!str 12`) ruamel keeps as a tag
     try:
         import yaml
 

@@ -115,6 +115,9 @@ def test_plain_scalars_typed_in_by_hand_read_the_same(pairs: list[tuple[str, str
     "a: [1\n",  # a syntax error: ruamel's message
     "--- a\n--- b\n",  # two documents
     "1.5: x\n",
+    "%YAML 1.1\n---\na: on\n",  # a directive: YAML 1.1 reads `on` as true
+    "a: !!str 12\n",  # an explicit tag: ruamel keeps it as a tagged scalar
+    "steps:\n  - {command: !!str 5}\n",
 ])
 def test_what_only_the_round_trip_reader_does_is_handed_to_it(text: str) -> None:
     assert load_with_locations(text) is None
@@ -135,3 +138,18 @@ def test_a_large_playbook_is_read_fast(tmp_path: Path) -> None:
     assert len(loaded.model.steps) == 1000
     assert loaded.line_of("steps", 999, "mode") == 2003 and loaded.locations[("steps", 999)] == (2002, 5)
     assert load_with_locations(path.read_text()) is not None
+
+
+@given(st.lists(st.tuples(KEYS, st.sampled_from(["!!str", "!!int", "!!float", "!!bool", "!!null", "!custom", "!",
+                                                  "!!binary", "!!timestamp", ""]),
+                          st.sampled_from(["12", "on", "x", "'7'", "1.5", "2026-12-06", "~", "[1, 2]", "aGk="])),
+                min_size=1, max_size=5),
+       st.sampled_from(["", "%YAML 1.1\n---\n", "%YAML 1.2\n---\n", "%TAG ! tag:example.com,2000:\n---\n", "---\n"]))
+def test_tags_and_directives_read_the_same_or_go_to_ruamel(lines: list[tuple[str, str, str]], head: str) -> None:
+    text = head + "".join(f"k{i}{key}: {tag} {value}\n" for i, (key, tag, value) in enumerate(lines))
+    try:
+        ruamel_view(text)
+    except Exception:
+        assert load_with_locations(text) is None
+        return
+    assert_agrees(text)
