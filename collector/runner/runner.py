@@ -189,13 +189,12 @@ class Runner:
             link.debug.switch_off(session, "resume")
         if resumed:
             self._restore_session_state(session, journal, link.debug)  # e.g. terminal monitor
-        todo = [s for s in self.steps if not ((r := journal.state.record(s.index, s.kind)) is not None and r.done)]
+        todo = [s for s in self.steps if not _done(journal, s)]
         steps.ahead = FilesAhead(StepFile.temp_path(rd.step_path(s.filename), journal.masker)
                                  for s in todo if s.kind == "show").start()
         try:
             for step in todo:
-                rec = journal.state.record(step.index, step.kind)
-                if rec is not None and rec.done:
+                if _done(journal, step):  # e.g. finished by an earlier step's recovery
                     continue
                 if step.kind == "capture":
                     self._run_capture(step, link, journal, rd)
@@ -290,6 +289,11 @@ class Runner:
                 result = session.run(step.command, NullSink(), idle_timeout=step.idle_timeout)
                 journal.write(SessionStateRestored(step=step.index, command=step.command,
                                                    raw_start=result.raw_start, raw_end=result.raw_end))
+
+
+def _done(journal: Journal, step: PlannedStep) -> bool:
+    rec = journal.state.record(step.index, step.kind)
+    return rec is not None and rec.done
 
 
 __all__ = ["Runner", "RunOptions", "RunOutcome", "ConnectionLost"]
