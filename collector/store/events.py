@@ -22,7 +22,18 @@ class Event:
 
     def fields(self) -> dict[str, Any]:
         """The event's own fields (no timestamps), as written to the journal."""
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in ("ts", "mono")}
+        return {name: getattr(self, name) for name in _own_fields(type(self))}
+
+
+_OWN_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _own_fields(cls: type) -> tuple[str, ...]:
+    """An event class's field names without the timestamps, found once per class (two journal records a step)."""
+    names = _OWN_FIELDS.get(cls)
+    if names is None:
+        names = _OWN_FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls) if f.name not in ("ts", "mono"))
+    return names
 
 
 # -- run lifecycle -----------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ Creates a new run directory or reopens one for resume and bundling; knows files,
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import re
@@ -46,8 +47,8 @@ class RunDir:
     def raw_dir(self) -> Path:
         return self.path / "raw"
 
-    @property
-    def steps_dir(self) -> Path:
+    @functools.cached_property
+    def steps_dir(self) -> Path:  # asked for once per step: built once (pathlib joins cost ~10 us each)
         return self.path / "steps"
 
     @property
