@@ -14,7 +14,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..parse.files import PARSED_DIR, parsed_name
-from ..store.ahead import SUFFIX as AHEAD_SUFFIX
+from ..store.ahead import is_ahead
 from ..store.records import RunState
 from ..store.rundir import RunDir, slugify
 from .manifest import clean_obj
@@ -40,7 +40,7 @@ def run_sources(rd: RunDir, prefix: str, rename: dict[str, str] | None = None, *
         base = rd.path / sub
         if base.is_dir():
             for p in sorted(base.rglob("*")):
-                if p.is_file() and not p.is_symlink() and not p.name.endswith(AHEAD_SUFFIX):
+                if p.is_file() and not p.is_symlink() and not is_ahead(p.name):
                     rel = p.relative_to(base).as_posix()
                     sources.append(Source(f"{prefix}/{sub}/{rename.get(rel, rel)}", path=p))
     parsed = rd.path / PARSED_DIR

@@ -27,7 +27,6 @@ from ..store.journal import Journal
 from ..store.platform_events import PlatformDetected
 from ..store.records import RunState, StepRecord
 from ..store.rundir import RunDir
-from ..store.stepfile import StepFile
 from ..target import Target
 from ..transports.base import ConnectOptions
 from .cleanup import Cleanup
@@ -190,8 +189,7 @@ class Runner:
         if resumed:
             self._restore_session_state(session, journal, link.debug)  # e.g. terminal monitor
         todo = [s for s in self.steps if not _done(journal, s)]
-        steps.ahead = FilesAhead(StepFile.temp_path(rd.step_path(s.filename), journal.masker)
-                                 for s in todo if s.kind == "show").start()
+        steps.ahead = FilesAhead(rd.steps_dir, sum(1 for s in todo if s.kind == "show")).start()
         try:
             for step in todo:
                 if _done(journal, step):  # e.g. finished by an earlier step's recovery

@@ -1,9 +1,9 @@
 """Creates the next step files on a background thread while the current command runs, so a file system that
 takes up to a millisecond to create a file (a busy or throttled disk) no longer adds that to every short command.
 
-A prepared file is empty and hidden (`.<name>.ahead`) until its step takes it: only then does it get the step
-file's `.writing` name. Files prepared for steps that never ran are removed when the run closes, and by resume
-after a crash (`remove_stale`); nothing reads or bundles them.
+A prepared file is empty, hidden and anonymous (`.ahead-NNNNNN`: no command text, so no secret, is ever in its
+name) until a step takes it and renames it to its `.writing` name. Files no step took are removed when the run
+closes, and by resume after a crash (`remove_stale`); nothing reads or bundles them.
 """
 
 from __future__ import annotations
@@ -12,46 +12,43 @@ import contextlib
 import os
 import threading
 from collections import deque
-from collections.abc import Iterable
 from pathlib import Path
 
-SUFFIX = ".ahead"
+PREFIX = ".ahead-"
 DEPTH = 8  # files prepared at most at once: bounded descriptors, and little to remove after a stop
 
 
-def ahead_path(tmp: Path) -> Path:
-    """Where the file for `tmp` (a step file's `.writing` path) is prepared."""
-    return tmp.with_name(f".{tmp.name}{SUFFIX}")
-
-
 class FilesAhead:
-    """Prepares `tmps` in order; `take(tmp)` hands over an open descriptor now named `tmp`, or None."""
+    """Keeps up to `depth` empty files ready in `folder`, `count` in all; `take(tmp)` hands one over renamed to
+    `tmp` (its descriptor open for writing), or None when none is ready (the caller opens the file itself)."""
 
-    def __init__(self, tmps: Iterable[Path], depth: int = DEPTH) -> None:
-        self._todo = deque(tmps)
-        self._ready: dict[Path, int] = {}
-        self._depth = depth
+    def __init__(self, folder: Path, count: int, depth: int = DEPTH) -> None:
+        self.folder, self._left, self._depth = folder, count, depth
+        self._ready: deque[tuple[int, Path]] = deque()
         self._cond = threading.Condition()
         self._closed = False
         self._thread: threading.Thread | None = None
+        self._seq = 0
 
     def start(self) -> FilesAhead:
-        if self._todo and self._thread is None:
+        if self._left > 0 and self._thread is None:
             self._thread = threading.Thread(target=self._loop, name="collector-files-ahead", daemon=True)
             self._thread.start()
         return self
 
     def take(self, tmp: Path) -> int | None:
-        """The prepared descriptor for `tmp`, renamed to it; None when it was not prepared (open it yourself)."""
         with self._cond:
-            fd = self._ready.pop(tmp, None)
+            item = self._ready.popleft() if self._ready else None
             self._cond.notify()
-        if fd is None:
+        if item is None:
             return None
+        fd, path = item
         try:
-            os.replace(ahead_path(tmp), tmp)
+            os.replace(path, tmp)
         except OSError:
             os.close(fd)
+            with contextlib.suppress(OSError):
+                path.unlink()
             return None
         return fd
 
@@ -63,41 +60,58 @@ class FilesAhead:
         if self._thread is not None:
             self._thread.join()
         with self._cond:
-            left, self._ready = self._ready, {}
-        for tmp, fd in left.items():
+            left, self._ready = list(self._ready), deque()
+        for fd, path in left:
             os.close(fd)
             with contextlib.suppress(OSError):
-                ahead_path(tmp).unlink()
+                path.unlink()
 
     def _loop(self) -> None:
         while True:
             with self._cond:
-                while not self._closed and self._todo and len(self._ready) >= self._depth:
+                while not self._closed and self._left > 0 and len(self._ready) >= self._depth:
                     self._cond.wait()
-                if self._closed or not self._todo:
+                if self._closed or self._left <= 0:
                     return
-                tmp = self._todo.popleft()
-            try:
-                fd = os.open(ahead_path(tmp), os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
-            except OSError:
-                continue  # its step opens the file itself, and reports what goes wrong
+                self._left -= 1
+            made = self._create()
+            if made is None:
+                return  # the disk refuses: every step opens its own file and reports what goes wrong
             with self._cond:
-                if self._closed:
-                    os.close(fd)
-                    with contextlib.suppress(OSError):
-                        ahead_path(tmp).unlink()
-                    return
-                self._ready[tmp] = fd
+                if not self._closed:
+                    self._ready.append(made)
+                    continue
+            os.close(made[0])
+            with contextlib.suppress(OSError):
+                made[1].unlink()
+            return
+
+    def _create(self) -> tuple[int, Path] | None:
+        for _ in range(1000):  # a name a killed run left behind is skipped, never reused
+            self._seq += 1
+            path = self.folder / f"{PREFIX}{self._seq:06d}"
+            try:
+                return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644), path
+            except FileExistsError:
+                continue
+            except OSError:
+                return None
+        return None
+
+
+def is_ahead(name: str) -> bool:
+    """A prepared file's name (never a step's: step files start with their number)."""
+    return name.startswith(PREFIX)
 
 
 def remove_stale(steps_dir: Path) -> int:
     """Prepared files a killed process left behind (empty, never a step's): removed before a resume."""
     removed = 0
-    for p in steps_dir.glob(f".*{SUFFIX}") if steps_dir.is_dir() else []:
+    for p in steps_dir.glob(f"{PREFIX}*") if steps_dir.is_dir() else []:
         with contextlib.suppress(OSError):
             p.unlink()
             removed += 1
     return removed
 
 
-__all__ = ["DEPTH", "SUFFIX", "FilesAhead", "ahead_path", "remove_stale"]
+__all__ = ["DEPTH", "PREFIX", "FilesAhead", "is_ahead", "remove_stale"]

@@ -49,12 +49,6 @@ class StepFile:
             except OSError as exc:
                 raise StoreError(f"cannot create {self.tmp}: {exc.strerror}") from exc
 
-    @staticmethod
-    def temp_path(final: Path, masker: Masker) -> Path:
-        """The `.writing` path a StepFile for `final` writes (what FilesAhead prepares)."""
-        named = final.with_name(masker.name(final.name))
-        return named.with_name(named.name + ".writing")
-
     def write(self, data: bytes) -> None:
         self._put(self._mask.feed(data))
         self.bytes += len(data)
