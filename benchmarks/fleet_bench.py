@@ -55,6 +55,9 @@ def process_cpu() -> float:
 def child_collector(job: dict[str, Any]) -> dict[str, Any]:
     import importlib
 
+    from collector.cli import prepare_process
+
+    prepare_process()  # as the collector command sets its process up (before paramiko is imported)
     from collector.cli.main import app_for
 
     for name in PRELOAD:  # imported before the clock starts, as nornir's and netmiko's are

@@ -67,3 +67,21 @@ def test_the_collector_command_defers_it(tmp_path) -> None:  # type: ignore[no-u
                           timeout=60, check=False)
     assert done.returncode not in (0, 70), done.stderr
     assert "True False _Deferred" in done.stderr, done.stderr
+
+
+def test_the_process_setup_raises_the_gc_threshold_and_keeps_an_explicit_pydantic_setting() -> None:
+    out = run_python("""
+        import gc, os
+        os.environ["PYDANTIC_DISABLE_PLUGINS"] = "logfire"
+        from collector.cli import prepare_process
+        prepare_process()
+        print(gc.get_threshold()[0], os.environ["PYDANTIC_DISABLE_PLUGINS"])
+    """)
+    assert out == "10000 logfire"
+    assert run_python("""
+        import os
+        os.environ.pop("PYDANTIC_DISABLE_PLUGINS", None)
+        from collector.cli import prepare_process
+        prepare_process()
+        print(os.environ["PYDANTIC_DISABLE_PLUGINS"])
+    """) == "__all__"
