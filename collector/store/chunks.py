@@ -52,12 +52,20 @@ class _Sealer:
     def submit(self, fd: int, seal: ChunkSeal, *, inline: bool = False) -> None:
         """Queue a seal; `inline`: seal it in this thread now, after every queued one (the run's last chunk:
         no thread is started and joined just for it)."""
-        self._raise()
         if inline:
-            self.drain()
+            try:
+                self.drain()  # the queued seals first, in order; their error is the one to report
+            except StoreError:
+                os.close(fd)
+                raise
             self._seal_one(fd, seal)
             self._raise()
             return
+        try:
+            self._raise()
+        except StoreError:
+            os.close(fd)  # the chunk stays unsealed on disk (resume recovers it as torn); its descriptor is ours
+            raise
         if self.thread is None:
             self.thread = threading.Thread(target=self._work, name="collector-sealer", daemon=True)
             self.thread.start()
