@@ -15,6 +15,7 @@ $(BIN)/python:
 
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install -q -e .
+	$(BIN)/python -m compileall -q collector  # bytecode, as pip writes it for an installed package
 	touch $(STAMP)
 
 $(TESTSTAMP): $(STAMP)
@@ -32,6 +33,7 @@ test: $(TESTSTAMP)
 
 bench: $(TESTSTAMP)
 	$(BIN)/pip install -q -e '.[bench]'
+	$(BIN)/python -m compileall -q collector
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 lint: $(TESTSTAMP)
