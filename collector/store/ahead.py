@@ -1,9 +1,11 @@
 """Creates the next step files on a background thread while the current command runs, so a file system that
 takes up to a millisecond to create a file (a busy or throttled disk) no longer adds that to every short command.
 
-A prepared file is empty, hidden and anonymous (`.ahead-NNNNNN`: no command text, so no secret, is ever in its
-name) until a step takes it and renames it to its `.writing` name. Files no step took are removed when the run
-closes, and by resume after a crash (`remove_stale`); nothing reads or bundles them.
+Where the file system allows (Linux O_TMPFILE), a prepared file has no name at all until a step takes it and links
+it in under its `.writing` name: creating it does not hold the steps folder's lock against the step's own renames,
+and a crash leaves nothing behind. Elsewhere it is an empty, hidden, anonymous `.ahead-NNNNNN` file (no command
+text, so no secret, is ever in its name) renamed on take; files no step took are removed when the run closes, and
+by resume after a crash (`remove_stale`). Nothing reads or bundles them.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 
 PREFIX = ".ahead-"
 DEPTH = 8  # files prepared at most at once: bounded descriptors, and little to remove after a stop
+O_TMPFILE = getattr(os, "O_TMPFILE", 0)
 
 
 class FilesAhead:
@@ -24,11 +27,14 @@ class FilesAhead:
 
     def __init__(self, folder: Path, count: int, depth: int = DEPTH) -> None:
         self.folder, self._left, self._depth = folder, count, depth
-        self._ready: deque[tuple[int, Path]] = deque()
+        self._ready: deque[tuple[int, Path | None]] = deque()  # (descriptor, name; None: nameless until taken)
         self._cond = threading.Condition()
         self._closed = False
         self._thread: threading.Thread | None = None
         self._seq = 0
+        self._nameless = bool(O_TMPFILE)  # until the file system refuses O_TMPFILE once
+        self._dirfd = -1  # the folder, for linkat: os.link without a directory descriptor calls link(2), which
+        # links the /proc/self/fd symlink itself (EXDEV) instead of following it to the nameless file
 
     def start(self) -> FilesAhead:
         if self._left > 0 and self._thread is None:
@@ -44,11 +50,15 @@ class FilesAhead:
             return None
         fd, path = item
         try:
-            os.replace(path, tmp)
+            if path is None:  # name the nameless file (through /proc: unprivileged, unlike AT_EMPTY_PATH)
+                os.link(f"/proc/self/fd/{fd}", os.path.abspath(tmp), dst_dir_fd=self._dirfd, follow_symlinks=True)
+            else:
+                os.replace(path, tmp)
         except OSError:
             os.close(fd)
-            with contextlib.suppress(OSError):
-                path.unlink()
+            if path is not None:
+                with contextlib.suppress(OSError):
+                    path.unlink()
             return None
         return fd
 
@@ -62,9 +72,10 @@ class FilesAhead:
         with self._cond:
             left, self._ready = list(self._ready), deque()
         for fd, path in left:
-            os.close(fd)
-            with contextlib.suppress(OSError):
-                path.unlink()
+            _discard(fd, path)
+        if self._dirfd >= 0:
+            os.close(self._dirfd)
+            self._dirfd = -1
 
     def _loop(self) -> None:
         while True:
@@ -80,13 +91,19 @@ class FilesAhead:
             with self._cond:
                 if not self._closed:
                     self._ready.append(made)
+                    self._cond.notify_all()  # for whoever waits on what is ready (tests)
                     continue
-            os.close(made[0])
-            with contextlib.suppress(OSError):
-                made[1].unlink()
+            _discard(*made)
             return
 
-    def _create(self) -> tuple[int, Path] | None:
+    def _create(self) -> tuple[int, Path | None] | None:
+        if self._nameless:
+            try:
+                if self._dirfd < 0:
+                    self._dirfd = os.open(self.folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+                return os.open(self.folder, O_TMPFILE | os.O_WRONLY | os.O_CLOEXEC, 0o644), None
+            except OSError:  # not supported by this file system (or kernel): named files from now on
+                self._nameless = False
         for _ in range(1000):  # a name a killed run left behind is skipped, never reused
             self._seq += 1
             path = self.folder / f"{PREFIX}{self._seq:06d}"
@@ -97,6 +114,13 @@ class FilesAhead:
             except OSError:
                 return None
         return None
+
+
+def _discard(fd: int, path: Path | None) -> None:
+    os.close(fd)  # a nameless file is gone with its descriptor
+    if path is not None:
+        with contextlib.suppress(OSError):
+            path.unlink()
 
 
 def is_ahead(name: str) -> bool:
