@@ -33,6 +33,8 @@ class YamlLimit(ValueError):
 
 @dataclass
 class _Frame:
+    """A collection being measured: its anchor, the values under it, and its depth."""
+
     anchor: str | None
     nodes: int = 1
     height: int = 0

@@ -49,6 +49,8 @@ def _flag(label: str) -> str:
 
 @dataclass
 class CredentialFlags:
+    """How the command line said to obtain each secret (never a value)."""
+
     record: CredentialRecord
 
     def over(self, recorded: CredentialRecord) -> CredentialFlags:
@@ -81,6 +83,8 @@ class CredentialFlags:
 
 @dataclass
 class ConnectFlags:
+    """The command line's connection options: jump host and SSH settings."""
+
     jump: str | None
     record: ConnectRecord
 

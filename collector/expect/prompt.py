@@ -28,6 +28,8 @@ def quoted_split(text: str, split: str = "''") -> str:
 
 @dataclass
 class PromptMatch:
+    """A prompt found at the end of the output, and where it starts."""
+
     text: str
     start: int  # offset of the prompt in the buffer that was examined
 

@@ -82,6 +82,8 @@ def read_field(records: Iterable[Any], name: str, where: Mapping[str, str] | Non
 
 @dataclass
 class Verdict:
+    """What a numeric check read from an output, and whether it is over its limit."""
+
     over: bool  # a value is above max or below min
     found: bool  # at least one number was read
     value: float | None

@@ -22,6 +22,8 @@ from .outcome import NoParser
 
 @dataclass(frozen=True)
 class TemplateMatch:
+    """The ntc-templates row that matched a command: its templates and platform."""
+
     templates: tuple[str, ...]  # file names in the template dir (a row may name several, merged by key)
     platform: str  # the ntc platform name that matched
     canonical: str  # the command the first template is named after (`show ip interface brief`)

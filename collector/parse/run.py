@@ -35,6 +35,8 @@ class StepChoice:
 
 @dataclass
 class ParseReport:
+    """What parsing a run's outputs gave: one outcome per step, and the time it took."""
+
     run_dir: Path
     platform: str
     outcomes: list[ParseOutcome] = field(default_factory=list)

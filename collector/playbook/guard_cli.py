@@ -17,6 +17,8 @@ from .verdict import GuardVerdict, NestedCheck, allowed, refused
 
 @dataclass(frozen=True)
 class _Word:
+    """A command word as the verb table reads it: allowed, refused, ambiguous or unknown."""
+
     kind: str  # allow | refuse | ambiguous | unknown
     word: str  # the expanded word when unique, else the input
     reason: str = ""

@@ -85,6 +85,8 @@ def _platform_issues(model: Playbook, locations: Mapping[Loc, tuple[int, int]], 
 
 @dataclass
 class _Analysis:
+    """What reading a playbook found: its issues, the model, and where each key sits."""
+
     issues: list[PlaybookIssue]
     model: Playbook | None = None
     raw: bytes = b""

@@ -24,6 +24,8 @@ _DESCRIPTION = re.compile(
 
 @dataclass(frozen=True)
 class Summary:
+    """A playbook description's three parts: what it is for, what it takes, what it leaves."""
+
     purpose: str
     takes: str
     leaves: str

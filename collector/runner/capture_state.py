@@ -32,6 +32,8 @@ Reconnect = Callable[[str], Session]
 
 @dataclass
 class CaptureOutcome:
+    """How a capture ended: status, lines, bytes, files and gaps."""
+
     status: str  # ok | stopped-by-match | stopped-by-trigger | duration | bytes | stop-file | interrupted
     #              | rate-guard | precheck-failed
     lines: int
@@ -51,6 +53,8 @@ class Stop(Exception):
 
 @dataclass
 class CaptureState:
+    """Everything one capture needs while it runs, and what it has counted so far."""
+
     step: PlannedStep
     spec: CaptureStep
     platform: Platform

@@ -21,6 +21,8 @@ from .steps import StepRunner
 
 @dataclass
 class Cleanup:
+    """Runs the cleanup steps (debug off first) whatever ended the run, reconnecting if it must."""
+
     link: Link
     journal: Journal
     obs: RunObserver

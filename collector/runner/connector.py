@@ -53,6 +53,8 @@ def _retryable(exc: BaseException) -> bool:
 
 @dataclass
 class ReconnectPolicy:
+    """How often and how long to try reconnecting after a drop, and the back-off between tries."""
+
     attempts: int = 5
     within: float = 1800.0
     initial_wait: float = 1.0

@@ -16,6 +16,8 @@ from ..playbook.schema import ParsedField, Precheck, describe_field
 
 @dataclass
 class PrecheckResult:
+    """A precheck's verdict: go or not, why, and the value it read."""
+
     ok: bool
     reason: str
     value: float | None = None

@@ -20,6 +20,8 @@ StepKind = Literal["show", "cleanup", "capture"]
 
 @dataclass
 class PlannedStep:
+    """One step of the plan: its number, name, command, kind and limits."""
+
     index: int
     name: str
     command: str

@@ -47,6 +47,8 @@ Retarget = Callable[[Platform], tuple[list[PlannedStep], PlaybookRecord]]
 
 @dataclass
 class RunOptions:
+    """How a run stores, reconnects, logs in and parses (everything but the target and the steps)."""
+
     runs_dir: Path = Path("runs")
     chunk_size: int = DEFAULT_CHUNK_SIZE
     policy: ReconnectPolicy = field(default_factory=ReconnectPolicy)
@@ -63,6 +65,8 @@ class RunOptions:
 
 @dataclass
 class RunOutcome:
+    """What a run ended with: its directory, status, steps and error."""
+
     run_dir: Path
     status: str
     steps: list[StepRecord]

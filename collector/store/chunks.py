@@ -25,6 +25,8 @@ DEFAULT_CHUNK_SIZE = 1 << 20
 
 @dataclass
 class ChunkSeal:
+    """A sealed raw chunk's record: its place in the stream, length and SHA-256."""
+
     chunk: int
     file: str
     offset: int

@@ -14,6 +14,8 @@ from .events import StepEvent
 
 @dataclass(kw_only=True)
 class PiecesPlanned(StepEvent):
+    """A step will be fetched by pieces: the strategy, the pieces in order, and what learning them cost."""
+
     kind = "pieces-planned"
     strategy: str  # sections | staged
     pieces: list[str]  # the section commands in order (staged: the file's path)
@@ -26,6 +28,8 @@ class PiecesPlanned(StepEvent):
 
 @dataclass(kw_only=True)
 class PieceCompleted(StepEvent):
+    """One piece arrived whole: where it sits in the step file, its size, hash and timing."""
+
     kind = "piece-completed"
     piece: int  # 0-based (sections: position in the plan; staged: one per call)
     command: str
@@ -44,6 +48,8 @@ class PieceCompleted(StepEvent):
 
 @dataclass(kw_only=True)
 class PieceInterrupted(StepEvent):
+    """A piece was cut by a drop: what it kept, and why."""
+
     kind = "piece-interrupted"
     piece: int
     command: str
@@ -54,6 +60,8 @@ class PieceInterrupted(StepEvent):
 
 @dataclass(kw_only=True)
 class OutputStaged(StepEvent):
+    """The output was written to a file on the device (durable: cleanup must remove it)."""
+
     kind = "output-staged"
     durable = True
     path: str
@@ -62,12 +70,16 @@ class OutputStaged(StepEvent):
 
 @dataclass(kw_only=True)
 class StagedRemoved(StepEvent):
+    """The output staged on the device was removed."""
+
     kind = "staged-removed"
     path: str
 
 
 @dataclass(kw_only=True)
 class StepAssembled(StepEvent):
+    """A step's pieces were joined into its file: calls, drops, bytes fetched again and goodput."""
+
     kind = "step-assembled"
     strategy: str
     pieces: int

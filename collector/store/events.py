@@ -49,6 +49,8 @@ class RunStarted(Event):
 
 @dataclass(kw_only=True)
 class RunResumed(RunStarted):
+    """A resume of the run started (same fields as run-started)."""
+
     kind = "run-resumed"
 
 
@@ -64,6 +66,8 @@ class RunEnded(Event):
 # -- the link ----------------------------------------------------------------------------------------------
 @dataclass(kw_only=True)
 class Connected(Event):
+    """The session is up: link facts, the prompt found and the mode it means."""
+
     kind = "connected"
     link: dict[str, Any] = field(default_factory=dict)
     prompt: str | None = None
@@ -72,12 +76,16 @@ class Connected(Event):
 
 @dataclass(kw_only=True)
 class Reconnected(Connected):
+    """The session is up again after a drop (durable: resume needs to see it)."""
+
     kind = "reconnected"
     durable = True
 
 
 @dataclass(kw_only=True)
 class LinkLost(Event):
+    """The connection dropped: why, where in the raw stream, and whether debug was on."""
+
     kind = "connection-lost"
     durable = True
     cause: str
@@ -87,6 +95,8 @@ class LinkLost(Event):
 
 @dataclass(kw_only=True)
 class ReconnectAttempt(Event):
+    """One try to reconnect after a drop, and its error when it failed."""
+
     kind = "reconnect-attempt"
     attempt: int
     error: str | None = None
@@ -111,6 +121,8 @@ class StepEvent(Event):
 
 @dataclass(kw_only=True)
 class StepStarted(StepEvent):
+    """An attempt of a step began: its command and where in the raw stream it starts."""
+
     kind = "step-started"
     name: str
     command: str
@@ -124,6 +136,8 @@ class StepStarted(StepEvent):
 
 @dataclass(kw_only=True)
 class StepCompleted(StepEvent):
+    """An attempt of a step ended: status, output file, raw range, size, SHA-256 and timing."""
+
     kind = "step-completed"
     status: str  # ok | error | timeout | failed
     attempt: int
@@ -150,6 +164,8 @@ class StepCompleted(StepEvent):
 
 @dataclass(kw_only=True)
 class StepInterrupted(StepEvent):
+    """An attempt of a step was cut (drop, stop or crash): what it kept, and why."""
+
     kind = "step-interrupted"
     attempt: int | None = None
     raw_end: int | None = None
@@ -160,12 +176,16 @@ class StepInterrupted(StepEvent):
 
 @dataclass(kw_only=True)
 class StepSkipped(StepEvent):
+    """A step was not run, and why (e.g. its precheck said no)."""
+
     kind = "step-skipped"
     cause: str
 
 
 @dataclass(kw_only=True)
 class OffsetResumeFailed(StepEvent):
+    """Continuing a step from its kept bytes failed the overlap check: it runs again whole."""
+
     kind = "offset-resume-failed"
     attempt: int
     kept: int
@@ -174,6 +194,8 @@ class OffsetResumeFailed(StepEvent):
 
 @dataclass(kw_only=True)
 class SessionStateRestored(StepEvent):
+    """A per-session setting (e.g. terminal monitor) was sent again after a reconnect."""
+
     kind = "session-state-restored"
     command: str
     raw_start: int
@@ -183,6 +205,8 @@ class SessionStateRestored(StepEvent):
 # -- debug and cleanup -------------------------------------------------------------------------------------
 @dataclass(kw_only=True)
 class DebugOn(Event):
+    """A command that turns debug on is about to be sent (durable: the cleanup guarantee rests on it)."""
+
     kind = "debug-on"
     durable = True
     command: str
@@ -192,6 +216,8 @@ class DebugOn(Event):
 
 @dataclass(kw_only=True)
 class DebugOff(Event):
+    """Debug is known to be off again, by which command and why."""
+
     kind = "debug-off"
     command: str | None = None
     reason: str | None = None
@@ -201,6 +227,8 @@ class DebugOff(Event):
 
 @dataclass(kw_only=True)
 class DebugOffSent(Event):
+    """`undebug all` (or the platform's equivalent) was sent; its raw range."""
+
     kind = "debug-off-sent"
     command: str
     reason: str
@@ -210,18 +238,24 @@ class DebugOffSent(Event):
 
 @dataclass(kw_only=True)
 class CleanupStarted(Event):
+    """The cleanup phase began, and whether debug was on at that moment."""
+
     kind = "cleanup-started"
     debug_on: bool
 
 
 @dataclass(kw_only=True)
 class CleanupCompleted(Event):
+    """The cleanup phase ended with nothing owed at the device."""
+
     kind = "cleanup-completed"
     durable = True
 
 
 @dataclass(kw_only=True)
 class CleanupPendingEvent(Event):
+    """The cleanup could not be sent: debug may still be on at the device."""
+
     kind = "cleanup-pending"
     durable = True
     cause: str
@@ -239,12 +273,16 @@ class CleanupFailed(Event):
 # -- captures (all carry the capture's step and name) ------------------------------------------------------
 @dataclass(kw_only=True)
 class CaptureEvent(Event):
+    """Fields every capture event carries: the capture's step number and name."""
+
     step: int
     capture: str
 
 
 @dataclass(kw_only=True)
 class CaptureMode(CaptureEvent):
+    """How a capture reads the device (streaming or polling), and why."""
+
     kind = "capture-mode"
     durable = True
     mode: str
@@ -253,6 +291,8 @@ class CaptureMode(CaptureEvent):
 
 @dataclass(kw_only=True)
 class CapturePrecheck(CaptureEvent):
+    """A capture's precheck command, its value and verdict, and its output file."""
+
     kind = "capture-precheck"
     durable = True
     command: str
@@ -266,6 +306,8 @@ class CapturePrecheck(CaptureEvent):
 
 @dataclass(kw_only=True)
 class CaptureStarted(CaptureEvent):
+    """A capture began: the commands sent, its folder and its mode."""
+
     kind = "capture-started"
     durable = True
     commands: list[str]
@@ -275,11 +317,15 @@ class CaptureStarted(CaptureEvent):
 
 @dataclass(kw_only=True)
 class CaptureRestarted(CaptureStarted):
+    """A capture began again after a reconnect."""
+
     kind = "capture-restarted"
 
 
 @dataclass(kw_only=True)
 class CaptureStartError(CaptureEvent):
+    """A capture's start command was refused by the device."""
+
     kind = "capture-start-error"
     command: str
     error_marker: str
@@ -287,17 +333,23 @@ class CaptureStartError(CaptureEvent):
 
 @dataclass(kw_only=True)
 class SlowLineEnabled(CaptureEvent):
+    """The line was slowed for a capture (e.g. logging rate limited) by these commands."""
+
     kind = "slow-line-enabled"
     commands: list[str]
 
 
 @dataclass(kw_only=True)
 class SlowLineDisabled(SlowLineEnabled):
+    """The capture's line settings were put back."""
+
     kind = "slow-line-disabled"
 
 
 @dataclass(kw_only=True)
 class CaptureStopSent(CaptureEvent):
+    """The commands that stop a capture were sent, and why."""
+
     kind = "capture-stop-sent"
     durable = True
     commands: list[str]
@@ -306,6 +358,8 @@ class CaptureStopSent(CaptureEvent):
 
 @dataclass(kw_only=True)
 class CaptureStopFailed(CaptureEvent):
+    """A capture's stop commands could not be sent."""
+
     kind = "capture-stop-failed"
     durable = True
     cause: str
@@ -313,6 +367,8 @@ class CaptureStopFailed(CaptureEvent):
 
 @dataclass(kw_only=True)
 class CaptureStopped(CaptureEvent):
+    """A capture ended: status, lines, bytes, files, gaps, triggers and keepalives."""
+
     kind = "capture-stopped"
     durable = True
     status: str
@@ -328,6 +384,8 @@ class CaptureStopped(CaptureEvent):
 
 @dataclass(kw_only=True)
 class CaptureGap(CaptureEvent):
+    """A capture lost the line for a while (its start or its end), with where and why."""
+
     kind = "capture-gap"
     durable = True
     phase: str  # start | end
@@ -339,6 +397,8 @@ class CaptureGap(CaptureEvent):
 
 @dataclass(kw_only=True)
 class CapturePollResync(CaptureEvent):
+    """A polled capture found its place in the output again."""
+
     kind = "capture-poll-resync"
     lines: int
     cause: str
@@ -346,6 +406,8 @@ class CapturePollResync(CaptureEvent):
 
 @dataclass(kw_only=True)
 class RateGuardTripped(CaptureEvent):
+    """A capture's line rate went over its limit, and the capture was stopped."""
+
     kind = "rate-guard"
     durable = True
     rate: float
@@ -355,6 +417,8 @@ class RateGuardTripped(CaptureEvent):
 
 @dataclass(kw_only=True)
 class TriggerFired(CaptureEvent):
+    """A capture line matched a trigger, which runs its commands."""
+
     kind = "trigger-fired"
     durable = True
     trigger: int
@@ -366,6 +430,8 @@ class TriggerFired(CaptureEvent):
 
 @dataclass(kw_only=True)
 class TriggerStepCompleted(StepCompleted):
+    """A command a trigger ran ended (a step-completed with the trigger and its run)."""
+
     kind = "trigger-step-completed"
     trigger: int
     run: int
@@ -373,6 +439,8 @@ class TriggerStepCompleted(StepCompleted):
 
 @dataclass(kw_only=True)
 class TriggerStepInterrupted(StepInterrupted):
+    """A command a trigger ran was cut (a step-interrupted with the trigger and its run)."""
+
     kind = "trigger-step-interrupted"
     trigger: int
     run: int

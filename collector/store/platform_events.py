@@ -36,6 +36,8 @@ class SettingChanged(Event):
 
 @dataclass(kw_only=True)
 class SettingRestored(Event):
+    """A device setting changed for the run was put back, and why."""
+
     kind = "setting-restored"
     durable = True
     name: str

@@ -17,6 +17,8 @@ from . import platform_events as pev
 
 @dataclass
 class Attempt:
+    """One attempt of a step as the journal tells it: its raw range, bytes, status and partial file."""
+
     attempt: int
     raw_start: int
     raw_end: int | None = None
@@ -57,6 +59,8 @@ class Piece:
 
 @dataclass
 class StepRecord:
+    """A step as folded from the journal: its last status, output file, hash and every attempt."""
+
     step: int
     name: str
     command: str
@@ -111,6 +115,8 @@ class StepRecord:
 
 @dataclass
 class Outage:
+    """A time the link was down: from when, why, until when, and how many reconnects it took."""
+
     start: str
     cause: str
     end: str | None = None
@@ -119,6 +125,8 @@ class Outage:
 
 @dataclass
 class RunState:
+    """The run as folded from its journal: steps, outages, status, cleanup and debug state."""
+
     steps: dict[tuple[str, int], StepRecord] = field(default_factory=dict)
     outages: list[Outage] = field(default_factory=list)
     status: str = "running"

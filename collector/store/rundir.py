@@ -33,6 +33,8 @@ def slugify(text: str, limit: int = 40) -> str:
 
 @dataclass
 class RunDir:
+    """One run's directory: where each of its files lives, and how they are opened."""
+
     path: Path
 
     @property

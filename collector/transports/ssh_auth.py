@@ -34,6 +34,8 @@ class _HandlerAbort(EOFError):
 
 @dataclass
 class _Candidate:
+    """A private key to try, and where it came from (for the error message)."""
+
     label: str
     key: paramiko.PKey
 
