@@ -27,6 +27,7 @@ from .playbooks import PlaybookCache
 
 log = logging.getLogger("collector.fleet")
 DONE = ("ok", "completed-with-errors")
+FLEET_FILES_AHEAD = 8  # step files each device keeps made ahead: descriptors stay bounded with 100 devices at once
 INTERNAL = 70
 
 
@@ -139,7 +140,8 @@ def _run(job: DeviceJob, ctx: JobContext, observer: RunObserver | None, existing
                        policy=ReconnectPolicy(attempts=o.reconnect_attempts, within=o.reconnect_for),
                        login_timeout=o.login_timeout, case=o.case, allow_changes=o.allow_changes,
                        send_break=c.send_break, credential_sources=record(job),
-                       login_gate=lambda: ctx.limits.gate(job), parse_outputs=ctx.deferred_parses is None)
+                       login_gate=lambda: ctx.limits.gate(job), parse_outputs=ctx.deferred_parses is None,
+                       files_ahead=FLEET_FILES_AHEAD)
     runner = Runner(steps, platform, target, opts, ropts, observer, playbook_info=info, retarget=retarget)
     outcome = runner.resume(existing) if existing is not None else runner.start()
     if ctx.deferred_parses is not None:

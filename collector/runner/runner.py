@@ -61,6 +61,9 @@ class RunOptions:
     #: parse outputs when the run ends; a fleet defers it until every device has finished collecting
     parse_outputs: bool = True
     login_gate: LoginGate | None = None  # held around every (re)connect: a fleet's per-jump-host/AAA login limits
+    #: step files made ahead at most at once (each holds a descriptor until its step takes it); a fleet runs many
+    #: devices in one process and asks for fewer
+    files_ahead: int = 128
 
 
 @dataclass
@@ -184,18 +187,20 @@ class Runner:
         return RunOutcome(rd.path, status, final.ordered(), error, user_mode, final)
 
     def _main(self, link: Link, steps: StepRunner, journal: Journal, rd: RunDir, resumed: bool) -> None:
-        session = link.connect()
-        if session.detection is not None:
-            self._adopt(session, link, steps, journal, rd)
-        if resumed and (link.debug.on or journal.state.cleanup == "pending"):
-            self.obs.notice("cleaning up what the previous run left on (debug off) before continuing")
-            link.debug.switch_off(session, "resume")
-        if resumed:
-            self._restore_session_state(session, journal, link.debug)  # e.g. terminal monitor
-        todo = [s for s in self.steps if not _done(journal, s)]
-        steps.ahead = FilesAhead(rd.steps_dir, sum(1 for s in todo if s.kind == "show")).start()
+        # the step files are made while the device logs us in (tens of ms of waiting), not between its answers
+        steps.ahead = self._files_ahead(rd, journal)
         try:
-            for step in todo:
+            session = link.connect()
+            if session.detection is not None:
+                self._adopt(session, link, steps, journal, rd)
+                steps.ahead.close()  # the detected platform's steps replace the playbook's
+                steps.ahead = self._files_ahead(rd, journal)
+            if resumed and (link.debug.on or journal.state.cleanup == "pending"):
+                self.obs.notice("cleaning up what the previous run left on (debug off) before continuing")
+                link.debug.switch_off(session, "resume")
+            if resumed:
+                self._restore_session_state(session, journal, link.debug)  # e.g. terminal monitor
+            for step in [s for s in self.steps if not _done(journal, s)]:
                 if _done(journal, step):  # e.g. finished by an earlier step's recovery
                     continue
                 if step.kind == "capture":
@@ -205,6 +210,10 @@ class Runner:
         finally:
             steps.ahead.close()
             steps.ahead = None
+
+    def _files_ahead(self, rd: RunDir, journal: Journal) -> FilesAhead:
+        shows = sum(1 for s in self.steps if s.kind == "show" and not _done(journal, s))
+        return FilesAhead(rd.steps_dir, shows, depth=self.ropts.files_ahead).start()
 
     def _adopt(self, session: Session, link: Link, steps: StepRunner, journal: Journal, rd: RunDir) -> None:
         """`platform: auto`: talk as the platform the session found from now on (reconnects log in as it), journal

@@ -17,7 +17,7 @@ from collections import deque
 from pathlib import Path
 
 PREFIX = ".ahead-"
-DEPTH = 8  # files prepared at most at once: bounded descriptors, and little to remove after a stop
+DEPTH = 8  # files prepared at most at once unless asked for more: bounded descriptors, little to remove after a stop
 O_TMPFILE = getattr(os, "O_TMPFILE", 0)
 
 
@@ -26,7 +26,7 @@ class FilesAhead:
     `tmp` (its descriptor open for writing), or None when none is ready (the caller opens the file itself)."""
 
     def __init__(self, folder: Path, count: int, depth: int = DEPTH) -> None:
-        self.folder, self._left, self._depth = folder, count, depth
+        self.folder, self._left, self._depth = folder, count, max(1, min(depth, _descriptor_share()))
         self._ready: deque[tuple[int, Path | None]] = deque()  # (descriptor, name; None: nameless until taken)
         self._cond = threading.Condition()
         self._closed = False
@@ -114,6 +114,17 @@ class FilesAhead:
             except OSError:
                 return None
         return None
+
+
+def _descriptor_share() -> int:
+    """A quarter of the open-file limit: prepared files never crowd out the sockets and files a run needs."""
+    try:
+        import resource
+
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    except (ImportError, OSError, ValueError):
+        return DEPTH
+    return 1 << 20 if soft == resource.RLIM_INFINITY else max(DEPTH, soft // 4)
 
 
 def _discard(fd: int, path: Path | None) -> None:
