@@ -105,8 +105,12 @@ def run(
                 _duration("--timeout", timeout, _parse_duration()) if timeout else None))
         else:
             assert target is not None
-            code = _run(playbook, target, creds, connect, platform, list(var or []), allow_changes, case, runs_dir,
-                        chunk_size, policy, login_timeout, bundle_dir if bundle else None, bundle, as_json)
+            from .startup_gc import held
+
+            with held():  # start-up makes long-lived objects, not garbage: collected again once connected
+                code = _run(playbook, target, creds, connect, platform, list(var or []), allow_changes, case,
+                            runs_dir, chunk_size, policy, login_timeout, bundle_dir if bundle else None, bundle,
+                            as_json)
     except CollectorError as exc:
         fail(exc)
     raise typer.Exit(code)
@@ -204,11 +208,12 @@ def _start(steps: Any, platform: Any, target: Target, opts: Any, ropts: RunOptio
     from ..runner.runner import Runner
     from ..ui.log_observer import LoggingObserver, Observers
     from ..ui.progress import RichObserver
+    from .startup_gc import ReleaseWhenConnected
 
     shown: RunObserver = RunObserver() if as_json else RichObserver(
         err(), expected_sizes(ropts.runs_dir, target.slug(), playbook.name))
-    runner = Runner(steps, platform, target, opts, ropts, Observers([shown, LoggingObserver()]),
-                    playbook_info=playbook, retarget=retarget)
+    observers = Observers([shown, LoggingObserver(), ReleaseWhenConnected()])
+    runner = Runner(steps, platform, target, opts, ropts, observers, playbook_info=playbook, retarget=retarget)
     return runner.resume(resume_dir) if resume_dir is not None else runner.start()
 
 
@@ -242,7 +247,10 @@ def resume(
 
             code = resume_fleet(run_dir, given, as_json, workers, allow_changes)
         else:
-            code = _resume(run_dir, given, accept_new_host_key, known_hosts, jump, target, allow_changes, as_json)
+            from .startup_gc import held
+
+            with held():
+                code = _resume(run_dir, given, accept_new_host_key, known_hosts, jump, target, allow_changes, as_json)
     except CollectorError as exc:
         fail(exc)
     raise typer.Exit(code)
