@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
-import json
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import derived_cache
 from .commands import ntc_platforms
 from .outcome import NoParser
 
@@ -59,30 +58,13 @@ def _rows(directory: Path) -> tuple[tuple[str, str, str], ...]:
         raise NoParser(f"no ntc-templates index in {directory}")
     st = index.stat()
     key = {"format": CACHE_FORMAT, "index": str(index.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
-    cache = _cache_file(key)
-    if cache is not None:
-        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-            doc = json.loads(cache.read_text(encoding="utf-8"))
-            if doc["key"] == key:
-                return tuple((str(t), str(p), str(c)) for t, p, c in doc["rows"])
+    with contextlib.suppress(ValueError, TypeError):
+        cached = derived_cache.load("ntc-index", key)
+        if cached is not None:
+            return tuple((str(t), str(p), str(c)) for t, p, c in cached)
     rows = _read_index(directory)
-    if cache is not None:
-        with contextlib.suppress(OSError):
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps({"key": key, "rows": rows}), encoding="utf-8")
-            os.replace(tmp, cache)
+    derived_cache.store("ntc-index", key, [list(row) for row in rows])
     return rows
-
-
-def _cache_file(key: dict[str, object]) -> Path | None:
-    try:
-        from ..paths import cache_dir
-
-        digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
-        return cache_dir() / f"ntc-index-{digest}.json"
-    except Exception:  # no home directory to cache in: read the index every time
-        return None
 
 
 def _read_index(directory: Path) -> tuple[tuple[str, str, str], ...]:

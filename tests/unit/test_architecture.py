@@ -27,7 +27,8 @@ LAYERS = {
     "bundle": {"store", "parse"},
     "upload": {"bundle", "store", "transports", "ui"},  # sftp:// verifies host keys like every SSH connection
 }
-TOP_HELPERS = {"errors", "secrets", "credentials", "target", "paths", "units", "yaml_bounds", "jsonfmt", "__init__"}
+TOP_HELPERS = {"errors", "secrets", "credentials", "target", "paths", "units", "yaml_bounds", "jsonfmt",
+               "derived_cache", "__init__"}
 
 
 def module_name(path: Path) -> str:
