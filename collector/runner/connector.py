@@ -11,15 +11,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception,
-    stop_after_attempt,
-    stop_before_delay,
-    wait_exponential_jitter,
-)
-
 from ..credentials import Credentials
 from ..errors import (
     AuthenticationError,
@@ -136,6 +127,15 @@ class Connector:
 
     def reconnect(self) -> Session:
         """After a drop: retry with exponential backoff and jitter, bounded by attempts and time."""
+        from tenacity import (  # loaded when a link first drops: most runs never need it
+            RetryCallState,
+            Retrying,
+            retry_if_exception,
+            stop_after_attempt,
+            stop_before_delay,
+            wait_exponential_jitter,
+        )
+
         started = time.monotonic()
 
         def before_sleep(state: RetryCallState) -> None:
