@@ -12,7 +12,7 @@ from typing import Any
 from ..store.events import Event
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, eq=False, repr=False)
 class FleetStarted(Event):
     kind = "fleet-started"
     durable = True
@@ -22,13 +22,13 @@ class FleetStarted(Event):
     playbook: str
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, eq=False, repr=False)
 class FleetResumed(FleetStarted):
     kind = "fleet-resumed"
     to_run: list[str] = field(default_factory=list)
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, eq=False, repr=False)
 class DeviceStarted(Event):
     kind = "device-started"
     device: str
@@ -36,7 +36,7 @@ class DeviceStarted(Event):
     worker: str | None = None  # distributed fleets: the `collector worker` that started it
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, eq=False, repr=False)
 class DeviceFinished(Event):
     kind = "device-finished"
     durable = False  # each device's own journal is the truth; a lost record only re-checks the device
@@ -51,7 +51,7 @@ class DeviceFinished(Event):
     duration: float = 0.0
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, eq=False, repr=False)
 class FleetEnded(Event):
     kind = "fleet-ended"
     durable = True
@@ -60,7 +60,7 @@ class FleetEnded(Event):
     counts: dict[str, int] = field(default_factory=dict)
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, eq=False, repr=False)
 class FleetUnknown(Event):
     kind = "unknown"
     name: str = ""

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from .events import StepEvent
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, eq=False, repr=False)
 class PiecesPlanned(StepEvent):
     """A step will be fetched by pieces: the strategy, the pieces in order, and what learning them cost."""
 
@@ -26,7 +26,7 @@ class PiecesPlanned(StepEvent):
     total: int | None = None  # staged: the output's exact size
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, eq=False, repr=False)
 class PieceCompleted(StepEvent):
     """One piece arrived whole: where it sits in the step file, its size, hash and timing."""
 
@@ -46,7 +46,7 @@ class PieceCompleted(StepEvent):
     error_marker: str | None = None
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, eq=False, repr=False)
 class PieceInterrupted(StepEvent):
     """A piece was cut by a drop: what it kept, and why."""
 
@@ -58,7 +58,7 @@ class PieceInterrupted(StepEvent):
     partial_file: str | None = None
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, eq=False, repr=False)
 class OutputStaged(StepEvent):
     """The output was written to a file on the device (durable: cleanup must remove it)."""
 
@@ -68,7 +68,7 @@ class OutputStaged(StepEvent):
     command: str
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, eq=False, repr=False)
 class StagedRemoved(StepEvent):
     """The output staged on the device was removed."""
 
@@ -76,7 +76,7 @@ class StagedRemoved(StepEvent):
     path: str
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, eq=False, repr=False)
 class StepAssembled(StepEvent):
     """A step's pieces were joined into its file: calls, drops, bytes fetched again and goodput."""
 

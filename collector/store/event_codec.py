@@ -16,7 +16,7 @@ from . import (
 from .events import Event, StepEvent
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, eq=False, repr=False)
 class UnknownEvent(Event):
     """A record this version does not know (written by a newer collector): kept, never folded."""
 

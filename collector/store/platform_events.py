@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from .events import Event
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, eq=False, repr=False)
 class PlatformDetected(Event):
     """`platform: auto` told the platform after login: which one, why, and what it tried."""
 
@@ -24,7 +24,7 @@ class PlatformDetected(Event):
     tried: list[dict[str, str]] = field(default_factory=list)
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, eq=False, repr=False)
 class SettingChanged(Event):
     """Written before a device setting is changed (e.g. FortiOS console paging), with what restores it."""
 
@@ -34,7 +34,7 @@ class SettingChanged(Event):
     restore: list[str]
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, eq=False, repr=False)
 class SettingRestored(Event):
     """A device setting changed for the run was put back, and why."""
 
