@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import paramiko
+from paramiko.common import cMSG_IGNORE
 from paramiko.ssh_exception import IncompatiblePeer  # type: ignore[attr-defined]
 
 from ..credentials import Credentials
@@ -83,6 +84,17 @@ class _Transport(paramiko.Transport):
         super()._parse_kex_init(m)  # type: ignore[misc]
         engine = getattr(self, "kex_engine", None)
         self.agreed_kex = self._KEX_NAMES.get(type(engine), type(engine).__name__)
+
+    def _parse_global_request(self, m: paramiko.Message) -> None:
+        """Answer as paramiko does, then send SSH_MSG_IGNORE (which every peer must ignore) so the request's TCP
+        acknowledgement leaves at once. An OpenSSH server sends `hostkeys-00@openssh.com` right after the login,
+        while Nagle is still on at its end: its next packet, the session channel's confirmation, then waited for
+        our kernel's delayed ACK, 40 ms on every login and reconnect."""
+        super()._parse_global_request(m)  # type: ignore[misc]
+        ignore = paramiko.Message()
+        ignore.add_byte(cMSG_IGNORE)
+        ignore.add_string(b"")
+        self._send_message(ignore)  # type: ignore[attr-defined]
 
 
 def tcp_connect(host: str, port: int, timeout: float, label: str) -> socket.socket:
