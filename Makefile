@@ -43,4 +43,4 @@ typecheck: $(TESTSTAMP)
 	$(BIN)/mypy collector
 
 clean:
-	rm -rf $(VENV) runs build *.egg-info
+	rm -rf $(VENV) runs build *.egg-info collector/platforms/__cache__
