@@ -15,18 +15,16 @@ from typing import Any
 from ..errors import CollectorError, ConnectionLost
 from ..platforms import Platform
 from ..session.session import Session
-from ..store.capture_files import CaptureFiles
-from ..store.events import (
+from ..store.capture_events import (
     CaptureGap,
     CaptureMode,
     CapturePollResync,
     CaptureStopFailed,
     CaptureStopped,
     RateGuardTripped,
-    StepCompleted,
-    StepInterrupted,
-    StepStarted,
 )
+from ..store.capture_files import CaptureFiles
+from ..store.events import StepCompleted, StepInterrupted, StepStarted
 from ..store.fsutil import utc_now
 from ..store.journal import Journal
 from ..store.rundir import RunDir

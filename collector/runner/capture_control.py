@@ -9,7 +9,7 @@ import re
 
 from ..errors import ConnectionLost
 from ..session.stream import Tap
-from ..store.events import (
+from ..store.capture_events import (
     CapturePrecheck,
     CaptureRestarted,
     CaptureStarted,

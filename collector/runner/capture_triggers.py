@@ -6,7 +6,7 @@ Debug lines that arrive around a trigger command stay in the capture; a drop mid
 from __future__ import annotations
 
 from ..errors import ConnectionLost
-from ..store.events import TriggerFired, TriggerStepCompleted, TriggerStepInterrupted
+from ..store.capture_events import TriggerFired, TriggerStepCompleted, TriggerStepInterrupted
 from ..store.rundir import slugify
 from ..store.stepfile import StepFile
 from .capture_control import CaptureControl

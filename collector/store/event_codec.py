@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import (
+    capture_events,  # noqa: F401 - registers the capture and trigger events
     dialin_events,  # noqa: F401 - registers the dial-in recovery events
     platform_events,  # noqa: F401 - registers platform detection and device-setting events
 )

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from . import capture_events as cev
 from . import dialin_events as dev
 from . import events as ev
 from . import platform_events as pev
@@ -219,12 +220,12 @@ def _step_skipped(s: RunState, e: ev.StepSkipped) -> None:
     rec.status, rec.ended_at, rec.skip_reason = "skipped", e.ts, e.cause
 
 
-def _trigger_step(s: RunState, e: ev.TriggerStepCompleted | ev.TriggerStepInterrupted) -> None:
+def _trigger_step(s: RunState, e: cev.TriggerStepCompleted | cev.TriggerStepInterrupted) -> None:
     """Steps run by a capture trigger: their own records, numbered after the capture's step."""
     seq = sum(1 for k in s.steps if k[0] == "trigger") + 1
     rec = StepRecord(step=e.step, name=e.command, command=e.command, kind="trigger", started_at=e.ts,
                      ended_at=e.ts, trigger=e.trigger, trigger_run=e.run)
-    if isinstance(e, ev.TriggerStepCompleted):
+    if isinstance(e, cev.TriggerStepCompleted):
         for name in _COMPLETED_FIELDS:
             setattr(rec, name, getattr(e, name))
     else:
@@ -325,8 +326,8 @@ def _run_ended(s: RunState, e: ev.RunEnded) -> None:
 _HANDLERS: dict[type, Callable[[RunState, Any], None]] = {
     ev.RunStarted: _run_started,  # RunResumed too (a subclass)
     ev.StepStarted: _step_started,
-    ev.TriggerStepCompleted: _trigger_step,
-    ev.TriggerStepInterrupted: _trigger_step,
+    cev.TriggerStepCompleted: _trigger_step,
+    cev.TriggerStepInterrupted: _trigger_step,
     ev.StepCompleted: _step_completed,
     ev.StepInterrupted: _step_interrupted,
     ev.StepSkipped: _step_skipped,
