@@ -30,6 +30,13 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     sources._read_once.cache_clear()
 
 
+@pytest.fixture
+def acme(tmp_path: Path) -> Path:
+    path = tmp_path / "acme_os.yaml"
+    path.write_text(PLATFORM)
+    return path
+
+
 def parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     calls: list[Path] = []
     real = sources._parse
@@ -37,10 +44,9 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     return calls
 
 
-def test_a_second_process_loads_what_the_first_parsed(home: Path, tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "acme_os.yaml"
-    path.write_text(PLATFORM)
+def test_a_second_process_loads_what_the_first_parsed(home: Path, acme: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    path = acme
     calls = parses(monkeypatch)
     first = sources.read_yaml(path)
     assert len(calls) == 1 and len(list(home.glob("platform-*.json"))) == 1
@@ -49,10 +55,9 @@ def test_a_second_process_loads_what_the_first_parsed(home: Path, tmp_path: Path
     assert load_platform_file(path).name == "acme_os"
 
 
-def test_changed_damaged_or_foreign_entries_are_parsed_again(home: Path, tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "acme_os.yaml"
-    path.write_text(PLATFORM)
+def test_changed_damaged_or_foreign_entries_are_parsed_again(home: Path, acme: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    path = acme
     calls = parses(monkeypatch)
     sources.read_yaml(path)
     entry = next(home.glob("platform-*.json"))
@@ -126,11 +131,10 @@ def _floats(value: object) -> list[float]:
     return []
 
 
-def test_an_entry_made_by_another_parser_is_parsed_again(home: Path, tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_entry_made_by_another_parser_is_parsed_again(home: Path, acme: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """Editing or reinstalling the parsing code changes the key, as a source change does for bytecode."""
-    path = tmp_path / "acme_os.yaml"
-    path.write_text(PLATFORM)
+    path = acme
     calls = parses(monkeypatch)
     sources.read_yaml(path)
     sources._read_once.cache_clear()
