@@ -8,32 +8,22 @@ otherwise, and for any other name, the real loader is imported and replaces the 
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
-import types
 from collections.abc import Iterable
 from typing import Any
+
+from ..deferred_module import DeferredModule
 
 LOADER = "pydantic.plugin._loader"
 _DISABLED = ("__all__", "1", "true")  # the values pydantic's get_plugins() reads as "load no plugin"
 
 
-class _PluginLoader(types.ModuleType):
+class _PluginLoader(DeferredModule):
     def get_plugins(self) -> Iterable[Any]:
         if os.environ.get("PYDANTIC_DISABLE_PLUGINS") in _DISABLED:
             return ()
-        return self._real().get_plugins()  # type: ignore[no-any-return]
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):  # the import system asks for `__path__` and the like: a plain module has none
-            raise AttributeError(name)
-        return getattr(self._real(), name)
-
-    def _real(self) -> types.ModuleType:
-        if sys.modules.get(LOADER) is self:
-            del sys.modules[LOADER]
-        return importlib.import_module(LOADER)
+        return self.real().get_plugins()  # type: ignore[no-any-return]
 
 
 def skip_plugin_scan() -> bool:

@@ -7,19 +7,10 @@ the real package, which then replaces the stand-in everywhere the name is looked
 
 from __future__ import annotations
 
-import importlib
 import importlib.util
 import sys
-import types
-from typing import Any
 
-
-class _Deferred(types.ModuleType):
-    def __getattr__(self, name: str) -> Any:
-        if sys.modules.get(self.__name__) is self:
-            del sys.modules[self.__name__]
-        real = importlib.import_module(self.__name__)
-        return getattr(real, name)
+from ..deferred_module import DeferredModule
 
 
 def defer_invoke() -> bool:
@@ -32,7 +23,7 @@ def defer_invoke() -> bool:
             return False
     except (ImportError, ValueError):
         return False
-    sys.modules["invoke"] = _Deferred("invoke")
+    sys.modules["invoke"] = DeferredModule("invoke")
     return True
 
 

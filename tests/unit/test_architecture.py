@@ -28,7 +28,7 @@ LAYERS = {
     "upload": {"bundle", "store", "transports", "ui"},  # sftp:// verifies host keys like every SSH connection
 }
 TOP_HELPERS = {"errors", "secrets", "credentials", "target", "paths", "units", "yaml_bounds", "jsonfmt",
-               "derived_cache", "__init__"}
+               "derived_cache", "deferred_module", "__init__"}
 
 
 def module_name(path: Path) -> str:
