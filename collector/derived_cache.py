@@ -16,6 +16,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+MAX_ENTRY_BYTES = 64 << 20  # far above any real entry (a platform is at most 1 MiB of YAML): larger ones are ignored
+
 
 def _entry(kind: str, key: dict[str, Any], folder: Path | None) -> Path | None:
     try:
@@ -35,7 +37,9 @@ def load(kind: str, key: dict[str, Any], folder: Path | None = None) -> Any | No
     entry = _entry(kind, key, folder)
     if entry is None:
         return None
-    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError, RecursionError):
+        if entry.stat().st_size > MAX_ENTRY_BYTES:
+            return None
         doc = json.loads(entry.read_text(encoding="utf-8"))
         if isinstance(doc, dict) and doc.get("key") == key:
             return doc["value"]

@@ -141,3 +141,22 @@ def test_an_entry_made_by_another_parser_is_parsed_again(home: Path, acme: Path,
     monkeypatch.setattr(sources, "_parser_stamp", lambda: "another-parser")
     sources.read_yaml(path)
     assert len(calls) == 2
+
+
+@pytest.mark.parametrize("hostile", ["[" * 200_000 + "]" * 200_000, '{"key": ' * 50_000 + "1" + "}" * 50_000,
+                                     "\x00\x1b[2J\ud800", "\ufeff{}"])
+def test_a_hostile_entry_is_parsed_again_never_raises(home: Path, acme: Path, hostile: str) -> None:
+    sources.read_yaml(acme)
+    entry = next(home.glob("platform-*.json"))
+    entry.write_text(hostile, encoding="utf-8", errors="surrogatepass")
+    sources._read_once.cache_clear()
+    assert sources.read_yaml(acme)["name"] == "acme_os"
+
+
+def test_an_oversized_entry_is_not_read(home: Path, acme: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sources.read_yaml(acme)
+    entry = next(home.glob("platform-*.json"))
+    monkeypatch.setattr(derived_cache, "MAX_ENTRY_BYTES", entry.stat().st_size - 1)
+    calls = parses(monkeypatch)
+    sources._read_once.cache_clear()
+    assert sources.read_yaml(acme)["name"] == "acme_os" and len(calls) == 1
